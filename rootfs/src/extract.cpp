@@ -1,0 +1,1 @@
+// Owned by the image engine; filled in by its module.
