@@ -6,6 +6,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -126,6 +127,35 @@ int open_null(int flags)
     }
     return fd;
 }
+
+// Blocks SIGPIPE for this thread while writing to a child's stdin, and swallows one raised meanwhile,
+// so that a child that exits without reading its input gives EPIPE instead of killing us.
+class SigpipeBlock
+{
+public:
+    SigpipeBlock()
+    {
+        sigemptyset(&m_set);
+        sigaddset(&m_set, SIGPIPE);
+        ::pthread_sigmask(SIG_BLOCK, &m_set, &m_old);
+    }
+    SigpipeBlock(const SigpipeBlock&) = delete;
+    SigpipeBlock& operator=(const SigpipeBlock&) = delete;
+    SigpipeBlock(SigpipeBlock&&) = delete;
+    SigpipeBlock& operator=(SigpipeBlock&&) = delete;
+    ~SigpipeBlock()
+    {
+        const timespec zero = {};
+        while (::sigtimedwait(&m_set, nullptr, &zero) > 0)
+        {
+        }
+        ::pthread_sigmask(SIG_SETMASK, &m_old, nullptr);
+    }
+
+private:
+    sigset_t m_set{};
+    sigset_t m_old{};
+};
 
 // Moves data between us and the child until its pipes close or the deadline passes.
 bool pump(Pipe* in, std::string_view in_data, Pipe* out, Pipe* err, ProcessResult& result,
@@ -334,6 +364,16 @@ ProcessResult run_process(const std::vector<std::string>& argv_in, const Process
         err_pipe->write = UniqueFd();
     }
 
+    // Our ends never block: pump() multiplexes them with poll().
+    for (const UniqueFd* fd : {in_pipe ? &in_pipe->write : nullptr, out_pipe ? &out_pipe->read : nullptr,
+                               err_pipe ? &err_pipe->read : nullptr})
+    {
+        if (fd != nullptr && ::fcntl(fd->get(), F_SETFL, O_NONBLOCK) != 0)
+        {
+            throw_errno("configuring a pipe");
+        }
+    }
+
     int exec_errno = 0;
     ssize_t got = 0;
     do
@@ -350,6 +390,7 @@ ProcessResult run_process(const std::vector<std::string>& argv_in, const Process
         {
             deadline = std::chrono::steady_clock::now() + *options.timeout;
         }
+        const SigpipeBlock no_sigpipe; // a child that stops reading must not kill us
         finished = pump(in_pipe ? &*in_pipe : nullptr,
                         options.stdin_data ? std::string_view(*options.stdin_data) : std::string_view(),
                         out_pipe ? &*out_pipe : nullptr,
