@@ -60,10 +60,10 @@ void check(archive* a, int rc, const char* what)
     }
 }
 
-int write_cb(archive* /*a*/, void* client, const void* buf, size_t n)
+la_ssize_t write_cb(archive* /*a*/, void* client, const void* buf, size_t n)
 {
     static_cast<std::string*>(client)->append(static_cast<const char*>(buf), n);
-    return static_cast<int>(n);
+    return static_cast<la_ssize_t>(n);
 }
 
 } // namespace
