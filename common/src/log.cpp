@@ -14,8 +14,8 @@ namespace azl
 namespace
 {
 
-std::mutex g_mutex;                      // NOLINT(cppcoreguidelines-avoid-non-const-global-variables)
-std::vector<spdlog::sink_ptr> g_sinks;   // NOLINT(cppcoreguidelines-avoid-non-const-global-variables)
+std::mutex g_mutex;                    // NOLINT(cppcoreguidelines-avoid-non-const-global-variables)
+std::vector<spdlog::sink_ptr> g_sinks; // NOLINT(cppcoreguidelines-avoid-non-const-global-variables)
 
 spdlog::level::level_enum stderr_level(Verbosity v)
 {
@@ -72,7 +72,8 @@ std::shared_ptr<spdlog::logger> logger(const std::string& name)
     if (g_sinks.empty())
     {
         // A library used without setup_logging (tests): warnings on stderr.
-        created = std::make_shared<spdlog::logger>(name, std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
+        created = std::make_shared<spdlog::logger>(
+            name, std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
         created->set_level(spdlog::level::warn);
     }
     else

@@ -14,10 +14,10 @@ namespace azl::app
 
 struct Context
 {
-    int verbose = 0;       // -v count
-    bool quiet = false;    // --quiet
+    int verbose = 0;    // -v count
+    bool quiet = false; // --quiet
     std::filesystem::path log_file;
-    int exit_code = 0;     // set by a subcommand that finishes without throwing (e.g. check: 1)
+    int exit_code = 0; // set by a subcommand that finishes without throwing (e.g. check: 1)
 
     // Whether progress bars may be drawn for this run.
     [[nodiscard]] ProgressMode progress(bool json) const

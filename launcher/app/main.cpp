@@ -20,22 +20,24 @@ int main(int argc, char** argv)
     app.add_flag("-v,--verbose", ctx.verbose, "More output on stderr (-vv for debug)");
     app.add_flag("-q,--quiet", ctx.quiet, "Only errors on stderr; no progress bars");
     app.add_option("--log-file", ctx.log_file, "Append a debug-level log to this file");
-    app.parse_complete_callback([&ctx] {
-        azl::Verbosity v = azl::Verbosity::normal;
-        if (ctx.quiet)
+    app.parse_complete_callback(
+        [&ctx]
         {
-            v = azl::Verbosity::quiet;
-        }
-        else if (ctx.verbose == 1)
-        {
-            v = azl::Verbosity::verbose;
-        }
-        else if (ctx.verbose > 1)
-        {
-            v = azl::Verbosity::debug;
-        }
-        azl::setup_logging({.verbosity = v, .log_file = ctx.log_file});
-    });
+            azl::Verbosity v = azl::Verbosity::normal;
+            if (ctx.quiet)
+            {
+                v = azl::Verbosity::quiet;
+            }
+            else if (ctx.verbose == 1)
+            {
+                v = azl::Verbosity::verbose;
+            }
+            else if (ctx.verbose > 1)
+            {
+                v = azl::Verbosity::debug;
+            }
+            azl::setup_logging({.verbosity = v, .log_file = ctx.log_file});
+        });
     azl::app::add_image(app, ctx);
 
     try

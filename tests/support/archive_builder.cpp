@@ -56,7 +56,8 @@ void check(archive* a, int rc, const char* what)
 {
     if (rc < ARCHIVE_WARN)
     {
-        throw std::runtime_error(std::string(what) + ": " + (archive_error_string(a) ? archive_error_string(a) : "?"));
+        throw std::runtime_error(
+            std::string(what) + ": " + (archive_error_string(a) ? archive_error_string(a) : "?"));
     }
 }
 
@@ -70,7 +71,8 @@ la_ssize_t write_cb(archive* /*a*/, void* client, const void* buf, size_t n)
 
 std::string tar_bytes(const std::vector<Member>& members, const std::string& compression)
 {
-    std::unique_ptr<archive, decltype(&archive_write_free)> a(archive_write_new(), &archive_write_free);
+    std::unique_ptr<archive, decltype(&archive_write_free)> a(
+        archive_write_new(), &archive_write_free);
     check(a.get(), archive_write_set_format_pax_restricted(a.get()), "format");
     if (compression == "gzip")
     {
@@ -97,7 +99,8 @@ std::string tar_bytes(const std::vector<Member>& members, const std::string& com
     check(a.get(), archive_write_open(a.get(), &out, nullptr, write_cb, nullptr), "open");
     for (const auto& m : members)
     {
-        std::unique_ptr<archive_entry, decltype(&archive_entry_free)> e(archive_entry_new(), &archive_entry_free);
+        std::unique_ptr<archive_entry, decltype(&archive_entry_free)> e(
+            archive_entry_new(), &archive_entry_free);
         archive_entry_set_pathname(e.get(), m.name.c_str());
         archive_entry_set_perm(e.get(), m.mode);
         archive_entry_set_uid(e.get(), m.uid);
@@ -107,8 +110,9 @@ std::string tar_bytes(const std::vector<Member>& members, const std::string& com
         {
         case Member::Kind::file:
             archive_entry_set_filetype(e.get(), AE_IFREG);
-            archive_entry_set_size(e.get(), m.declared_size >= 0 ? m.declared_size
-                                                                 : static_cast<la_int64_t>(m.content.size()));
+            archive_entry_set_size(
+                e.get(),
+                m.declared_size >= 0 ? m.declared_size : static_cast<la_int64_t>(m.content.size()));
             break;
         case Member::Kind::dir:
             archive_entry_set_filetype(e.get(), AE_IFDIR);
@@ -148,7 +152,10 @@ std::string tar_bytes(const std::vector<Member>& members, const std::string& com
     return out;
 }
 
-void write_tar(const std::filesystem::path& path, const std::vector<Member>& members, const std::string& compression)
+void write_tar(
+    const std::filesystem::path& path,
+    const std::vector<Member>& members,
+    const std::string& compression)
 {
     const std::string bytes = tar_bytes(members, compression);
     std::ofstream out(path, std::ios::binary | std::ios::trunc);

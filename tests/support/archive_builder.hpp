@@ -25,14 +25,15 @@ struct Member
     };
     std::string name; // written verbatim
     Kind kind = Kind::file;
-    std::string content;      // file
-    std::string target;       // symlink or hardlink
+    std::string content; // file
+    std::string target;  // symlink or hardlink
     unsigned mode = 0644;
     std::uint32_t uid = 0;
     std::uint32_t gid = 0;
     std::int64_t mtime = 1700000000;
     std::vector<std::pair<std::string, std::string>> xattrs;
-    std::int64_t declared_size = -1; // file: header size when different from content (truncation tests)
+    std::int64_t declared_size =
+        -1; // file: header size when different from content (truncation tests)
 };
 
 // Shorthands.
@@ -43,8 +44,10 @@ Member hardlink(std::string name, std::string target);
 
 // Compression of a test archive: "none", "gzip", "xz", "zstd", "bzip2".
 // Writes a pax tar with the members in order to `path`.
-void write_tar(const std::filesystem::path& path, const std::vector<Member>& members,
-               const std::string& compression = "none");
+void write_tar(
+    const std::filesystem::path& path,
+    const std::vector<Member>& members,
+    const std::string& compression = "none");
 
 // The bytes of a pax tar with the members (uncompressed), e.g. to embed as an OCI layer blob.
 std::string tar_bytes(const std::vector<Member>& members, const std::string& compression = "none");

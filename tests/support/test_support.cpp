@@ -14,7 +14,8 @@ Sandbox::Sandbox()
 {
 }
 
-std::filesystem::path Sandbox::write(const std::string& relative, std::string_view content, unsigned mode) const
+std::filesystem::path
+Sandbox::write(const std::string& relative, std::string_view content, unsigned mode) const
 {
     const auto file = path() / relative;
     std::filesystem::create_directories(file.parent_path());

@@ -13,17 +13,20 @@ namespace azl::test
 // A private temporary directory for one test case, removed afterwards.
 class Sandbox
 {
-public:
+  public:
     Sandbox();
+
     // The directory.
     [[nodiscard]] const std::filesystem::path& path() const noexcept
     {
         return m_dir.path();
     }
-    // Creates a file (and its parent directories) with `content` and `mode`; returns its path.
-    std::filesystem::path write(const std::string& relative, std::string_view content, unsigned mode = 0644) const;
 
-private:
+    // Creates a file (and its parent directories) with `content` and `mode`; returns its path.
+    std::filesystem::path
+    write(const std::string& relative, std::string_view content, unsigned mode = 0644) const;
+
+  private:
     TempDir m_dir;
 };
 

@@ -107,12 +107,14 @@ AtomicFile::AtomicFile(fs::path destination, unsigned mode)
         if (err == ENOENT)
         {
             throw UserError(
-                fmt::format("cannot write {}: directory {} does not exist", m_destination.string(),
-                            dir.empty() ? "." : dir.string()),
+                fmt::format(
+                    "cannot write {}: directory {} does not exist",
+                    m_destination.string(),
+                    dir.empty() ? "." : dir.string()),
                 "create the directory first or choose another output path");
         }
-        throw SystemError::from_errno(fmt::format("creating a file next to {}", m_destination.string()),
-                                      err);
+        throw SystemError::from_errno(
+            fmt::format("creating a file next to {}", m_destination.string()), err);
     }
     m_fd = UniqueFd(fd);
     m_temp = pattern;
@@ -158,8 +160,9 @@ void AtomicFile::commit(Overwrite overwrite)
         {
             if (errno == EEXIST)
             {
-                throw UserError(fmt::format("{} already exists", m_destination.string()),
-                                "remove it or choose another path");
+                throw UserError(
+                    fmt::format("{} already exists", m_destination.string()),
+                    "remove it or choose another path");
             }
             throw_errno(what);
         }
@@ -216,7 +219,8 @@ std::string read_file(const fs::path& path, std::uintmax_t max_bytes)
         }
         if (out.size() + static_cast<std::size_t>(n) > max_bytes)
         {
-            throw UserError(fmt::format("{} is larger than {}", path.string(), human_bytes(max_bytes)));
+            throw UserError(
+                fmt::format("{} is larger than {}", path.string(), human_bytes(max_bytes)));
         }
         out.append(buf.data(), static_cast<std::size_t>(n));
     }

@@ -95,16 +95,18 @@ std::vector<char*> c_strings(std::vector<std::string>& strings)
 }
 
 // Runs in the child: wires the streams and execs. Never returns.
-[[noreturn]] void exec_child(const fs::path& program,
-                             std::vector<char*>& argv,
-                             std::vector<char*>& envp,
-                             const ProcessOptions& options,
-                             std::array<int, 3> stdio,
-                             int status_fd)
+[[noreturn]] void exec_child(
+    const fs::path& program,
+    std::vector<char*>& argv,
+    std::vector<char*>& envp,
+    const ProcessOptions& options,
+    std::array<int, 3> stdio,
+    int status_fd)
 {
     for (int i = 0; i < 3; ++i)
     {
-        if (stdio.at(static_cast<std::size_t>(i)) >= 0 && ::dup2(stdio.at(static_cast<std::size_t>(i)), i) < 0)
+        if (stdio.at(static_cast<std::size_t>(i)) >= 0
+            && ::dup2(stdio.at(static_cast<std::size_t>(i)), i) < 0)
         {
             child_fail(status_fd, errno);
         }
@@ -128,21 +130,24 @@ int open_null(int flags)
     return fd;
 }
 
-// Blocks SIGPIPE for this thread while writing to a child's stdin, and swallows one raised meanwhile,
-// so that a child that exits without reading its input gives EPIPE instead of killing us.
+// Blocks SIGPIPE for this thread while writing to a child's stdin, and swallows one raised
+// meanwhile, so that a child that exits without reading its input gives EPIPE instead of killing
+// us.
 class SigpipeBlock
 {
-public:
+  public:
     SigpipeBlock()
     {
         sigemptyset(&m_set);
         sigaddset(&m_set, SIGPIPE);
         ::pthread_sigmask(SIG_BLOCK, &m_set, &m_old);
     }
+
     SigpipeBlock(const SigpipeBlock&) = delete;
     SigpipeBlock& operator=(const SigpipeBlock&) = delete;
     SigpipeBlock(SigpipeBlock&&) = delete;
     SigpipeBlock& operator=(SigpipeBlock&&) = delete;
+
     ~SigpipeBlock()
     {
         const timespec zero = {};
@@ -152,14 +157,19 @@ public:
         ::pthread_sigmask(SIG_SETMASK, &m_old, nullptr);
     }
 
-private:
+  private:
     sigset_t m_set{};
     sigset_t m_old{};
 };
 
 // Moves data between us and the child until its pipes close or the deadline passes.
-bool pump(Pipe* in, std::string_view in_data, Pipe* out, Pipe* err, ProcessResult& result,
-          std::optional<std::chrono::steady_clock::time_point> deadline)
+bool pump(
+    Pipe* in,
+    std::string_view in_data,
+    Pipe* out,
+    Pipe* err,
+    ProcessResult& result,
+    std::optional<std::chrono::steady_clock::time_point> deadline)
 {
     std::size_t in_off = 0;
     std::array<char, 65536> buf{};
@@ -220,12 +230,14 @@ bool pump(Pipe* in, std::string_view in_data, Pipe* out, Pipe* err, ProcessResul
             if (which.at(i) == 0)
             {
                 const std::string_view rest = in_data.substr(in_off);
-                const ssize_t w = rest.empty() ? 0 : ::write(in->write.get(), rest.data(), rest.size());
+                const ssize_t w =
+                    rest.empty() ? 0 : ::write(in->write.get(), rest.data(), rest.size());
                 if (w > 0)
                 {
                     in_off += static_cast<std::size_t>(w);
                 }
-                if (rest.empty() || (w < 0 && errno != EINTR && errno != EAGAIN) || in_off >= in_data.size())
+                if (rest.empty() || (w < 0 && errno != EINTR && errno != EAGAIN)
+                    || in_off >= in_data.size())
                 {
                     in->write = UniqueFd(); // EOF (or the child stopped reading: EPIPE)
                 }
@@ -278,10 +290,12 @@ std::optional<fs::path> find_program(const std::string& name)
     while (start <= path.size())
     {
         const auto end = std::min(path.find(':', start), path.size());
-        const fs::path dir = end == start ? fs::path(".") : fs::path(path.substr(start, end - start));
+        const fs::path dir =
+            end == start ? fs::path(".") : fs::path(path.substr(start, end - start));
         const fs::path candidate = dir / name;
         struct stat st = {};
-        if (::stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(candidate.c_str(), X_OK) == 0)
+        if (::stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode)
+            && ::access(candidate.c_str(), X_OK) == 0)
         {
             return candidate;
         }
@@ -299,8 +313,9 @@ ProcessResult run_process(const std::vector<std::string>& argv_in, const Process
     const auto program = find_program(argv_in.front());
     if (!program)
     {
-        throw UserError(fmt::format("cannot run {}: program not found", argv_in.front()),
-                        fmt::format("install {} or add it to PATH", argv_in.front()));
+        throw UserError(
+            fmt::format("cannot run {}: program not found", argv_in.front()),
+            fmt::format("install {} or add it to PATH", argv_in.front()));
     }
     std::vector<std::string> argv_copy = argv_in;
     std::vector<std::string> env_strings = build_environment(options);
@@ -324,7 +339,8 @@ ProcessResult run_process(const std::vector<std::string>& argv_in, const Process
         in_null = UniqueFd(open_null(O_RDONLY));
         stdio[0] = in_null.get();
     }
-    const auto wire = [](Stream mode, std::optional<Pipe>& pipe, UniqueFd& null_fd, int& slot) {
+    const auto wire = [](Stream mode, std::optional<Pipe>& pipe, UniqueFd& null_fd, int& slot)
+    {
         if (mode == Stream::capture)
         {
             pipe = make_pipe();
@@ -365,8 +381,10 @@ ProcessResult run_process(const std::vector<std::string>& argv_in, const Process
     }
 
     // Our ends never block: pump() multiplexes them with poll().
-    for (const UniqueFd* fd : {in_pipe ? &in_pipe->write : nullptr, out_pipe ? &out_pipe->read : nullptr,
-                               err_pipe ? &err_pipe->read : nullptr})
+    for (const UniqueFd* fd :
+         {in_pipe ? &in_pipe->write : nullptr,
+          out_pipe ? &out_pipe->read : nullptr,
+          err_pipe ? &err_pipe->read : nullptr})
     {
         if (fd != nullptr && ::fcntl(fd->get(), F_SETFL, O_NONBLOCK) != 0)
         {
@@ -391,12 +409,13 @@ ProcessResult run_process(const std::vector<std::string>& argv_in, const Process
             deadline = std::chrono::steady_clock::now() + *options.timeout;
         }
         const SigpipeBlock no_sigpipe; // a child that stops reading must not kill us
-        finished = pump(in_pipe ? &*in_pipe : nullptr,
-                        options.stdin_data ? std::string_view(*options.stdin_data) : std::string_view(),
-                        out_pipe ? &*out_pipe : nullptr,
-                        err_pipe ? &*err_pipe : nullptr,
-                        result,
-                        deadline);
+        finished = pump(
+            in_pipe ? &*in_pipe : nullptr,
+            options.stdin_data ? std::string_view(*options.stdin_data) : std::string_view(),
+            out_pipe ? &*out_pipe : nullptr,
+            err_pipe ? &*err_pipe : nullptr,
+            result,
+            deadline);
         if (!finished)
         {
             ::kill(pid, SIGKILL);
@@ -409,7 +428,8 @@ ProcessResult run_process(const std::vector<std::string>& argv_in, const Process
         // The pipes closed (or none were captured) but the child may still run: keep the deadline.
         const auto deadline = std::chrono::steady_clock::now() + *options.timeout;
         pid_t w = 0;
-        while ((w = ::waitpid(pid, &wstatus, WNOHANG)) == 0 && std::chrono::steady_clock::now() < deadline)
+        while ((w = ::waitpid(pid, &wstatus, WNOHANG)) == 0
+               && std::chrono::steady_clock::now() < deadline)
         {
             ::usleep(5000);
         }
@@ -429,7 +449,8 @@ ProcessResult run_process(const std::vector<std::string>& argv_in, const Process
     }
     if (got > 0)
     {
-        throw UserError(fmt::format("cannot run {}: {}", program->string(), std::strerror(exec_errno)));
+        throw UserError(
+            fmt::format("cannot run {}: {}", program->string(), std::strerror(exec_errno)));
     }
     return finish(result, wstatus);
 }

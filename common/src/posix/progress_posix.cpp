@@ -78,13 +78,18 @@ void Progress::draw(bool force)
     std::string line;
     if (m_total > 0)
     {
-        const double fraction = std::min(1.0, static_cast<double>(m_done) / static_cast<double>(m_total));
-        const std::string tail = fmt::format(" {:3.0f}% {}/{}", fraction * 100.0, human_bytes(m_done),
-                                             human_bytes(m_total));
+        const double fraction =
+            std::min(1.0, static_cast<double>(m_done) / static_cast<double>(m_total));
+        const std::string tail = fmt::format(
+            " {:3.0f}% {}/{}", fraction * 100.0, human_bytes(m_done), human_bytes(m_total));
         const int bar = std::max(10, width - static_cast<int>(m_label.size() + tail.size()) - 4);
         const int filled = static_cast<int>(fraction * bar);
-        line = fmt::format("{} [{}{}]{}", m_label, std::string(static_cast<std::size_t>(filled), '#'),
-                           std::string(static_cast<std::size_t>(bar - filled), '.'), tail);
+        line = fmt::format(
+            "{} [{}{}]{}",
+            m_label,
+            std::string(static_cast<std::size_t>(filled), '#'),
+            std::string(static_cast<std::size_t>(bar - filled), '.'),
+            tail);
     }
     else
     {

@@ -2,11 +2,11 @@
 #include <azl/common/fs.hpp>
 
 #include <catch2/catch.hpp>
-#include <test_support.hpp>
 
 #include <sys/stat.h>
 
 #include <fstream>
+#include <test_support.hpp>
 
 namespace fs = std::filesystem;
 
@@ -49,7 +49,8 @@ TEST_CASE("AtomicFile with Overwrite::no refuses an existing file", "[fs]")
 TEST_CASE("AtomicFile names a missing directory", "[fs]")
 {
     const azl::test::Sandbox box;
-    CHECK_THROWS_WITH(azl::AtomicFile(box.path() / "missing" / "x"), Catch::Contains("does not exist"));
+    CHECK_THROWS_WITH(
+        azl::AtomicFile(box.path() / "missing" / "x"), Catch::Contains("does not exist"));
 }
 
 TEST_CASE("write_file_atomic and read_file round-trip", "[fs]")

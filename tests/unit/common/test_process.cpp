@@ -2,9 +2,9 @@
 #include <azl/common/process.hpp>
 
 #include <catch2/catch.hpp>
-#include <test_support.hpp>
 
 #include <chrono>
+#include <test_support.hpp>
 
 using namespace std::chrono_literals;
 

@@ -18,9 +18,10 @@ enum class ExitCode : int
 // An error the user can act on: printed as is, followed by the hint, exit code 1 unless told.
 class UserError : public std::runtime_error
 {
-public:
+  public:
     // `message` says what is wrong (naming the file); `hint` says what to do next (may be empty).
-    explicit UserError(std::string message, std::string hint = {}, ExitCode code = ExitCode::user_error);
+    explicit UserError(
+        std::string message, std::string hint = {}, ExitCode code = ExitCode::user_error);
 
     // What the user should do next; empty when the message says it all.
     [[nodiscard]] const std::string& hint() const noexcept
@@ -34,7 +35,7 @@ public:
         return m_code;
     }
 
-private:
+  private:
     std::string m_hint;
     ExitCode m_code;
 };
@@ -42,7 +43,7 @@ private:
 // A failure of the system or a library, with what we were doing: "writing X: No space left".
 class SystemError : public std::runtime_error
 {
-public:
+  public:
     // `what_we_did` names the operation and its object; `cause` is the library's/OS's own message.
     SystemError(const std::string& what_we_did, const std::string& cause);
 

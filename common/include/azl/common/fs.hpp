@@ -12,13 +12,15 @@ namespace azl
 // Owns a file descriptor; closes it on destruction.
 class UniqueFd
 {
-public:
+  public:
     UniqueFd() = default;
+
     // Takes ownership of `fd` (-1 means none).
     explicit UniqueFd(int fd) noexcept
         : m_fd(fd)
     {
     }
+
     UniqueFd(const UniqueFd&) = delete;
     UniqueFd& operator=(const UniqueFd&) = delete;
     UniqueFd(UniqueFd&& other) noexcept;
@@ -43,11 +45,12 @@ public:
     // Closes now, reporting a failed close (which can mean lost data on NFS or a full disk).
     void close(const std::string& what);
 
-private:
+  private:
     int m_fd = -1;
 };
 
-// Writes all of `data` to `fd`, retrying on EINTR and short writes; throws SystemError naming `what`.
+// Writes all of `data` to `fd`, retrying on EINTR and short writes; throws SystemError naming
+// `what`.
 void write_all(int fd, std::span<const std::byte> data, const std::string& what);
 
 // Whether the staged file replaces an existing destination.
@@ -61,7 +64,7 @@ enum class Overwrite
 // Destruction without commit() removes the temporary file: readers never see a half-written file.
 class AtomicFile
 {
-public:
+  public:
     // Creates the temporary file beside `destination` with permissions `mode` (before umask).
     explicit AtomicFile(std::filesystem::path destination, unsigned mode = 0644);
     AtomicFile(const AtomicFile&) = delete;
@@ -90,7 +93,7 @@ public:
     // fsyncs, closes and renames into place (and fsyncs the directory). Throws on any failure.
     void commit(Overwrite overwrite = Overwrite::yes);
 
-private:
+  private:
     std::filesystem::path m_destination;
     std::filesystem::path m_temp;
     UniqueFd m_fd;
@@ -98,15 +101,17 @@ private:
 };
 
 // Replaces `path` with `content` atomically (temp file + fsync + rename).
-void write_file_atomic(const std::filesystem::path& path, std::string_view content, unsigned mode = 0644);
+void write_file_atomic(
+    const std::filesystem::path& path, std::string_view content, unsigned mode = 0644);
 
-// Reads a whole file; throws UserError naming the file when it cannot be read or exceeds `max_bytes`.
+// Reads a whole file; throws UserError naming the file when it cannot be read or exceeds
+// `max_bytes`.
 std::string read_file(const std::filesystem::path& path, std::uintmax_t max_bytes = 64U << 20U);
 
 // A fresh private (0700) directory, removed with everything in it on destruction.
 class TempDir
 {
-public:
+  public:
     // Creates it under `parent` (default: $TMPDIR or /tmp) with a name starting with `prefix`.
     explicit TempDir(std::string_view prefix = "azl", const std::filesystem::path& parent = {});
     TempDir(const TempDir&) = delete;
@@ -127,14 +132,14 @@ public:
         m_path.clear();
     }
 
-private:
+  private:
     std::filesystem::path m_path;
 };
 
 // Sets the process umask for the scope's duration.
 class UmaskScope
 {
-public:
+  public:
     // Applies `mask` until destruction.
     explicit UmaskScope(unsigned mask);
     UmaskScope(const UmaskScope&) = delete;
@@ -143,7 +148,7 @@ public:
     UmaskScope& operator=(UmaskScope&&) = delete;
     ~UmaskScope();
 
-private:
+  private:
     unsigned m_saved;
 };
 

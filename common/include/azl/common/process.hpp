@@ -28,25 +28,27 @@ enum class EnvBase
 // How to run one program. The program is never run through a shell.
 struct ProcessOptions
 {
-    std::optional<std::string> stdin_data; // written to the child's stdin, then closed; else /dev/null
-    Stream stdin_mode = Stream::null;      // used when stdin_data is empty: inherit or null
+    std::optional<std::string>
+        stdin_data;                   // written to the child's stdin, then closed; else /dev/null
+    Stream stdin_mode = Stream::null; // used when stdin_data is empty: inherit or null
     Stream stdout_mode = Stream::capture;
     Stream stderr_mode = Stream::capture;
     EnvBase env_base = EnvBase::inherit;
     std::map<std::string, std::string> set_env;
     std::vector<std::string> unset_env;
     std::filesystem::path cwd; // empty: ours
-    std::optional<std::chrono::milliseconds> timeout; // the child is killed (SIGKILL) when it expires
+    std::optional<std::chrono::milliseconds>
+        timeout; // the child is killed (SIGKILL) when it expires
 };
 
 // What happened to the child.
 struct ProcessResult
 {
-    int exit_code = 0;             // exit status, or 128+signal when killed by a signal
-    std::optional<int> signal;     // the signal that ended it, if any
-    bool timed_out = false;        // killed because the timeout expired
-    std::string out;               // captured stdout (when Stream::capture)
-    std::string err;               // captured stderr (when Stream::capture)
+    int exit_code = 0;         // exit status, or 128+signal when killed by a signal
+    std::optional<int> signal; // the signal that ended it, if any
+    bool timed_out = false;    // killed because the timeout expired
+    std::string out;           // captured stdout (when Stream::capture)
+    std::string err;           // captured stderr (when Stream::capture)
 
     // True when it exited with 0.
     [[nodiscard]] bool ok() const noexcept
@@ -55,8 +57,8 @@ struct ProcessResult
     }
 };
 
-// Runs argv[0] (searched in PATH when it has no '/') with `argv`, waits for it and returns the result.
-// Throws UserError when the program cannot be found or started.
+// Runs argv[0] (searched in PATH when it has no '/') with `argv`, waits for it and returns the
+// result. Throws UserError when the program cannot be found or started.
 ProcessResult run_process(const std::vector<std::string>& argv, const ProcessOptions& options = {});
 
 // Looks `name` up in PATH (or returns it when it contains '/' and is executable).

@@ -18,7 +18,7 @@ enum class ProgressMode
 // otherwise. Redraws at most ~10 times a second, so calling advance() per block is cheap.
 class Progress
 {
-public:
+  public:
     // `label` precedes the bar ("Writing AzureLinux.wsl"); `total` 0 means unknown.
     Progress(std::string label, std::uint64_t total, ProgressMode mode = ProgressMode::auto_detect);
     Progress(const Progress&) = delete;
@@ -34,13 +34,14 @@ public:
     void set(std::uint64_t done);
     // Sets the total when it becomes known.
     void set_total(std::uint64_t total);
+
     // Whether a bar is being drawn.
     [[nodiscard]] bool active() const noexcept
     {
         return m_active;
     }
 
-private:
+  private:
     void draw(bool force);
 
     std::string m_label;
