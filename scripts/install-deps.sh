@@ -11,7 +11,7 @@ packages=(
     # toolchain
     build-essential cmake ninja-build pkg-config clang-format
     # libraries (see ARCHITECTURE.md for why each one is here)
-    libarchive-dev libzstd-dev zlib1g-dev libdeflate-dev libssl-dev
+    libarchive-dev libzstd-dev zlib1g-dev libdeflate-dev liblzma-dev libssl-dev
     nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev catch2
     # end-to-end tests and benchmarks: a real rootfs, an OCI reference implementation, archivers
     mmdebstrap debian-archive-keyring umoci pigz tar gzip xz-utils zstd bzip2 libarchive-tools

@@ -96,13 +96,8 @@ void run_check(const CheckArgs& args, Context& ctx)
     {
         for (const auto& f : report.findings)
         {
-            fmt::print(
-                "{}: {} [{}]{}{}\n",
-                rootfs::severity_name(f.severity),
-                f.message,
-                f.rule,
-                f.path.empty() ? "" : " /",
-                f.path == "." ? "" : f.path);
+            // Messages name the image path themselves; `path` is for --json consumers.
+            fmt::print("{} [{}]: {}\n", rootfs::severity_name(f.severity), f.rule, f.message);
             if (!f.hint.empty())
             {
                 fmt::print("  fix: {}\n", f.hint);

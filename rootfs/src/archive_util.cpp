@@ -105,7 +105,9 @@ Entry entry_from_archive(archive_entry* ae)
             break;
         default:
             e.type = EntryType::file;
-            e.size = archive_entry_size_is_set(ae) != 0 ? static_cast<std::uint64_t>(archive_entry_size(ae)) : 0;
+            e.size = archive_entry_size_is_set(ae) != 0
+                         ? static_cast<std::uint64_t>(archive_entry_size(ae))
+                         : 0;
             break;
         }
     }
@@ -139,7 +141,10 @@ Entry entry_from_archive(archive_entry* ae)
         {
             e.xattrs.push_back({xname, std::string(static_cast<const char*>(value), size)});
         }
-        std::sort(e.xattrs.begin(), e.xattrs.end(), [](const Xattr& a, const Xattr& b) { return a.name < b.name; });
+        std::sort(
+            e.xattrs.begin(),
+            e.xattrs.end(),
+            [](const Xattr& a, const Xattr& b) { return a.name < b.name; });
     }
     return e;
 }

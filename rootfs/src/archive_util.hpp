@@ -29,9 +29,9 @@ ArchiveEntryPtr new_entry();
 // The library's message for the last error on `a`, or "unknown libarchive error".
 std::string archive_message(archive* a);
 
-// Converts a libarchive header to an Entry. `path` is set from the normalized pathname (or left as the
-// raw name when it cannot be normalized; callers that care call normalize_path on the raw name).
-// Hard link targets are normalized too.
+// Converts a libarchive header to an Entry. `path` is set from the normalized pathname (or left as
+// the raw name when it cannot be normalized; callers that care call normalize_path on the raw
+// name). Hard link targets are normalized too.
 Entry entry_from_archive(archive_entry* ae);
 
 // Fills `ae` (which must be clear) from an Entry, for writing. Names are written as "./"-less

@@ -32,8 +32,8 @@ struct BuildOptions
 {
     std::vector<std::filesystem::path> sources; // bottom first; each may have several layers
     std::string platform = "linux/amd64";
-    std::vector<std::string> removes;          // applied after the sources
-    std::vector<AddFile> add_files;            // applied last
+    std::vector<std::string> removes; // applied after the sources
+    std::vector<AddFile> add_files;   // applied last
     std::vector<AddDir> add_dirs;
     std::filesystem::path output;
     WriteOptions write;

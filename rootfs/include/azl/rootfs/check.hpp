@@ -25,7 +25,7 @@ std::string_view severity_name(Severity s);
 // One rule of `image check`.
 struct RuleInfo
 {
-    std::string_view id;      // stable, e.g. "passwd-root"
+    std::string_view id; // stable, e.g. "passwd-root"
     Severity severity;
     std::string_view summary; // what the rule demands
 };
@@ -43,8 +43,9 @@ struct Finding
 // Options of a check.
 struct CheckOptions
 {
-    std::optional<std::string> arch;  // expected ELF machine ("x86_64", "aarch64"); default: from /bin/sh
-    std::uint32_t default_uid = 1000; // the uid the first-run setup will create
+    std::optional<std::string>
+        arch; // expected ELF machine ("x86_64", "aarch64"); default: from /bin/sh
+    std::uint32_t default_uid = 1000;                    // the uid the first-run setup will create
     std::uint64_t max_uncompressed_bytes = 16ULL << 30U; // larger images get a warning
 };
 

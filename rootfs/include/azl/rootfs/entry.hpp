@@ -36,18 +36,18 @@ struct Xattr
 // One object of a root filesystem: metadata only; content is read from the producer separately.
 struct Entry
 {
-    std::string path;         // normalized: relative to the root, no "./", no leading or trailing '/',
-                              // no "." or ".." components; the root itself is "."
+    std::string path; // normalized: relative to the root, no "./", no leading or trailing '/',
+                      // no "." or ".." components; the root itself is "."
     EntryType type = EntryType::file;
-    std::uint32_t mode = 0;   // permission bits including setuid/setgid/sticky (07777 mask)
+    std::uint32_t mode = 0; // permission bits including setuid/setgid/sticky (07777 mask)
     std::uint32_t uid = 0;
     std::uint32_t gid = 0;
-    std::string uname;        // may be empty (numeric only)
+    std::string uname; // may be empty (numeric only)
     std::string gname;
-    std::int64_t mtime = 0;   // seconds since the epoch
+    std::int64_t mtime = 0; // seconds since the epoch
     std::int64_t mtime_nsec = 0;
-    std::uint64_t size = 0;   // content bytes (regular files only)
-    std::string link_target;  // symlink: as stored; hardlink: a normalized path
+    std::uint64_t size = 0;  // content bytes (regular files only)
+    std::string link_target; // symlink: as stored; hardlink: a normalized path
     std::uint32_t rdev_major = 0;
     std::uint32_t rdev_minor = 0;
     std::vector<Xattr> xattrs; // sorted by name
@@ -59,7 +59,7 @@ struct Entry
 // Reads the content of the current entry of a stream.
 class ContentReader
 {
-public:
+  public:
     virtual ~ContentReader() = default;
     ContentReader() = default;
     ContentReader(const ContentReader&) = delete;
@@ -74,7 +74,7 @@ public:
 // Receives the entries of a tree in output order (e.g. an archive writer).
 class EntrySink
 {
-public:
+  public:
     virtual ~EntrySink() = default;
     EntrySink() = default;
     EntrySink(const EntrySink&) = delete;
@@ -82,12 +82,13 @@ public:
     EntrySink(EntrySink&&) = delete;
     EntrySink& operator=(EntrySink&&) = delete;
 
-    // Adds one entry; for regular files `content` yields exactly `entry.size` bytes, else it is null.
+    // Adds one entry; for regular files `content` yields exactly `entry.size` bytes, else it is
+    // null.
     virtual void add(const Entry& entry, ContentReader* content) = 0;
 };
 
-// Normalizes an archive member name or a user-given image path ("./usr//bin/", "/etc/passwd") to the
-// Entry::path form. Returns nullopt for names that escape the root ("../x", "a/../../b").
+// Normalizes an archive member name or a user-given image path ("./usr//bin/", "/etc/passwd") to
+// the Entry::path form. Returns nullopt for names that escape the root ("../x", "a/../../b").
 std::optional<std::string> normalize_path(std::string_view name);
 
 // The parent of a normalized path ("usr/bin" -> "usr", "usr" -> ".").

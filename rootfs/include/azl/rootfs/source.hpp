@@ -13,7 +13,7 @@ namespace azl::rootfs
 // A stream of entries: one layer of an image, read front to back.
 class LayerReader : public ContentReader
 {
-public:
+  public:
     // Advances to the next entry; false at the end of the layer. Unread content is skipped.
     // Throws UserError naming the layer for corrupt or truncated input.
     virtual bool next(Entry& entry) = 0;
@@ -23,7 +23,7 @@ public:
 // an index pass over headers, then an output pass). Entries may include OCI whiteouts.
 class Layer
 {
-public:
+  public:
     virtual ~Layer() = default;
     Layer() = default;
     Layer(const Layer&) = delete;
@@ -35,14 +35,20 @@ public:
     [[nodiscard]] virtual std::unique_ptr<LayerReader> open() const = 0;
     // Names the layer in messages: "image.tar:blobs/sha256/ab12…" or "rootfs/".
     [[nodiscard]] virtual std::string describe() const = 0;
+    // True for layers of explicit user removals (make_removal_layer): the flattener reports their
+    // whiteouts that remove nothing in FlattenStats::unmatched_whiteouts. Image layers say false.
+    [[nodiscard]] virtual bool reports_unmatched_whiteouts() const
+    {
+        return false;
+    }
 };
 
 // What a source turned out to be, detected by content.
 enum class SourceFormat
 {
     directory,
-    tar,           // plain or compressed tar of a root filesystem
-    oci_layout,    // OCI image layout: a directory or a tar of one
+    tar,            // plain or compressed tar of a root filesystem
+    oci_layout,     // OCI image layout: a directory or a tar of one
     docker_archive, // `docker save` output
 };
 
@@ -72,12 +78,14 @@ Source open_source(const std::filesystem::path& path, const SourceOptions& optio
 
 // A layer that is a single host file placed at `dest` (root-owned; `mode` or the file's own mode),
 // with implicit parent directories.
-std::unique_ptr<Layer> make_file_layer(const std::filesystem::path& host_file,
-                                       const std::string& dest,
-                                       std::optional<std::uint32_t> mode);
+std::unique_ptr<Layer> make_file_layer(
+    const std::filesystem::path& host_file,
+    const std::string& dest,
+    std::optional<std::uint32_t> mode);
 
 // A layer that is a host directory tree re-rooted at `dest` (owned by root), with implicit parents.
-std::unique_ptr<Layer> make_directory_layer(const std::filesystem::path& host_dir, const std::string& dest);
+std::unique_ptr<Layer>
+make_directory_layer(const std::filesystem::path& host_dir, const std::string& dest);
 
 // A layer of OCI whiteouts that removes each of `paths` (and everything below it).
 std::unique_ptr<Layer> make_removal_layer(const std::vector<std::string>& paths);

@@ -28,8 +28,8 @@ Compression parse_compression(std::string_view name);
 struct WriteOptions
 {
     Compression compression = Compression::gzip;
-    std::optional<int> level;       // compressor-specific; default: gzip 6, xz 6, zstd 3
-    unsigned threads = 0;           // compression threads; 0: the number of CPUs
+    std::optional<int> level; // compressor-specific; default: gzip 6, xz 6, zstd 3
+    unsigned threads = 0;     // compression threads; 0: the number of CPUs
     std::optional<std::int64_t> source_date_epoch; // clamp every mtime to it (reproducible builds)
 };
 
@@ -37,8 +37,8 @@ struct WriteOptions
 struct WriteResult
 {
     std::filesystem::path path;
-    std::uint64_t bytes = 0;             // compressed size on disk
-    std::string sha256;                  // lowercase hex of the file's bytes
+    std::uint64_t bytes = 0; // compressed size on disk
+    std::string sha256;      // lowercase hex of the file's bytes
     std::uint64_t entries = 0;
     std::uint64_t uncompressed_bytes = 0; // size of the tar stream before compression
 };
@@ -49,7 +49,7 @@ struct WriteResult
 // thread-count-dependent framing), and its SHA-256 is computed while writing.
 class ArchiveWriter final : public EntrySink
 {
-public:
+  public:
     ArchiveWriter(const std::filesystem::path& path, const WriteOptions& options);
     ~ArchiveWriter() override;
     ArchiveWriter(const ArchiveWriter&) = delete;
@@ -62,7 +62,7 @@ public:
     // Finishes the archive and renames it into place.
     WriteResult commit();
 
-private:
+  private:
     struct Impl;
     std::unique_ptr<Impl> m_impl;
 };

@@ -1,1 +1,0 @@
-// Owned by the image engine; filled in by its module.
