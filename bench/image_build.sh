@@ -18,7 +18,7 @@
 # Needs root and: mmdebstrap umoci tar pigz time attr libcap2-bin (see scripts/install-deps.sh).
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
-# shellcheck source=../tests/e2e/lib/rootfs-cache.sh
+# shellcheck source=tests/e2e/lib/rootfs-cache.sh
 source "$repo/tests/e2e/lib/rootfs-cache.sh"
 
 runs=5 large=1 drop_caches=0 strict=0 build_dir=$repo/build/dev
@@ -62,11 +62,12 @@ settle() {
 # ours.times / reference.times and leaves the output in out/.
 run_ours() {
     settle
-    /usr/bin/time -f '%e %M' -a -o "$2" "$azl" --quiet image build --from "$1" -o out/ours.wsl
+    /usr/bin/time -f '%e %M' -a -o "$2" "$azl" --quiet image build --from "$1" -o out/ours.wsl >/dev/null
 }
 run_reference() {
     settle
     # time's %M is the largest of umoci, tar and pigz (the kernel keeps the max over waited children).
+    # shellcheck disable=SC2016 # $1 is expanded by the inner sh
     /usr/bin/time -f '%e %M' -a -o "$2" sh -c '
         umoci unpack --image "$1:latest" out/bundle >/dev/null &&
         tar --xattrs --xattrs-include="*" --numeric-owner -c -C out/bundle/rootfs . | pigz -6 >out/ref.tar.gz' \

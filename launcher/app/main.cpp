@@ -1,6 +1,7 @@
 #include "context.hpp"
 
 #include <azl/common/error.hpp>
+#include <azl/common/interrupt.hpp>
 #include <azl/common/log.hpp>
 
 #include <CLI/CLI.hpp>
@@ -12,6 +13,7 @@
 int main(int argc, char** argv)
 {
     using azl::ExitCode;
+    azl::install_interrupt_cleanup(); // Ctrl-C during a build leaves no temporary file behind
     azl::app::Context ctx;
     CLI::App app{"azurelinux — build, install and run Azure Linux for WSL", "azurelinux"};
     app.set_version_flag("--version", std::string("azurelinux ") + AZL_VERSION);

@@ -141,10 +141,28 @@ Entry entry_from_archive(archive_entry* ae)
         {
             e.xattrs.push_back({xname, std::string(static_cast<const char*>(value), size)});
         }
-        std::sort(
+        // libarchive's own writer stores each attribute twice (SCHILY.xattr and LIBARCHIVE.xattr) and
+        // its 3.6 reader returns both: keep one per name, the last one read, as extraction would.
+        std::stable_sort(
             e.xattrs.begin(),
             e.xattrs.end(),
             [](const Xattr& a, const Xattr& b) { return a.name < b.name; });
+        const auto last_of_each = [&e] {
+            std::vector<Xattr> unique;
+            for (auto& x : e.xattrs)
+            {
+                if (!unique.empty() && unique.back().name == x.name)
+                {
+                    unique.back() = std::move(x);
+                }
+                else
+                {
+                    unique.push_back(std::move(x));
+                }
+            }
+            return unique;
+        };
+        e.xattrs = last_of_each();
     }
     return e;
 }

@@ -210,7 +210,7 @@ void check_inputs(const BuildOptions& options)
 // Counts content bytes into the progress bar as they are read.
 class CountingReader final : public ContentReader
 {
-  public:
+public:
     CountingReader(ContentReader& inner, Progress& progress)
         : m_inner(inner)
         , m_progress(progress)
@@ -224,14 +224,14 @@ class CountingReader final : public ContentReader
         return n;
     }
 
-  private:
+private:
     ContentReader& m_inner;
     Progress& m_progress;
 };
 
 class ProgressSink final : public EntrySink
 {
-  public:
+public:
     ProgressSink(EntrySink& inner, Progress& progress)
         : m_inner(inner)
         , m_progress(progress)
@@ -249,7 +249,7 @@ class ProgressSink final : public EntrySink
         m_inner.add(entry, &counting);
     }
 
-  private:
+private:
     EntrySink& m_inner;
     Progress& m_progress;
 };

@@ -116,7 +116,7 @@ struct ImageFacts
     // The distinct first components of every member path ("." excluded), sorted.
     [[nodiscard]] std::vector<std::string> top_level() const;
 
-  private:
+private:
     std::unordered_map<std::string, std::size_t> m_index;
     std::unordered_set<std::string> m_parents;
 };
@@ -133,7 +133,7 @@ enum class Scope
 // What a rule function sees, and where it reports.
 class RuleContext
 {
-  public:
+public:
     // `arch` is the expected architecture (from the options or /bin/sh), empty when unknown.
     RuleContext(const ImageFacts& facts, const CheckOptions& options, std::string arch);
 
@@ -164,7 +164,7 @@ class RuleContext
     // The findings since start(), handed over.
     std::vector<Finding> take();
 
-  private:
+private:
     const ImageFacts& m_facts;
     const CheckOptions& m_options;
     std::string m_arch;

@@ -48,7 +48,7 @@ constexpr std::size_t kOutputBufferSize = 1U << 20U;
 // Collects small writes (512-byte tar headers) so the file gets large write() calls.
 class PlainOutput final : public Compressor
 {
-  public:
+public:
     explicit PlainOutput(ByteSink& out)
         : m_out(out)
     {
@@ -74,7 +74,7 @@ class PlainOutput final : public Compressor
         flush();
     }
 
-  private:
+private:
     void flush()
     {
         if (!m_buffer.empty())
@@ -102,7 +102,7 @@ void check_zstd(std::size_t rc, const char* what)
 // the job size (derived from the level), so every thread count gives the same bytes.
 class ZstdCompressor final : public Compressor
 {
-  public:
+public:
     ZstdCompressor(ByteSink& out, int level, unsigned threads)
         : m_out(out)
         , m_ctx(ZSTD_createCCtx())
@@ -139,7 +139,7 @@ class ZstdCompressor final : public Compressor
         }
     }
 
-  private:
+private:
     std::size_t drive(ZSTD_inBuffer& in, ZSTD_EndDirective mode)
     {
         ZSTD_outBuffer out{m_buffer.data(), m_buffer.size(), 0};
@@ -202,7 +202,7 @@ struct LzmaStream
 // 6).
 class XzCompressor final : public Compressor
 {
-  public:
+public:
     XzCompressor(ByteSink& out, int level, unsigned threads)
         : m_out(out)
         , m_buffer(kOutputBufferSize)
@@ -237,7 +237,7 @@ class XzCompressor final : public Compressor
         }
     }
 
-  private:
+private:
     lzma_ret drive(lzma_action action)
     {
         m_lzma.stream.next_out = reinterpret_cast<std::uint8_t*>(m_buffer.data());

@@ -15,7 +15,7 @@ namespace azl::rootfs::detail
 // Receives bytes in order.
 class ByteSink
 {
-  public:
+public:
     virtual ~ByteSink() = default;
     ByteSink() = default;
     ByteSink(const ByteSink&) = delete;
@@ -30,7 +30,7 @@ class ByteSink
 // Compresses what it is given into another ByteSink.
 class Compressor : public ByteSink
 {
-  public:
+public:
     // Compresses and passes on everything still held; no write() may follow.
     virtual void finish() = 0;
 };

@@ -275,7 +275,9 @@ private:
     {
         throw UserError(
             fmt::format("{}: {}", m_name, problem),
-            "download or build the image again; check it with: azurelinux image check FILE");
+            fmt::format(
+                "download or build the image again; check it with: azurelinux image check {}",
+                m_name));
     }
 
     void extract_member(archive_entry* ae, Progress& progress)
@@ -514,7 +516,11 @@ void sync_directory(const fs::path& dir)
 ExtractResult
 extract_archive(const fs::path& archive, const fs::path& dest, const ExtractOptions& options)
 {
-    const fs::path target = fs::absolute(dest);
+    fs::path target = fs::absolute(dest).lexically_normal();
+    if (!target.has_filename()) // "dir/"
+    {
+        target = target.parent_path();
+    }
     if (fs::exists(fs::symlink_status(target)))
     {
         throw UserError(

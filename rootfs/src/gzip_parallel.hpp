@@ -30,7 +30,7 @@ inline constexpr std::size_t kGzipChunkSize = std::size_t{1} << 20U;
 // 2 × threads chunks are held at once, so memory stays at a few MiB per thread.
 class ParallelGzip final : public Compressor
 {
-  public:
+public:
     // `level` 1-12 (libdeflate). Throws when a compressor or a thread cannot be created.
     ParallelGzip(ByteSink& out, int level, unsigned threads);
     ~ParallelGzip() override;
@@ -42,7 +42,7 @@ class ParallelGzip final : public Compressor
     void write(std::span<const std::byte> data) override;
     void finish() override;
 
-  private:
+private:
     using Deflater = UniqueCPtr<libdeflate_compressor, &libdeflate_free_compressor>;
 
     struct Job

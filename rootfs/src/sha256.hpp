@@ -15,7 +15,7 @@ namespace azl::rootfs::detail
 // Hashes bytes as they pass; hex_digest() ends the computation.
 class Sha256
 {
-  public:
+public:
     // Throws SystemError with OpenSSL's message when the digest cannot be set up.
     Sha256();
 
@@ -25,7 +25,7 @@ class Sha256
     // Finishes and returns the lowercase hex digest; update() must not be called afterwards.
     std::string hex_digest();
 
-  private:
+private:
     UniqueCPtr<EVP_MD_CTX, &EVP_MD_CTX_free> m_ctx;
 };
 

@@ -61,7 +61,7 @@ constexpr std::size_t kCopyBufferSize = std::size_t{256} << 10U;
 // The end of the pipeline: the bytes on disk, their SHA-256 and their count.
 class OutputFile final : public detail::ByteSink
 {
-  public:
+public:
     explicit OutputFile(const fs::path& path)
         : m_file(path, 0644)
     {
@@ -89,7 +89,7 @@ class OutputFile final : public detail::ByteSink
         m_file.commit();
     }
 
-  private:
+private:
     AtomicFile m_file;
     detail::Sha256 m_sha;
     std::uint64_t m_bytes = 0;
@@ -153,8 +153,9 @@ ArchiveWriter::Impl::Impl(const fs::path& path, const WriteOptions& options)
     // One SCHILY.xattr record per attribute: GNU tar, Go's archive/tar (umoci) and bsdtar all read
     // it. libarchive's default adds a LIBARCHIVE.xattr copy, which its own 3.6 reader then reports
     // as a second attribute of the same name.
-    check(archive_write_set_format_option(a, "pax", "xattrheader", "SCHILY"),
-          "choosing the xattr encoding");
+    check(
+        archive_write_set_format_option(a, "pax", "xattrheader", "SCHILY"),
+        "choosing the xattr encoding");
     // No blocking: libarchive hands us the stream as produced (our stages buffer), and the archive
     // ends right after its two zero blocks instead of being padded to a 10 KiB record.
     check(archive_write_set_bytes_per_block(a, 0), "setting the block size");

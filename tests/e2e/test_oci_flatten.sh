@@ -9,9 +9,9 @@
 set -euo pipefail
 azl_bin=$(realpath "${1:?usage: $0 PATH/TO/azurelinux}")
 here=$(cd "$(dirname "$0")" && pwd)
-# shellcheck source=lib/rootfs-cache.sh
+# shellcheck source=tests/e2e/lib/rootfs-cache.sh
 source "$here/lib/rootfs-cache.sh"
-# shellcheck source=lib/docker-save.sh
+# shellcheck source=tests/e2e/lib/docker-save.sh
 source "$here/lib/docker-save.sh"
 
 e2e_require_root

@@ -1,5 +1,6 @@
 #include <azl/common/error.hpp>
 #include <azl/common/fs.hpp>
+#include <azl/common/interrupt.hpp>
 
 #include <fmt/format.h>
 
@@ -118,6 +119,7 @@ AtomicFile::AtomicFile(fs::path destination, unsigned mode)
     }
     m_fd = UniqueFd(fd);
     m_temp = pattern;
+    m_cleanup = std::make_unique<InterruptCleanup>(m_temp);
     const mode_t mask = ::umask(0);
     ::umask(mask);
     if (::fchmod(fd, static_cast<mode_t>(mode) & ~mask) != 0)
@@ -173,6 +175,7 @@ void AtomicFile::commit(Overwrite overwrite)
         throw_errno(what);
     }
     m_committed = true;
+    m_cleanup.reset();
     fsync_directory(m_destination.parent_path());
 }
 

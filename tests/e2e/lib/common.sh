@@ -5,10 +5,9 @@
 #
 # Sourced, not run. The including script sets `set -euo pipefail`.
 
-E2E_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-
 # What the cached 3-layer OCI image does on top of the Debian minbase tree (see rootfs-cache.sh).
 # Tests assert on these, so they are defined once, here.
+# shellcheck disable=SC2034 # used by the scripts that source this file
 E2E_OCI_TAG=latest
 E2E_DELETED_FILE=etc/issue.net           # layer 3: `.wh.issue.net`
 E2E_DELETED_LINK_ORIGIN=usr/bin/perl      # layer 3: removes one name of layer 1's hard link pair
@@ -63,15 +62,12 @@ e2e_on_exit() {
 # the tests), else $TMPDIR or /tmp.
 e2e_scratch_base() {
     if [[ -n ${AZL_E2E_TMPDIR:-} ]]; then
-        printf '%s
-' "$AZL_E2E_TMPDIR"
+        printf '%s\n' "$AZL_E2E_TMPDIR"
     elif [[ $(stat -f -c %T /dev/shm 2>/dev/null) == tmpfs && -w /dev/shm ]] &&
         (($(df -P -k /dev/shm | awk 'NR == 2 { print $4 }') > 6 * 1024 * 1024)); then
-        printf '%s
-' /dev/shm
+        printf '%s\n' /dev/shm
     else
-        printf '%s
-' "${TMPDIR:-/tmp}"
+        printf '%s\n' "${TMPDIR:-/tmp}"
     fi
 }
 
@@ -80,7 +76,7 @@ e2e_scratch_base() {
 e2e_scratch() {
     E2E_TMP=$(mktemp -d "$(e2e_scratch_base)/azl-e2e.XXXXXX")
     e2e_on_exit "cd / && rm -rf -- '$E2E_TMP'"
-    cd "$E2E_TMP"
+    cd "$E2E_TMP" || exit 1
     E2E_AZL_TMP=$E2E_TMP/.azl-tmp
     mkdir "$E2E_AZL_TMP"
 }
@@ -124,7 +120,7 @@ e2e_manifest() {
     local root=$1 out=$2 work
     work=$(mktemp -d "${TMPDIR:-/tmp}/azl-manifest.XXXXXX")
     (
-        cd "$root"
+        cd "$root" || exit 1
         find . -printf '%P\t%y\t%m\t%U:%G\t%D:%i\t%s\t%l\n' | LC_ALL=C sort -t $'\t' -k1,1 >"$work/meta"
         find . -type f -print0 | xargs -0 -r sha256sum -- | sed -e 's|^\([0-9a-f]*\)  \./|\1\t|' >"$work/sums"
         find . \( -type b -o -type c \) -exec stat -c '%n	%t,%T' {} + | sed -e 's|^\./||' >"$work/devs"

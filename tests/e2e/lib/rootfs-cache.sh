@@ -21,10 +21,10 @@
 # Bump when the layout's recipe changes: the cache is rebuilt under the new name.
 AZL_OCI_LAYOUT_VERSION=1
 
-# shellcheck source=common.sh
+# shellcheck source=tests/e2e/lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-azl_cache_dir() { printf '%s\n' "${AZL_CACHE_DIR:-$HOME/.cache/azurelinux-wsl}"; }
+azl_cache_dir() { printf '%s\n' "${AZL_CACHE_DIR:-${HOME:?set HOME or AZL_CACHE_DIR}/.cache/azurelinux-wsl}"; }
 
 # Prints the Debian minbase tarball's path, building it first when missing.
 azl_minbase_tar() (

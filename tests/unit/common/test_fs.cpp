@@ -1,9 +1,14 @@
 #include <azl/common/error.hpp>
 #include <azl/common/fs.hpp>
+#include <azl/common/interrupt.hpp>
 
 #include <catch2/catch.hpp>
 
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <csignal>
 
 #include <fstream>
 #include <test_support.hpp>
@@ -85,4 +90,24 @@ TEST_CASE("human_bytes", "[fs]")
     CHECK(azl::human_bytes(1023) == "1023 B");
     CHECK(azl::human_bytes(1536) == "1.5 KiB");
     CHECK(azl::human_bytes(64ULL << 20U) == "64.0 MiB");
+}
+
+TEST_CASE("An interrupted process leaves no AtomicFile temporary behind", "[fs]")
+{
+    const azl::test::Sandbox box;
+    const pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0)
+    {
+        azl::install_interrupt_cleanup();
+        azl::AtomicFile file(box.path() / "image.wsl");
+        file.write("half of an image");
+        ::raise(SIGTERM);
+        ::_exit(0); // not reached: the default action of SIGTERM ends the process
+    }
+    int status = 0;
+    REQUIRE(::waitpid(pid, &status, 0) == pid);
+    CHECK(WIFSIGNALED(status));
+    CHECK(WTERMSIG(status) == SIGTERM);
+    CHECK(fs::is_empty(box.path()));
 }

@@ -143,6 +143,9 @@ TEST_CASE("extract refuses hostile member names and leaves nothing behind", "[ex
         {"write below a file", {file("f", "1"), file("f/child", "2")}, "f/child"},
         {"root that is not a directory", {azl::test::symlink("./", "/")}, "root"},
         {"empty name", {file("", "x")}, "empty"},
+        {"refusal after a read-only directory",
+         {dir("ro", 0555), file("ro/x", "1"), dir("ro/sub", 0500), file("../escape", "e")},
+         "../escape"},
     };
     for (const auto& c : cases)
     {

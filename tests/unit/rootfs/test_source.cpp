@@ -355,9 +355,10 @@ TEST_CASE("source: empty layers are fine", "[source][oci]")
 {
     azl::test::Sandbox box;
     Layout layout;
-    layout.index(json::array({layout.image({{kLayerTar, layer_with("a", "1")},
-                                            {kLayerTar, azl::test::tar_bytes({})},
-                                            {kLayerGzip, azl::test::tar_bytes({}, "gzip")}})}));
+    layout.index(json::array({layout.image(
+        {{kLayerTar, layer_with("a", "1")},
+         {kLayerTar, azl::test::tar_bytes({})},
+         {kLayerGzip, azl::test::tar_bytes({}, "gzip")}})}));
     layout.write_dir(box.path() / "l");
     const Source s = open_source(box.path() / "l");
     REQUIRE(s.layers.size() == 3);
@@ -504,4 +505,21 @@ TEST_CASE("source: injected layers validate their destinations", "[source]")
 
     const auto with_mode = make_file_layer(host, "/usr/bin/x", 04755U);
     CHECK(azl::test::flatten_all({with_mode.get()})->at("usr/bin/x").entry.mode == 04755);
+}
+
+TEST_CASE("source: an xattr stored in both pax forms is read once", "[source]")
+{
+    // libarchive's default pax writer (used by many image tools) records each xattr as SCHILY.xattr
+    // and as LIBARCHIVE.xattr; the image must still carry it once.
+    const azl::test::Sandbox box;
+    Member m = file("usr/bin/ping", "ELF");
+    m.xattrs = {{"security.capability", std::string("\x01\x00\x00\x02", 4)}, {"user.note", "v"}};
+    const auto tar = box.path() / "caps.tar";
+    azl::test::write_tar(tar, {dir("usr"), dir("usr/bin"), m});
+    const auto sink = flatten_source(open_source(tar));
+    const auto& xattrs = sink->at("usr/bin/ping").entry.xattrs;
+    REQUIRE(xattrs.size() == 2);
+    CHECK(xattrs.at(0).name == "security.capability");
+    CHECK(xattrs.at(0).value == std::string("\x01\x00\x00\x02", 4));
+    CHECK(xattrs.at(1).name == "user.note");
 }

@@ -35,7 +35,7 @@ constexpr std::size_t kMiB = std::size_t{1} << 20U;
 // Serves a string as entry content, at most `max_read` bytes per call (to exercise short reads).
 class StringContent final : public azl::rootfs::ContentReader
 {
-  public:
+public:
     explicit StringContent(const std::string& data, std::size_t max_read = 65536)
         : m_data(data)
         , m_max_read(max_read)
@@ -50,7 +50,7 @@ class StringContent final : public azl::rootfs::ContentReader
         return n;
     }
 
-  private:
+private:
     const std::string& m_data;
     std::size_t m_max_read;
     std::size_t m_pos = 0;
@@ -281,7 +281,8 @@ ReadBack read_archive(const fs::path& file)
     INFO(archive_error_string(a.get()));
     REQUIRE(rc == ARCHIVE_EOF);
     rb.filter = archive_filter_code(a.get(), 0);
-    rb.tar_bytes = static_cast<std::uint64_t>(archive_filter_bytes(a.get(), 0)); // after decompression
+    rb.tar_bytes =
+        static_cast<std::uint64_t>(archive_filter_bytes(a.get(), 0)); // after decompression
     return rb;
 }
 
@@ -602,7 +603,7 @@ namespace
 // Lowers the file size limit so that writes fail with EFBIG, as a full disk fails with ENOSPC.
 class FileSizeLimit
 {
-  public:
+public:
     explicit FileSizeLimit(rlim_t bytes)
     {
         REQUIRE(::getrlimit(RLIMIT_FSIZE, &m_saved) == 0);
@@ -621,7 +622,7 @@ class FileSizeLimit
         std::signal(SIGXFSZ, m_old_handler);
     }
 
-  private:
+private:
     rlimit m_saved{};
     void (*m_old_handler)(int) = nullptr;
 };

@@ -2,12 +2,15 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
 
 namespace azl
 {
+
+class InterruptCleanup;
 
 // Owns a file descriptor; closes it on destruction.
 class UniqueFd
@@ -98,6 +101,7 @@ class AtomicFile
     std::filesystem::path m_temp;
     UniqueFd m_fd;
     bool m_committed = false;
+    std::unique_ptr<InterruptCleanup> m_cleanup; // removes the temporary file on SIGINT/SIGTERM
 };
 
 // Replaces `path` with `content` atomically (temp file + fsync + rename).
