@@ -44,21 +44,6 @@ std::string compression_phrase(std::string_view compression)
                                  : fmt::format("a {}-compressed tar", compression);
 }
 
-bool has_dotdot(std::string_view name)
-{
-    std::size_t i = 0;
-    while (i <= name.size())
-    {
-        const std::size_t slash = std::min(name.find('/', i), name.size());
-        if (name.substr(i, slash - i) == "..")
-        {
-            return true;
-        }
-        i = slash + 1;
-    }
-    return false;
-}
-
 // The single top-level folder a root tree was packed under ("rootfs/etc/…"), if that is the case.
 std::optional<std::string> wrapping_folder(const ImageFacts& f)
 {

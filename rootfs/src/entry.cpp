@@ -46,6 +46,21 @@ std::optional<std::string> normalize_path(std::string_view name)
     return out;
 }
 
+bool has_dotdot(std::string_view name)
+{
+    std::size_t i = 0;
+    while (i <= name.size())
+    {
+        const std::size_t slash = std::min(name.find('/', i), name.size());
+        if (name.substr(i, slash - i) == "..")
+        {
+            return true;
+        }
+        i = slash + 1;
+    }
+    return false;
+}
+
 std::string parent_path(std::string_view path)
 {
     const auto slash = path.rfind('/');

@@ -34,21 +34,6 @@ namespace
 // Warnings of the same kind (xattrs a non-root user cannot set) are logged this often, then summed.
 constexpr std::uint64_t kMaxLoggedWarnings = 5;
 
-bool has_dotdot(std::string_view name)
-{
-    std::size_t i = 0;
-    while (i <= name.size())
-    {
-        const std::size_t slash = std::min(name.find('/', i), name.size());
-        if (name.substr(i, slash - i) == "..")
-        {
-            return true;
-        }
-        i = slash + 1;
-    }
-    return false;
-}
-
 bool is_device(EntryType t)
 {
     return t == EntryType::char_device || t == EntryType::block_device;

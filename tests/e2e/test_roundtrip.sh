@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # End to end on a real Debian tree: directory -> .wsl -> extraction gives the identical tree; builds
 # are byte-reproducible (twice, any thread count, SOURCE_DATE_EPOCH from flag or environment);
-# the checksum file and --json summary tell the truth; --add/--remove and a plain tar source do what
-# they say; `image check` and `image inspect` report what is true of a Debian minbase image; hostile
-# command lines fail with one line naming the file and leave nothing behind.
+# the checksum file and --json summary tell the truth; --add/--remove, layered --from (a plain tar
+# under a directory) and --compression do what they say; `image check` and `image inspect` report
+# what is true of a Debian minbase image; hostile command lines fail with one line naming the file
+# and leave nothing behind.
 #
 # Usage: test_roundtrip.sh PATH/TO/azurelinux
 set -euo pipefail
@@ -13,7 +14,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib/rootfs-cache.sh"
 
 e2e_require_root
-e2e_require_tools umoci tar getfattr sha256sum python3 cmp
+e2e_require_tools umoci tar gzip xz zstd getfattr sha256sum python3 cmp
 unset SOURCE_DATE_EPOCH
 layout=$(azl_oci_layout)
 minbase=$(azl_minbase_tar)
@@ -125,14 +126,36 @@ e2e_manifest injected injected.manifest
 e2e_compare_manifests expected.manifest injected.manifest "--remove/--add/--add-dir"
 rm -rf expected injected
 
-e2e_check "a plain tar source (mmdebstrap's own tarball) gives back the same tree"
-build --from "$minbase" -o out/minbase.wsl
-e2e_extract_gnutar "$minbase" minbase-ref
-e2e_manifest minbase-ref minbase-ref.manifest
-e2e_extract_gnutar out/minbase.wsl minbase-ours
-e2e_manifest minbase-ours minbase-ours.manifest
-e2e_compare_manifests minbase-ref.manifest minbase-ours.manifest "minbase tar -> .wsl"
-rm -rf minbase-ref minbase-ours
+e2e_check "--from a plain tar (mmdebstrap's own) --from a directory: the directory lands on top"
+mkdir -p overlay/etc overlay/srv/overlay
+chmod 0755 overlay overlay/etc
+printf 'motd from the overlay directory\n' >overlay/etc/motd
+printf 'new in the overlay\n' >overlay/srv/overlay/new.txt
+chmod 0711 overlay/srv/overlay
+build --from "$minbase" --from overlay -o out/layered.wsl
+e2e_extract_gnutar "$minbase" layered-ref
+cp -a overlay/. layered-ref/
+e2e_manifest layered-ref layered-ref.manifest
+e2e_extract_gnutar out/layered.wsl layered-ours
+e2e_manifest layered-ours layered-ours.manifest
+e2e_compare_manifests layered-ref.manifest layered-ours.manifest "minbase tar + overlay directory"
+rm -rf layered-ref layered-ours
+
+e2e_check "--compression none|zstd|xz: the same tar stream as gzip inside"
+for c in none zstd xz; do
+    build --from "$ref" -o "out/$c.wsl" --compression "$c" --level 1
+done
+gzip -dc out/a.wsl >stream.tar
+cmp stream.tar out/none.wsl || e2e_fail "--compression none differs from the gzip build's tar stream"
+zstd -dcq out/zstd.wsl | cmp stream.tar - || e2e_fail "--compression zstd holds a different tar stream"
+xz -dc out/xz.wsl | cmp stream.tar - || e2e_fail "--compression xz holds a different tar stream"
+rm -f stream.tar
+e2e_check "image check: a zstd .wsl is an error WSL would hit (wsl-compression)"
+rc=0
+azl --quiet image check out/zstd.wsl --json >check-zstd.json || rc=$?
+[[ $rc == 1 ]] || e2e_fail "image check of a zstd .wsl exits $rc, expected 1"
+e2e_expect_findings check-zstd.json "wsl-compression" ""
+rm -f out/none.wsl out/zstd.wsl out/xz.wsl
 
 e2e_check "image inspect --json: a Debian image, every entry counted"
 e2e_run azl --quiet image inspect out/a.wsl --json >inspect.json

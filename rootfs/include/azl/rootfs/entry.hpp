@@ -91,6 +91,9 @@ class EntrySink
 // the Entry::path form. Returns nullopt for names that escape the root ("../x", "a/../../b").
 std::optional<std::string> normalize_path(std::string_view name);
 
+// Whether a raw member name has a ".." component (even one that stays inside the root).
+bool has_dotdot(std::string_view name);
+
 // The parent of a normalized path ("usr/bin" -> "usr", "usr" -> ".").
 std::string parent_path(std::string_view path);
 
