@@ -123,6 +123,7 @@ bench() {
 # The large image: the cached layout plus one more uncompressed layer of ~200 MiB, cached beside it.
 large_layout() (
     set -euo pipefail
+    _azl_prepare_cache
     local cache dir tmp
     cache=$(azl_cache_dir)
     dir="$cache/bench-large-oci-v$AZL_OCI_LAYOUT_VERSION"

@@ -11,8 +11,8 @@ azl_bin=$(realpath "${1:?usage: $0 PATH/TO/azurelinux}")
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/e2e/lib/rootfs-cache.sh
 source "$here/lib/rootfs-cache.sh"
-# shellcheck source=tests/e2e/lib/docker-save.sh
-source "$here/lib/docker-save.sh"
+# shellcheck source=tests/e2e/lib/image-formats.sh
+source "$here/lib/image-formats.sh"
 
 e2e_require_root
 e2e_require_tools umoci tar bsdtar getfattr getcap sha256sum python3 cmp
@@ -90,5 +90,27 @@ e2e_check "a docker-save archive of the same image gives the same bytes"
 e2e_docker_save "$layout" docker-save.tar
 e2e_run azl --quiet image build --from docker-save.tar -o docker.wsl
 cmp oci.wsl docker.wsl || e2e_fail "docker.wsl differs from oci.wsl"
+
+e2e_check "multi-platform index: the default linux/amd64 is picked, not the first manifest"
+e2e_multi_platform_layout "$layout" multi
+e2e_run azl --quiet image build --from multi -o multi-amd64.wsl
+cmp oci.wsl multi-amd64.wsl || e2e_fail "multi-amd64.wsl differs from oci.wsl"
+e2e_check "--platform linux/arm64 picks the arm64 image, which equals umoci's unpack of it"
+e2e_run azl --quiet image build --from multi --platform linux/arm64 -o multi-arm64.wsl
+rm -rf bundle gnutar bsdtar
+umoci unpack --image multi:arm64 bundle-arm64 >/dev/null
+e2e_manifest bundle-arm64/rootfs arm64-ref.manifest
+e2e_extract_gnutar multi-arm64.wsl arm64
+e2e_manifest arm64 arm64.manifest
+e2e_compare_manifests arm64-ref.manifest arm64.manifest "umoci unpack vs ours (--platform linux/arm64)"
+[[ -e arm64/$E2E_DELETED_FILE ]] || e2e_fail "the arm64 image has only layer 1: /$E2E_DELETED_FILE should be there"
+mkdir hostile
+rc=0
+azl --quiet image build --from multi --platform linux/s390x -o hostile/x.wsl 2>stderr.txt || rc=$?
+e2e_check "--platform linux/s390x (absent): exit $rc, an error naming it, no output"
+sed -e 's/^/  | /' stderr.txt
+((rc != 0)) || e2e_fail "--platform linux/s390x succeeded"
+grep -q 's390x' stderr.txt || e2e_fail "the error does not name the platform"
+[[ -z $(ls -A hostile) ]] || e2e_fail "left behind: $(ls -A hostile)"
 
 echo "PASS: test_oci_flatten"

@@ -41,7 +41,7 @@ azl_oci_layout() (
 )
 
 # Checks prerequisites, creates the cache directory and takes the cache lock (on fd 9, released when
-# the calling subshell exits).
+# the calling subshell exits). Under the lock, temporary names are leftovers of killed builds.
 _azl_prepare_cache() {
     e2e_require_root
     e2e_require_tools mmdebstrap umoci tar setcap setfattr flock
@@ -50,6 +50,7 @@ _azl_prepare_cache() {
     mkdir -p "$cache"
     exec 9>"$cache/.lock"
     flock 9
+    rm -rf -- "$cache"/.debian-minbase.* "$cache"/.debian-oci.* "$cache"/.bench-large.*
 }
 
 # mmdebstrap MIRROR arguments from the machine's apt configuration, one per line: deb822 files that
