@@ -7,6 +7,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <clocale>
 #include <cstdio>
 #include <exception>
 
@@ -14,6 +15,12 @@ int main(int argc, char** argv)
 {
     using azl::ExitCode;
     azl::install_interrupt_cleanup(); // Ctrl-C during a build leaves no temporary file behind
+    // Names are UTF-8 inside: libarchive then stores them in pax headers as they are, instead of
+    // marking every non-ASCII name as binary (which GNU tar warns about). Only the character type.
+    if (std::setlocale(LC_CTYPE, "C.UTF-8") == nullptr)
+    {
+        std::setlocale(LC_CTYPE, "");
+    }
     azl::app::Context ctx;
     CLI::App app{"azurelinux — build, install and run Azure Linux for WSL", "azurelinux"};
     app.set_version_flag("--version", std::string("azurelinux ") + AZL_VERSION);

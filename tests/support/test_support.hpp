@@ -13,7 +13,7 @@ namespace azl::test
 // A private temporary directory for one test case, removed afterwards.
 class Sandbox
 {
-  public:
+public:
     Sandbox();
 
     // The directory.
@@ -26,7 +26,7 @@ class Sandbox
     std::filesystem::path
     write(const std::string& relative, std::string_view content, unsigned mode = 0644) const;
 
-  private:
+private:
     TempDir m_dir;
 };
 

@@ -135,7 +135,7 @@ int open_null(int flags)
 // us.
 class SigpipeBlock
 {
-  public:
+public:
     SigpipeBlock()
     {
         sigemptyset(&m_set);
@@ -157,7 +157,7 @@ class SigpipeBlock
         ::pthread_sigmask(SIG_SETMASK, &m_old, nullptr);
     }
 
-  private:
+private:
     sigset_t m_set{};
     sigset_t m_old{};
 };

@@ -9,7 +9,6 @@
 #include <unistd.h>
 
 #include <csignal>
-
 #include <fstream>
 #include <test_support.hpp>
 

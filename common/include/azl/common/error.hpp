@@ -18,7 +18,7 @@ enum class ExitCode : int
 // An error the user can act on: printed as is, followed by the hint, exit code 1 unless told.
 class UserError : public std::runtime_error
 {
-  public:
+public:
     // `message` says what is wrong (naming the file); `hint` says what to do next (may be empty).
     explicit UserError(
         std::string message, std::string hint = {}, ExitCode code = ExitCode::user_error);
@@ -35,7 +35,7 @@ class UserError : public std::runtime_error
         return m_code;
     }
 
-  private:
+private:
     std::string m_hint;
     ExitCode m_code;
 };
@@ -43,7 +43,7 @@ class UserError : public std::runtime_error
 // A failure of the system or a library, with what we were doing: "writing X: No space left".
 class SystemError : public std::runtime_error
 {
-  public:
+public:
     // `what_we_did` names the operation and its object; `cause` is the library's/OS's own message.
     SystemError(const std::string& what_we_did, const std::string& cause);
 

@@ -15,7 +15,7 @@ class InterruptCleanup;
 // Owns a file descriptor; closes it on destruction.
 class UniqueFd
 {
-  public:
+public:
     UniqueFd() = default;
 
     // Takes ownership of `fd` (-1 means none).
@@ -48,7 +48,7 @@ class UniqueFd
     // Closes now, reporting a failed close (which can mean lost data on NFS or a full disk).
     void close(const std::string& what);
 
-  private:
+private:
     int m_fd = -1;
 };
 
@@ -67,7 +67,7 @@ enum class Overwrite
 // Destruction without commit() removes the temporary file: readers never see a half-written file.
 class AtomicFile
 {
-  public:
+public:
     // Creates the temporary file beside `destination` with permissions `mode` (before umask).
     explicit AtomicFile(std::filesystem::path destination, unsigned mode = 0644);
     AtomicFile(const AtomicFile&) = delete;
@@ -96,7 +96,7 @@ class AtomicFile
     // fsyncs, closes and renames into place (and fsyncs the directory). Throws on any failure.
     void commit(Overwrite overwrite = Overwrite::yes);
 
-  private:
+private:
     std::filesystem::path m_destination;
     std::filesystem::path m_temp;
     UniqueFd m_fd;
@@ -115,7 +115,7 @@ std::string read_file(const std::filesystem::path& path, std::uintmax_t max_byte
 // A fresh private (0700) directory, removed with everything in it on destruction.
 class TempDir
 {
-  public:
+public:
     // Creates it under `parent` (default: $TMPDIR or /tmp) with a name starting with `prefix`.
     explicit TempDir(std::string_view prefix = "azl", const std::filesystem::path& parent = {});
     TempDir(const TempDir&) = delete;
@@ -136,14 +136,14 @@ class TempDir
         m_path.clear();
     }
 
-  private:
+private:
     std::filesystem::path m_path;
 };
 
 // Sets the process umask for the scope's duration.
 class UmaskScope
 {
-  public:
+public:
     // Applies `mask` until destruction.
     explicit UmaskScope(unsigned mask);
     UmaskScope(const UmaskScope&) = delete;
@@ -152,7 +152,7 @@ class UmaskScope
     UmaskScope& operator=(UmaskScope&&) = delete;
     ~UmaskScope();
 
-  private:
+private:
     unsigned m_saved;
 };
 

@@ -14,7 +14,7 @@ namespace azl
 // Edits keep every other line — comments, order, spacing — as it was.
 class IniFile
 {
-  public:
+public:
     // One key=value as read.
     struct Item
     {
@@ -47,7 +47,7 @@ class IniFile
     // The document as text, with edits applied.
     [[nodiscard]] std::string str() const;
 
-  private:
+private:
     struct Line
     {
         std::string text;    // verbatim for untouched lines

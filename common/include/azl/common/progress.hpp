@@ -18,7 +18,7 @@ enum class ProgressMode
 // otherwise. Redraws at most ~10 times a second, so calling advance() per block is cheap.
 class Progress
 {
-  public:
+public:
     // `label` precedes the bar ("Writing AzureLinux.wsl"); `total` 0 means unknown.
     Progress(std::string label, std::uint64_t total, ProgressMode mode = ProgressMode::auto_detect);
     Progress(const Progress&) = delete;
@@ -41,7 +41,7 @@ class Progress
         return m_active;
     }
 
-  private:
+private:
     void draw(bool force);
 
     std::string m_label;

@@ -59,7 +59,7 @@ struct Entry
 // Reads the content of the current entry of a stream.
 class ContentReader
 {
-  public:
+public:
     virtual ~ContentReader() = default;
     ContentReader() = default;
     ContentReader(const ContentReader&) = delete;
@@ -74,7 +74,7 @@ class ContentReader
 // Receives the entries of a tree in output order (e.g. an archive writer).
 class EntrySink
 {
-  public:
+public:
     virtual ~EntrySink() = default;
     EntrySink() = default;
     EntrySink(const EntrySink&) = delete;

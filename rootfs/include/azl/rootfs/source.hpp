@@ -13,7 +13,7 @@ namespace azl::rootfs
 // A stream of entries: one layer of an image, read front to back.
 class LayerReader : public ContentReader
 {
-  public:
+public:
     // Advances to the next entry; false at the end of the layer. Unread content is skipped.
     // Throws UserError naming the layer for corrupt or truncated input.
     virtual bool next(Entry& entry) = 0;
@@ -23,7 +23,7 @@ class LayerReader : public ContentReader
 // an index pass over headers, then an output pass). Entries may include OCI whiteouts.
 class Layer
 {
-  public:
+public:
     virtual ~Layer() = default;
     Layer() = default;
     Layer(const Layer&) = delete;
@@ -35,6 +35,7 @@ class Layer
     [[nodiscard]] virtual std::unique_ptr<LayerReader> open() const = 0;
     // Names the layer in messages: "image.tar:blobs/sha256/ab12…" or "rootfs/".
     [[nodiscard]] virtual std::string describe() const = 0;
+
     // True for layers of explicit user removals (make_removal_layer): the flattener reports their
     // whiteouts that remove nothing in FlattenStats::unmatched_whiteouts. Image layers say false.
     [[nodiscard]] virtual bool reports_unmatched_whiteouts() const

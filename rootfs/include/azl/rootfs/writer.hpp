@@ -49,7 +49,7 @@ struct WriteResult
 // thread-count-dependent framing), and its SHA-256 is computed while writing.
 class ArchiveWriter final : public EntrySink
 {
-  public:
+public:
     ArchiveWriter(const std::filesystem::path& path, const WriteOptions& options);
     ~ArchiveWriter() override;
     ArchiveWriter(const ArchiveWriter&) = delete;
@@ -62,7 +62,7 @@ class ArchiveWriter final : public EntrySink
     // Finishes the archive and renames it into place.
     WriteResult commit();
 
-  private:
+private:
     struct Impl;
     std::unique_ptr<Impl> m_impl;
 };
