@@ -5,11 +5,13 @@ namespace azl::app
 
 void add_image(CLI::App& app, Context& ctx)
 {
-    CLI::App* image = app.add_subcommand("image", "Build, check and inspect WSL images (.wsl)");
+    CLI::App* image =
+        app.add_subcommand("image", "Build, check, inspect and extract WSL images (.wsl)");
     image->require_subcommand(1);
     add_image_build(*image, ctx);
     add_image_check(*image, ctx);
     add_image_inspect(*image, ctx);
+    add_image_extract(*image, ctx);
 }
 
 } // namespace azl::app

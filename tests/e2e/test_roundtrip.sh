@@ -84,6 +84,13 @@ e2e_extract_gnutar out/a.wsl extracted
 e2e_manifest extracted extracted.manifest
 e2e_compare_manifests src.manifest extracted.manifest "directory -> .wsl -> GNU tar"
 
+e2e_check "extraction with our safe extractor (image extract) gives back the identical tree"
+e2e_run azl --quiet image extract out/a.wsl extracted-ours >/dev/null
+e2e_manifest extracted-ours extracted-ours.manifest
+e2e_compare_manifests src.manifest extracted-ours.manifest "directory -> .wsl -> azurelinux image extract"
+[[ -z $(find . -maxdepth 1 -name 'extracted-ours.partial-*') ]] || e2e_fail "image extract left its staging directory"
+rm -rf extracted-ours
+
 e2e_check "building again gives identical bytes and an identical checksum file"
 build --from "$ref" -o out/b.wsl
 cmp out/a.wsl out/b.wsl || e2e_fail "two builds of the same directory differ"
