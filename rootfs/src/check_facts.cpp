@@ -569,16 +569,16 @@ Resolved ImageFacts::resolve(std::string_view path) const
 {
     Resolved r;
     std::vector<std::string> done;
-    std::deque<std::string> todo;
+    std::deque<std::string> pending;
     for (const auto part : split_path(path))
     {
-        todo.emplace_back(part);
+        pending.emplace_back(part);
     }
     int hops = 0;
-    while (!todo.empty())
+    while (!pending.empty())
     {
-        std::string part = std::move(todo.front());
-        todo.pop_front();
+        std::string part = std::move(pending.front());
+        pending.pop_front();
         if (part == ".")
         {
             continue;
@@ -609,7 +609,7 @@ Resolved ImageFacts::resolve(std::string_view path) const
             done.clear();
         }
         const auto target = split_path(m->link_target);
-        todo.insert(todo.begin(), target.begin(), target.end());
+        pending.insert(pending.begin(), target.begin(), target.end());
     }
     r.path = join_path(done);
     r.member = find(r.path);

@@ -309,7 +309,7 @@ void check_elf(
     {
         c.report(
             std::string(path),
-            fmt::format("{} is not an ELF executable (a script or a stub?); {}", shown, why),
+            fmt::format("{} is not an ELF executable (a script or a wrapper?); {}", shown, why),
             "point it at the real binary");
         return;
     }
