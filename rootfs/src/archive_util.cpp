@@ -142,8 +142,8 @@ Entry entry_from_archive(archive_entry* ae)
             e.xattrs.push_back({xname, std::string(static_cast<const char*>(value), size)});
         }
         // libarchive's own writer stores each attribute twice (SCHILY.xattr and LIBARCHIVE.xattr)
-        // and its 3.6 reader returns both: keep one per name, the last one read, as extraction
-        // would.
+        // and its 3.6 reader returns both: keep one per name, the last one read,
+        // as extraction would.
         std::stable_sort(
             e.xattrs.begin(),
             e.xattrs.end(),

@@ -122,8 +122,8 @@ private:
 };
 
 // Whether a rule applies to every input or only to something that looks like a root filesystem
-// (root-tree rules stay quiet when the tree is missing or wrapped in a folder: one finding says
-// so).
+// (root-tree rules stay quiet when the tree is missing or wrapped in a folder:
+// one finding says so).
 enum class Scope
 {
     any_input,

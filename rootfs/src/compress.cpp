@@ -198,8 +198,8 @@ struct LzmaStream
 
 // liblzma's multi-threaded encoder, even for one thread: it cuts the input into blocks whose size
 // depends only on the preset, so every thread count gives the same bytes (libarchive's xz filter
-// switches to a differently framed single-threaded encoder for one thread, and caps the level at
-// 6).
+// switches to a differently framed single-threaded encoder for one thread, and
+// caps the level at 6).
 class XzCompressor final : public Compressor
 {
 public:

@@ -485,8 +485,8 @@ void sync_tree(const fs::path& dir)
     }
 }
 
-// Makes the rename durable. The tree is in place already, so a failure here is only worth a
-// warning.
+// Makes the rename durable. The tree is in place already, so a failure here is
+// only worth a warning.
 void sync_directory(const fs::path& dir)
 {
     const UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));

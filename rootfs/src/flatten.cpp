@@ -1,7 +1,6 @@
 // Layer flattening with OCI/Docker semantics in two passes over each layer:
-//  1. headers only: an index (sorted path -> which layer and entry defines it) with whiteouts,
-//  opaque
-//     directories and replacements applied, and a plan for hard links whose target did not survive;
+//  1. headers only: an index (sorted path -> the layer and entry that define it) with whiteouts,
+//     opaque directories and replacements applied, and a plan for orphaned hard links;
 //  2. output: directories from the index, then each layer's surviving entries in stream order with
 //     their content streamed from the layer to the sink.
 // Memory grows with the number of entries (the index), never with file sizes.
@@ -32,8 +31,8 @@ constexpr std::uint64_t kSynthetic = std::numeric_limits<std::uint64_t>::max();
 // What a hard link resolves to, and how it is written out.
 struct LinkInfo
 {
-    std::uint64_t origin =
-        0;                   // ordinal of the linked object's entry (never a hardlink) in its layer
+    // Ordinal of the linked object's entry (never a hardlink) in its layer.
+    std::uint64_t origin = 0;
     std::string origin_path; // that entry's path
     std::string emit_target; // the link target written to the sink (set by plan_links)
     bool recipient = false;  // written as a copy of the origin, at the origin's stream position
@@ -168,8 +167,8 @@ private:
         ensure_parent(i, e.path);
         if (e.type == EntryType::directory)
         {
-            // Over a directory: metadata replaced, children kept (merge). Over anything else:
-            // replaced.
+            // Over a directory: metadata replaced, children kept (merge). Over
+            // anything else: replaced.
             Node& node = m_nodes[e.path];
             node = Node{
                 .layer = i,

@@ -90,8 +90,8 @@ struct BlobSpec
 // is read in place, with data skipped by seeking. The digest is checked during the first full read.
 std::unique_ptr<Layer> make_blob_layer(BlobSpec spec);
 
-// Reads a small file range whole (JSON documents); throws UserError naming `name` above
-// `max_bytes`.
+// Reads a small file range whole (JSON documents); throws UserError naming `name`
+// above `max_bytes`.
 std::string read_small(const FileRange& range, const std::string& name, std::uint64_t max_bytes);
 
 // Files of a container of blobs: an OCI layout or docker-save tree, as a directory or a tar.

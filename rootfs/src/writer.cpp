@@ -121,8 +121,8 @@ struct ArchiveWriter::Impl
 
     fs::path m_path;
     std::optional<std::int64_t> m_epoch;
-    // Declared before the archive so that they outlive the writes libarchive makes when it is
-    // freed.
+    // Declared before the archive so that they outlive the writes libarchive
+    // makes when it is freed.
     OutputFile m_out;
     std::unique_ptr<detail::Compressor> m_compressor;
     detail::ArchiveWrite m_archive;

@@ -15,8 +15,8 @@ namespace
 {
 
 // A slot is claimed (`state` 1), filled, then published (`state` 2); the handler only reads
-// published slots. Plain arrays and lock-free atomics: nothing the handler touches can be
-// mid-allocation.
+// published slots. Plain arrays and lock-free atomics: nothing the handler touches can
+// be mid-allocation.
 struct Slot
 {
     std::atomic<int> state{0};

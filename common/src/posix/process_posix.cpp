@@ -131,8 +131,8 @@ int open_null(int flags)
 }
 
 // Blocks SIGPIPE for this thread while writing to a child's stdin, and swallows one raised
-// meanwhile, so that a child that exits without reading its input gives EPIPE instead of killing
-// us.
+// meanwhile, so that a child that exits without reading its input gives EPIPE
+// instead of killing us.
 class SigpipeBlock
 {
 public:

@@ -52,8 +52,8 @@ private:
     int m_fd = -1;
 };
 
-// Writes all of `data` to `fd`, retrying on EINTR and short writes; throws SystemError naming
-// `what`.
+// Writes all of `data` to `fd`, retrying on EINTR and short writes; throws
+// SystemError naming `what`.
 void write_all(int fd, std::span<const std::byte> data, const std::string& what);
 
 // Whether the staged file replaces an existing destination.
@@ -108,8 +108,8 @@ private:
 void write_file_atomic(
     const std::filesystem::path& path, std::string_view content, unsigned mode = 0644);
 
-// Reads a whole file; throws UserError naming the file when it cannot be read or exceeds
-// `max_bytes`.
+// Reads a whole file; throws UserError naming the file when it cannot be read or
+// exceeds `max_bytes`.
 std::string read_file(const std::filesystem::path& path, std::uintmax_t max_bytes = 64U << 20U);
 
 // A fresh private (0700) directory, removed with everything in it on destruction.

@@ -37,8 +37,8 @@ public:
         return m_items;
     }
 
-    // Sets section.key: replaces the last occurrence in place, or appends to the section (creating
-    // it).
+    // Sets section.key: replaces the last occurrence in place, or appends to the
+    // section (creating it).
     void set(std::string_view section, std::string_view key, std::string_view value);
 
     // Removes every occurrence of section.key; returns whether any existed.

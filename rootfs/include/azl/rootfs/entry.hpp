@@ -82,8 +82,8 @@ public:
     EntrySink(EntrySink&&) = delete;
     EntrySink& operator=(EntrySink&&) = delete;
 
-    // Adds one entry; for regular files `content` yields exactly `entry.size` bytes, else it is
-    // null.
+    // Adds one entry; for regular files `content` yields exactly `entry.size`
+    // bytes, else it is null.
     virtual void add(const Entry& entry, ContentReader* content) = 0;
 };
 
