@@ -358,15 +358,7 @@ private:
             }
             if (archive_write_data_block(m_disk.get(), buf, size, offset) < ARCHIVE_OK)
             {
-                throw UserError(
-                    fmt::format(
-                        "{}: cannot write member {}: {}",
-                        m_name,
-                        raw,
-                        detail::archive_message(m_disk.get())),
-                    fmt::format(
-                        "check the free space and permissions of {}",
-                        m_root.parent_path().string()));
+                throw write_failure(raw);
             }
             m_result.bytes += size;
             progress.set(static_cast<std::uint64_t>(archive_filter_bytes(m_reader.get(), -1)));
@@ -385,7 +377,12 @@ private:
             warn(fmt::format("{}: {}", raw, detail::archive_message(m_disk.get())));
             return;
         }
-        throw UserError(
+        throw write_failure(raw);
+    }
+
+    UserError write_failure(const std::string& raw)
+    {
+        return UserError(
             fmt::format(
                 "{}: cannot write member {}: {}",
                 m_name,
