@@ -32,5 +32,6 @@ void add_image_build(CLI::App& image, Context& ctx);
 void add_image_check(CLI::App& image, Context& ctx);
 void add_image_inspect(CLI::App& image, Context& ctx);
 void add_image_extract(CLI::App& image, Context& ctx);
+void add_image_manifest(CLI::App& image, Context& ctx);
 
 } // namespace azl::app
