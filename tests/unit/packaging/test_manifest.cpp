@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include <cstdint>
 #include <string>
 
 using azl::UserError;
@@ -338,9 +339,9 @@ TEST_CASE("Sha256 of a file equals sha256sum's", "[manifest]")
 {
     const Sandbox box;
     std::string content;
-    for (int i = 0; i < 300000; ++i)
+    for (std::uint32_t i = 0; i < 300000; ++i)
     {
-        content += static_cast<char>((i * 7919) % 251);
+        content += static_cast<char>((i * 7919U) % 251U);
     }
     const auto file = box.write("AzureLinux.wsl", content);
     const azl::ProcessResult r = azl::run_process({"sha256sum", file.string()});
