@@ -3,6 +3,7 @@
 #include <azl/common/error.hpp>
 #include <azl/common/fs.hpp>
 #include <azl/packaging/manifest.hpp>
+#include <azl/rootfs/digest.hpp>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -29,6 +30,19 @@ struct ManifestArgs
     bool json = false;
 };
 
+// The image's SHA-256, with a hint that fits this command when the file is wrong.
+std::string file_sha256(const std::filesystem::path& file)
+{
+    try
+    {
+        return rootfs::sha256_file(file);
+    }
+    catch (const UserError& e)
+    {
+        throw UserError(e.what(), "give the path of the .wsl image the URL serves");
+    }
+}
+
 std::optional<packaging::Download> download(const std::string& spec, std::string_view option)
 {
     if (spec.empty())
@@ -36,7 +50,7 @@ std::optional<packaging::Download> download(const std::string& spec, std::string
         return std::nullopt;
     }
     auto [url, file] = packaging::parse_url_and_file(spec, option);
-    return packaging::Download{std::move(url), packaging::sha256_file(file)};
+    return packaging::Download{std::move(url), file_sha256(file)};
 }
 
 nlohmann::json download_json(const std::optional<packaging::Download>& d)

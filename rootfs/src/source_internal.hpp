@@ -3,9 +3,8 @@
 
 #include <azl/common/c_ptr.hpp>
 #include <azl/common/fs.hpp>
+#include <azl/rootfs/digest.hpp>
 #include <azl/rootfs/source.hpp>
-
-#include <openssl/evp.h>
 
 #include <cstdint>
 #include <filesystem>
@@ -43,8 +42,6 @@ std::size_t read_range(
 // "bzip2", or "none".
 std::string sniff_compression(const FileRange& range, const std::string& name);
 
-using EvpMdCtx = UniqueCPtr<EVP_MD_CTX, &EVP_MD_CTX_free>;
-
 // Computes a content digest ("sha256:<hex>" or "sha512:<hex>") incrementally.
 class Digester
 {
@@ -58,7 +55,7 @@ public:
     void verify();
 
 private:
-    EvpMdCtx m_ctx;
+    Hasher m_hasher;
     std::string m_expected;
     std::string m_algorithm;
     std::string m_what;

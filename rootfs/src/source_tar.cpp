@@ -8,7 +8,6 @@
 #include <azl/common/log.hpp>
 
 #include <fmt/format.h>
-#include <openssl/err.h>
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -25,13 +24,6 @@ namespace azl::rootfs::detail
 
 namespace
 {
-
-std::string openssl_message()
-{
-    std::array<char, 256> buf{};
-    ERR_error_string_n(ERR_get_error(), buf.data(), buf.size());
-    return buf.data();
-}
 
 bool is_lower_hex(std::string_view s)
 {
@@ -402,58 +394,48 @@ std::string sniff_compression(const FileRange& range, const std::string& name)
     return "none";
 }
 
-Digester::Digester(const std::string& expected, const std::string& what)
-    : m_ctx(EVP_MD_CTX_new())
-    , m_expected(expected)
-    , m_what(what)
+namespace
+{
+
+// Validates "algorithm:hex" and picks the algorithm; throws UserError naming `what` otherwise.
+HashAlgorithm digest_algorithm(const std::string& expected, const std::string& what)
 {
     const auto colon = expected.find(':');
-    m_algorithm = expected.substr(0, colon == std::string::npos ? 0 : colon);
+    const std::string algorithm = expected.substr(0, colon == std::string::npos ? 0 : colon);
     const std::string_view hex = colon == std::string::npos
                                      ? std::string_view()
                                      : std::string_view(expected).substr(colon + 1);
-    const EVP_MD* md = nullptr;
-    if (m_algorithm == "sha256" && hex.size() == 64 && is_lower_hex(hex))
+    if (algorithm == "sha256" && hex.size() == 64 && is_lower_hex(hex))
     {
-        md = EVP_sha256();
+        return HashAlgorithm::sha256;
     }
-    else if (m_algorithm == "sha512" && hex.size() == 128 && is_lower_hex(hex))
+    if (algorithm == "sha512" && hex.size() == 128 && is_lower_hex(hex))
     {
-        md = EVP_sha512();
+        return HashAlgorithm::sha512;
     }
-    else
-    {
-        throw UserError(
-            fmt::format("{}: unsupported or malformed digest '{}'", what, expected),
-            "only sha256 and sha512 digests are supported");
-    }
-    if (!m_ctx || EVP_DigestInit_ex(m_ctx.get(), md, nullptr) != 1)
-    {
-        throw SystemError("initializing " + m_algorithm, openssl_message());
-    }
+    throw UserError(
+        fmt::format("{}: unsupported or malformed digest '{}'", what, expected),
+        "only sha256 and sha512 digests are supported");
+}
+
+} // namespace
+
+Digester::Digester(const std::string& expected, const std::string& what)
+    : m_hasher(digest_algorithm(expected, what))
+    , m_expected(expected)
+    , m_algorithm(expected.substr(0, expected.find(':')))
+    , m_what(what)
+{
 }
 
 void Digester::update(std::span<const std::byte> data)
 {
-    if (EVP_DigestUpdate(m_ctx.get(), data.data(), data.size()) != 1)
-    {
-        throw SystemError("hashing " + m_what, openssl_message());
-    }
+    m_hasher.update(data);
 }
 
 void Digester::verify()
 {
-    std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
-    unsigned int len = 0;
-    if (EVP_DigestFinal_ex(m_ctx.get(), md.data(), &len) != 1)
-    {
-        throw SystemError("hashing " + m_what, openssl_message());
-    }
-    std::string actual = m_algorithm + ":";
-    for (unsigned i = 0; i < len; ++i)
-    {
-        actual += fmt::format("{:02x}", md.at(i));
-    }
+    const std::string actual = m_algorithm + ":" + m_hasher.hex_digest();
     if (actual != m_expected)
     {
         throw UserError(

@@ -1,10 +1,10 @@
 #include "archive_util.hpp"
 #include "compress.hpp"
-#include "sha256.hpp"
 
 #include <azl/common/error.hpp>
 #include <azl/common/fs.hpp>
 #include <azl/common/log.hpp>
+#include <azl/rootfs/digest.hpp>
 #include <azl/rootfs/writer.hpp>
 
 #include <fmt/format.h>
@@ -91,7 +91,7 @@ public:
 
 private:
     AtomicFile m_file;
-    detail::Sha256 m_sha;
+    Hasher m_sha;
     std::uint64_t m_bytes = 0;
 };
 

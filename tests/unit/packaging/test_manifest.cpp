@@ -335,32 +335,6 @@ TEST_CASE("a refused merge leaves the manifest unchanged", "[manifest]")
     CHECK(serialize_manifest(m) == before);
 }
 
-TEST_CASE("Sha256 of a file equals sha256sum's", "[manifest]")
-{
-    const Sandbox box;
-    std::string content;
-    for (std::uint32_t i = 0; i < 300000; ++i)
-    {
-        content += static_cast<char>((i * 7919U) % 251U);
-    }
-    const auto file = box.write("AzureLinux.wsl", content);
-    const azl::ProcessResult r = azl::run_process({"sha256sum", file.string()});
-    REQUIRE(r.ok());
-    CHECK(azl::packaging::sha256_file(file) == r.out.substr(0, 64));
-
-    const auto empty = box.write("empty.wsl", "");
-    CHECK(
-        azl::packaging::sha256_file(empty)
-        == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-}
-
-TEST_CASE("an unreadable image file is a user error naming it", "[manifest]")
-{
-    const Sandbox box;
-    CHECK_THROWS_AS(azl::packaging::sha256_file(box.path() / "missing.wsl"), UserError);
-    CHECK_THROWS_WITH(azl::packaging::sha256_file(box.path()), Contains("is not a regular file"));
-}
-
 TEST_CASE("URL=FILE splits at the first '='", "[manifest]")
 {
     const auto uf =

@@ -77,8 +77,4 @@ struct UrlAndFile
 // Splits "URL=FILE"; throws UserError naming `option` when either side is missing.
 UrlAndFile parse_url_and_file(std::string_view spec, std::string_view option);
 
-// The lowercase hex SHA-256 of a file, read in streaming fashion; throws UserError when it cannot
-// be opened and SystemError when reading or hashing fails.
-std::string sha256_file(const std::filesystem::path& file);
-
 } // namespace azl::packaging
