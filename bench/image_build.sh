@@ -33,7 +33,7 @@ while (($#)); do
     *) build_dir=$1; shift ;;
     esac
 done
-azl=${AZL_BIN:-$build_dir/launcher/azurelinux}
+azl=${AZL_BIN:-$build_dir/bin/azurelinux}
 [[ -x $azl ]] || e2e_fail "no azurelinux at $azl: build it (cmake --build --preset dev) or pass BUILD_DIR"
 azl=$(realpath "$azl")
 [[ $runs =~ ^[1-9][0-9]*$ ]] || e2e_fail "-n wants a positive number, not '$runs'"

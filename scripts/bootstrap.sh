@@ -13,7 +13,7 @@ cmake --build --preset dev
 source tests/e2e/lib/rootfs-cache.sh
 layout=$(azl_oci_layout)
 
-azl=build/dev/launcher/azurelinux
+azl=build/dev/bin/azurelinux
 out=build/AzureLinux-demo.wsl
 echo
 echo "+ azurelinux image build --from $layout -o $out"

@@ -3,6 +3,8 @@
 # ${AZL_CACHE_DIR:-$HOME/.cache/azurelinux-wsl}:
 #   debian-minbase.tar       Debian bookworm minbase (mmdebstrap --variant=minbase --mode=root), from
 #                            the machine's apt sources (or $AZL_DEBIAN_MIRROR)
+#   debian-guest-v<N>.tar    Debian bookworm minbase plus what first-run setup and the launcher exercise
+#                            inside a guest: sudo, ca-certificates, openssl, tzdata, locales, procps
 #   debian-oci-v<N>/         an OCI image layout (umoci), tag "latest", three layers:
 #                            1. the minbase tree
 #                            2. additions and changes: a file capability, a user xattr, a hard link pair,
@@ -14,12 +16,15 @@
 # Each is written under a temporary name and renamed when complete; the layout is rebuilt when its
 # version below changes. A lock serializes concurrent callers (ctest -j).
 #
-# Run:    rootfs-cache.sh [layout|minbase]    builds what is missing, prints the path
-# Source: azl_oci_layout / azl_minbase_tar     the same, as functions
+# Run:    rootfs-cache.sh [layout|minbase|guest]            builds what is missing, prints the path
+# Source: azl_oci_layout / azl_minbase_tar / azl_guest_tar  the same, as functions
 # Needs root and: mmdebstrap debian-archive-keyring umoci tar attr libcap2-bin util-linux.
 
 # Bump when the layout's recipe changes: the cache is rebuilt under the new name.
 AZL_OCI_LAYOUT_VERSION=1
+AZL_GUEST_TAR_VERSION=1
+# The guest tree's packages on top of minbase (Debian names; Azure Linux has the same tools).
+AZL_GUEST_PACKAGES=sudo,ca-certificates,openssl,tzdata,locales,procps
 
 # shellcheck source=tests/e2e/lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -31,6 +36,13 @@ azl_minbase_tar() (
     set -euo pipefail
     _azl_prepare_cache
     _azl_ensure_minbase
+)
+
+# Prints the guest tarball's path (minbase plus AZL_GUEST_PACKAGES), building it first when missing.
+azl_guest_tar() (
+    set -euo pipefail
+    _azl_prepare_cache
+    _azl_ensure_guest
 )
 
 # Prints the OCI layout's path, building it (and the minbase tarball) first when missing.
@@ -50,7 +62,7 @@ _azl_prepare_cache() {
     mkdir -p "$cache"
     exec 9>"$cache/.lock"
     flock 9
-    rm -rf -- "$cache"/.debian-minbase.* "$cache"/.debian-oci.* "$cache"/.bench-large.*
+    rm -rf -- "$cache"/.debian-minbase.* "$cache"/.debian-guest.* "$cache"/.debian-oci.* "$cache"/.bench-large.*
 }
 
 # mmdebstrap MIRROR arguments from the machine's apt configuration, one per line: deb822 files that
@@ -85,6 +97,25 @@ _azl_ensure_minbase() {
         e2e_on_exit "rm -f -- '$tmp'"
         mmdebstrap --variant=minbase --mode=root --format=tar bookworm "$tmp" "${mirrors[@]}" </dev/null ||
             e2e_fail "mmdebstrap failed (check the apt sources above, or set AZL_DEBIAN_MIRROR)"
+        mv -f -- "$tmp" "$tar"
+    fi
+    printf '%s\n' "$tar"
+}
+
+_azl_ensure_guest() {
+    local cache tar tmp
+    cache=$(azl_cache_dir)
+    tar="$cache/debian-guest-v$AZL_GUEST_TAR_VERSION.tar"
+    if [[ ! -s $tar ]]; then
+        local mirrors=()
+        mapfile -t mirrors < <(_azl_apt_mirrors)
+        e2e_log "building $tar with mmdebstrap (about a minute; packages: $AZL_GUEST_PACKAGES)"
+        tmp=$(mktemp "$cache/.debian-guest.XXXXXX")
+        e2e_on_exit "rm -f -- '$tmp'"
+        mmdebstrap --variant=minbase --mode=root --format=tar --include="$AZL_GUEST_PACKAGES" \
+            bookworm "$tmp" "${mirrors[@]}" </dev/null ||
+            e2e_fail "mmdebstrap failed (check the apt sources above, or set AZL_DEBIAN_MIRROR)"
+        rm -f -- "$cache"/debian-guest-v[0-9]*.tar
         mv -f -- "$tmp" "$tar"
     fi
     printf '%s\n' "$tar"
@@ -204,8 +235,9 @@ if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
     case ${1:-layout} in
     layout) azl_oci_layout ;;
     minbase) azl_minbase_tar ;;
+    guest) azl_guest_tar ;;
     *)
-        echo "usage: $0 [layout|minbase]" >&2
+        echo "usage: $0 [layout|minbase|guest]" >&2
         exit 2
         ;;
     esac
