@@ -15,6 +15,10 @@ if(AZL_SANITIZE)
                                                     -fno-sanitize-recover=undefined)
     target_link_options(azl_sanitizers INTERFACE -fsanitize=address,undefined)
 endif()
+if(AZL_FUZZ)
+    # Every library gets libFuzzer's coverage instrumentation; only fuzz/ targets link its main.
+    target_compile_options(azl_sanitizers INTERFACE -fsanitize=fuzzer-no-link)
+endif()
 add_library(azl::sanitizers ALIAS azl_sanitizers)
 
 # azl_module(NAME ...) — the common settings of one of our libraries.

@@ -236,8 +236,9 @@ Manifest parse_manifest(std::string_view text, std::string_view origin)
     {
         root = Json::parse(text);
     }
-    catch (const Json::parse_error& e)
+    catch (const Json::exception& e)
     {
+        // parse_error for syntax, out_of_range for numbers too large to hold (found by fuzzing).
         // Drop nlohmann's "[json.exception.parse_error.101] " tag: users need the position only.
         std::string_view why = e.what();
         if (const auto pos = why.find("] "); why.starts_with("[json.") && pos != why.npos)
