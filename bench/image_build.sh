@@ -62,7 +62,7 @@ settle() {
 # ours.times / reference.times and leaves the output in out/.
 run_ours() {
     settle
-    /usr/bin/time -f '%e %M' -a -o "$2" "$azl" --quiet image build --from "$1" -o out/ours.wsl >/dev/null
+    /usr/bin/time -f '%e %M' -a -o "$2" "$azl" --quiet image build --no-wsl-files --from "$1" -o out/ours.wsl >/dev/null
 }
 run_reference() {
     settle

@@ -13,9 +13,19 @@ packages=(
     # libraries (see ARCHITECTURE.md for why each one is here)
     libarchive-dev libzstd-dev zlib1g-dev libdeflate-dev liblzma-dev libssl-dev
     nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev catch2
+    libcrypt-dev
+    # renders the icon source (packaging/assets/azurelinux-icon.svg) at build time
+    librsvg2-bin
     # end-to-end tests and benchmarks: a real rootfs, an OCI reference implementation, archivers
     mmdebstrap debian-archive-keyring umoci pigz tar gzip xz-utils zstd bzip2 libarchive-tools
     attr libcap2-bin time python3 ca-certificates
+    # the Azure bridge's tests and benchmark: real HTTP clients (curl; @azure/identity via the machine's
+    # Node.js 20 and its npm), JSON checks, wrk for the load benchmark
+    curl jq nodejs wrk
+    # the launcher's Linux sandbox backend
+    bubblewrap
+    # first-run setup e2e: the guest run the way WSL runs it (bubblewrap), a real terminal (tmux)
+    bubblewrap tmux openssl python3-jsonschema
 )
 
 export DEBIAN_FRONTEND=noninteractive

@@ -3,6 +3,7 @@
 #include <azl/common/error.hpp>
 #include <azl/common/fs.hpp>
 #include <azl/common/log.hpp>
+#include <azl/packaging/wsl_image.hpp>
 #include <azl/rootfs/build.hpp>
 
 #include <fmt/format.h>
@@ -10,6 +11,7 @@
 
 #include <charconv>
 #include <cstdlib>
+#include <filesystem>
 
 namespace azl::app
 {
@@ -30,7 +32,47 @@ struct BuildArgs
     unsigned threads = 0;
     std::optional<std::int64_t> source_date_epoch;
     bool json = false;
+    // WSL packaging
+    bool wsl_files = false;
+    bool no_wsl_files = false;
+    std::string default_name = std::string(packaging::kDefaultName);
+    std::optional<std::string> oobe;
+    std::optional<std::string> bridge;
+    std::optional<std::string> answers;
+    bool no_guest_tools = false;
+    bool no_bridge = false;
+    bool keep_xattrs = false;
+    bool mask_units = false;
 };
+
+// The folder of the running program: the default guest programs are built (and installed) beside
+// it.
+std::filesystem::path program_dir()
+{
+    std::error_code ec;
+    const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
+    return ec ? std::filesystem::path() : self.parent_path();
+}
+
+packaging::WslImageOptions wsl_options(const BuildArgs& args)
+{
+    packaging::WslImageOptions o;
+    o.wsl_files = args.wsl_files      ? packaging::WslFiles::on
+                  : args.no_wsl_files ? packaging::WslFiles::off
+                                      : packaging::WslFiles::auto_detect;
+    o.default_name = args.default_name;
+    o.program_dir = program_dir();
+    o.oobe = args.oobe;
+    o.bridge = args.bridge;
+    o.answers = args.answers;
+    o.guest_tools =
+        args.no_guest_tools ? packaging::GuestTools::from_image : packaging::GuestTools::add;
+    o.bridge_files =
+        args.no_bridge ? packaging::BridgeFiles::leave_out : packaging::BridgeFiles::include;
+    o.xattrs = args.keep_xattrs ? packaging::Wsl1Xattrs::keep : packaging::Wsl1Xattrs::strip;
+    o.units = args.mask_units ? packaging::HostileUnits::mask : packaging::HostileUnits::warn;
+    return o;
+}
 
 std::optional<std::int64_t> epoch_from_environment()
 {
@@ -53,7 +95,8 @@ std::optional<std::int64_t> epoch_from_environment()
 
 void run_build(const BuildArgs& args, const Context& ctx)
 {
-    rootfs::BuildOptions options;
+    packaging::WslImageOptions wsl = wsl_options(args);
+    rootfs::BuildOptions& options = wsl.build;
     for (const auto& src : args.from)
     {
         options.sources.emplace_back(src);
@@ -76,7 +119,8 @@ void run_build(const BuildArgs& args, const Context& ctx)
         args.source_date_epoch ? args.source_date_epoch : epoch_from_environment();
     options.progress = ctx.progress(args.json);
 
-    const rootfs::BuildResult result = rootfs::build_image(options);
+    const packaging::WslImageResult built = packaging::build_wsl_image(wsl);
+    const rootfs::BuildResult& result = built.build;
     for (const auto& w : result.warnings)
     {
         logger("image")->warn("{}", w);
@@ -93,6 +137,12 @@ void run_build(const BuildArgs& args, const Context& ctx)
             {"checksum_file", result.checksum_file.string()},
             {"compression", std::string(rootfs::compression_name(options.write.compression))},
             {"warnings", result.warnings},
+            {"wsl_files", built.wsl_files},
+            {"added", built.added},
+            {"masked_units", built.masked_units},
+            {"systemd", built.systemd},
+            {"stripped_xattrs", built.stripped_xattrs},
+            {"arch", built.arch ? nlohmann::json(*built.arch) : nlohmann::json(nullptr)},
         };
         fmt::print("{}\n", j.dump(2));
         return;
@@ -104,6 +154,73 @@ void run_build(const BuildArgs& args, const Context& ctx)
         a.entries,
         human_bytes(a.uncompressed_bytes));
     fmt::print("SHA-256 {}  (also in {})\n", a.sha256, result.checksum_file.string());
+    if (built.wsl_files)
+    {
+        fmt::print(
+            "WSL files: {}{}\n",
+            fmt::join(built.added, ", "),
+            built.wsl_conf_added ? (built.systemd ? " (wsl.conf boots systemd)" : "")
+                                 : " (kept the image's own /etc/wsl.conf)");
+        if (!built.masked_units.empty())
+        {
+            fmt::print("Masked units: {}\n", fmt::join(built.masked_units, ", "));
+        }
+        if (built.stripped_xattrs > 0)
+        {
+            fmt::print(
+                "Removed {} security.selinux/ima/evm attribute(s) WSL 1 cannot store\n",
+                built.stripped_xattrs);
+        }
+    }
+}
+
+void add_wsl_options(CLI::App& cmd, BuildArgs& args)
+{
+    const char* group = "WSL packaging (on by default for a *.wsl output)";
+    auto* on = cmd.add_flag("--wsl-files", args.wsl_files, "Add the WSL files to any output")
+                   ->group(group);
+    cmd.add_flag("--no-wsl-files", args.no_wsl_files, "Write the tree as flattened, nothing added")
+        ->group(group)
+        ->excludes(on);
+    cmd.add_option(
+           "--default-name",
+           args.default_name,
+           "Name WSL registers with `wsl --install --from-file` ([oobe] defaultName)")
+        ->group(group)
+        ->capture_default_str();
+    cmd.add_option(
+           "--oobe",
+           args.oobe,
+           "First-run setup program for /usr/lib/wsl/azurelinux-oobe (default: azurelinux-oobe "
+           "beside this program)")
+        ->group(group);
+    cmd.add_option(
+           "--bridge",
+           args.bridge,
+           "Azure bridge program for /usr/bin/azurelinux-bridge (default: azurelinux-bridge beside "
+           "this program)")
+        ->group(group);
+    cmd.add_flag(
+           "--no-guest-tools",
+           args.no_guest_tools,
+           "Do not add the OOBE and bridge programs: the image's packages provide them")
+        ->group(group);
+    cmd.add_flag("--no-bridge", args.no_bridge, "Leave the Azure bridge out")->group(group);
+    cmd.add_option(
+           "--answers",
+           args.answers,
+           "First-run answers to bake in as /etc/azurelinux/oobe.json (root, 0600)")
+        ->group(group);
+    cmd.add_flag(
+           "--keep-xattrs",
+           args.keep_xattrs,
+           "Keep security.selinux/ima/evm attributes (WSL 1 cannot store them)")
+        ->group(group);
+    cmd.add_flag(
+           "--mask-units",
+           args.mask_units,
+           "Mask systemd units that break under WSL (default: warn about enabled ones)")
+        ->group(group);
 }
 
 } // namespace
@@ -120,7 +237,14 @@ Examples:
   azurelinux image build --from rootfs.tar.gz -o AzureLinux.wsl
   azurelinux image build --from oci-layout/ --platform linux/arm64 -o AzureLinux-arm64.wsl
   azurelinux image build --from base.tar --from overlay/ --remove /etc/resolv.conf \
-      --add ./wsl.conf:/etc/wsl.conf:0644 -o AzureLinux.wsl --json)");
+      --add ./wsl.conf:/etc/wsl.conf:0644 -o AzureLinux.wsl --json
+  azurelinux image build --from rootfs/ --mask-units --default-name AzureLinux-4.0 \
+      --oobe out/azurelinux-oobe --bridge out/azurelinux-bridge -o AzureLinux.wsl
+
+A *.wsl output gets what WSL's modern format expects: /etc/wsl-distribution.conf, the first-run
+setup program, the Azure bridge, the icon, the Windows Terminal profile template and, when the image
+has none, /etc/wsl.conf; security.selinux/ima/evm attributes are removed. --add/--add-dir win over
+these files. --no-wsl-files writes the tree as it is.)");
     cmd->add_option("--from", args->from, "Source root filesystem (repeatable; later ones on top)")
         ->required();
     cmd->add_option("-o,--output", args->output, "Output file, e.g. AzureLinux.wsl")->required();
@@ -140,6 +264,7 @@ Examples:
         args->source_date_epoch,
         "Clamp timestamps to this time (default: $SOURCE_DATE_EPOCH)");
     cmd->add_flag("--json", args->json, "Print a JSON summary on stdout");
+    add_wsl_options(*cmd, *args);
     cmd->callback([args, &ctx] { run_build(*args, ctx); });
 }
 

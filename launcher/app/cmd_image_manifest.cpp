@@ -127,9 +127,9 @@ void add_image_manifest(CLI::App& image, Context& /*ctx*/)
 into the manifest. With --merge, the entry is added to an existing manifest, or replaces the entry
 of the same --name; other flavors, entries and top-level keys are kept. --merge may name the -o file.
 
-Each flavor has exactly one default entry (what `wsl --install FLAVOR` installs): --default makes
-this entry the default and takes it from the others; without --default the entry becomes the default
-only when its flavor has none.
+Each flavor has exactly one default entry (what `wsl --install FLAVOR` installs): --default is
+refused when another entry of the flavor is already the default (set "Default": false on it first);
+without --default the entry becomes the default only when its flavor has none.
 
 Examples:
   azurelinux image manifest --flavor AzureLinux --name AzureLinux-4.0 \

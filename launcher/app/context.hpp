@@ -4,10 +4,13 @@
 
 #include <azl/common/log.hpp>
 #include <azl/common/progress.hpp>
+#include <azl/launcher/backend.hpp>
+#include <azl/launcher/commands.hpp>
 
 #include <CLI/CLI.hpp>
 
 #include <filesystem>
+#include <memory>
 
 namespace azl::app
 {
@@ -24,14 +27,38 @@ struct Context
     {
         return (quiet || json) ? ProgressMode::off : ProgressMode::auto_detect;
     }
+
+    // The platform's backend, made on first use (the image commands never need one).
+    launcher::Backend& backend();
+    // What the lifecycle commands report through: the terminal, the launcher's folder, progress.
+    launcher::CommandEnv command_env(bool json);
+
+    std::unique_ptr<launcher::Backend> m_backend;
+    std::unique_ptr<launcher::Console> m_console;
 };
 
 // `azurelinux image …`: adds the image command group and its subcommands.
 void add_image(CLI::App& app, Context& ctx);
+// The lifecycle commands (one file each) and `azurelinux` without a command (cmd_default.cpp).
+void add_default(CLI::App& app, Context& ctx);
+void add_install(CLI::App& app, Context& ctx);
+void add_run(CLI::App& app, Context& ctx);
+void add_config(CLI::App& app, Context& ctx);
+void add_get(CLI::App& app, Context& ctx);
+void add_backup(CLI::App& app, Context& ctx);
+void add_restore(CLI::App& app, Context& ctx);
+void add_uninstall(CLI::App& app, Context& ctx);
+void add_list(CLI::App& app, Context& ctx);
+void add_terminate(CLI::App& app, Context& ctx);
+void add_doctor(CLI::App& app, Context& ctx);
+// `--name NAME` (default AzureLinux), the option every lifecycle command has.
+void add_name_option(CLI::App& cmd, std::string& name);
+
 void add_image_build(CLI::App& image, Context& ctx);
 void add_image_check(CLI::App& image, Context& ctx);
 void add_image_inspect(CLI::App& image, Context& ctx);
 void add_image_extract(CLI::App& image, Context& ctx);
 void add_image_manifest(CLI::App& image, Context& ctx);
+void add_image_store_layout(CLI::App& image, Context& ctx);
 
 } // namespace azl::app

@@ -24,7 +24,7 @@ int main(int argc, char** argv)
     azl::app::Context ctx;
     CLI::App app{"azurelinux — build, install and run Azure Linux for WSL", "azurelinux"};
     app.set_version_flag("--version", std::string("azurelinux ") + AZL_VERSION);
-    app.require_subcommand(1);
+    app.require_subcommand(0, 1); // none: install if needed and open a shell (cmd_default.cpp)
     app.fallthrough();
     app.add_flag("-v,--verbose", ctx.verbose, "More output on stderr (-vv for debug)");
     app.add_flag("-q,--quiet", ctx.quiet, "Only errors on stderr; no progress bars");
@@ -47,6 +47,17 @@ int main(int argc, char** argv)
             }
             azl::setup_logging({.verbosity = v, .log_file = ctx.log_file});
         });
+    azl::app::add_default(app, ctx);
+    azl::app::add_install(app, ctx);
+    azl::app::add_run(app, ctx);
+    azl::app::add_config(app, ctx);
+    azl::app::add_get(app, ctx);
+    azl::app::add_backup(app, ctx);
+    azl::app::add_restore(app, ctx);
+    azl::app::add_uninstall(app, ctx);
+    azl::app::add_list(app, ctx);
+    azl::app::add_terminate(app, ctx);
+    azl::app::add_doctor(app, ctx);
     azl::app::add_image(app, ctx);
 
     try

@@ -353,9 +353,25 @@ MergeAction merge_entry(
     auto& entries = merged.flavors[flavor];
     if (entry.is_default)
     {
-        for (auto& other : entries)
+        // Exactly one default per flavor: a second one is refused rather than moved silently, so
+        // a merge cannot change what `wsl --install FLAVOR` installs by accident.
+        const auto current = std::find_if(
+            entries.begin(),
+            entries.end(),
+            [&](const ManifestEntry& e) { return e.is_default && e.name != entry.name; });
+        if (current != entries.end())
         {
-            other.is_default = false;
+            throw UserError(
+                fmt::format(
+                    "{}: flavor {} already has a default entry, {}; a flavor has exactly one",
+                    origin,
+                    flavor,
+                    current->name),
+                fmt::format(
+                    "add {} without --default, or set \"Default\": false on {} in the manifest "
+                    "first",
+                    entry.name,
+                    current->name));
         }
     }
     const auto same = std::find_if(

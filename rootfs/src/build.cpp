@@ -254,6 +254,31 @@ private:
     Progress& m_progress;
 };
 
+// Hands each entry to the caller's TreeFilter, or straight on without one.
+class FilterSink final : public EntrySink
+{
+public:
+    FilterSink(TreeFilter* filter, EntrySink& next)
+        : m_filter(filter)
+        , m_next(next)
+    {
+    }
+
+    void add(const Entry& entry, ContentReader* content) override
+    {
+        if (m_filter == nullptr)
+        {
+            m_next.add(entry, content);
+            return;
+        }
+        m_filter->add(entry, content, m_next);
+    }
+
+private:
+    TreeFilter* m_filter;
+    EntrySink& m_next;
+};
+
 // "--remove X matched nothing", naming X as the user wrote it.
 std::vector<std::string>
 removal_warnings(const std::vector<std::string>& unmatched, const std::vector<std::string>& removes)
@@ -337,10 +362,15 @@ AddDir parse_add_dir(std::string_view spec)
     return {std::string(parts[0]), parse_dest(parts[1], "--add-dir", spec, true)};
 }
 
-BuildResult build_image(const BuildOptions& options)
+void validate_build_options(const BuildOptions& options)
 {
     check_output(options);
     check_inputs(options);
+}
+
+BuildResult build_image(const BuildOptions& options)
+{
+    validate_build_options(options);
 
     const SourceOptions source_options{.platform = options.platform, .spool_dir = {}};
     std::vector<Source> sources;
@@ -357,6 +387,10 @@ BuildResult build_image(const BuildOptions& options)
     if (!options.removes.empty())
     {
         injected.push_back(make_removal_layer(options.removes));
+    }
+    for (const auto& add : options.preset_files)
+    {
+        injected.push_back(make_file_layer(add.source, add.dest, add.mode));
     }
     for (const auto& add : options.add_dirs)
     {
@@ -380,8 +414,13 @@ BuildResult build_image(const BuildOptions& options)
                 fmt::format("Building {}", options.output.filename().string()),
                 0,
                 options.progress);
-            ProgressSink sink(writer, progress);
+            FilterSink filtered(options.filter, writer);
+            ProgressSink sink(filtered, progress);
             stats = flatten(layers, sink);
+        }
+        if (options.filter != nullptr)
+        {
+            options.filter->finish(writer);
         }
         result.archive = writer.commit();
         result.warnings = removal_warnings(stats.unmatched_whiteouts, options.removes);

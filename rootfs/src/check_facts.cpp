@@ -527,6 +527,14 @@ std::string canonical_arch(std::string_view name)
 
 bool captured_path(std::string_view path)
 {
+    // /etc/wsl-distribution.conf names its icon and Terminal profile: WSL looks for them here.
+    for (const std::string_view dir : {"usr/lib/wsl/", "usr/share/wsl/", "usr/libexec/wsl/"})
+    {
+        if (path.starts_with(dir) && (path.ends_with(".ico") || path.ends_with(".json")))
+        {
+            return true;
+        }
+    }
     return std::find(kCapturedFiles.begin(), kCapturedFiles.end(), path) != kCapturedFiles.end();
 }
 

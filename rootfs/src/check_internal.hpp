@@ -198,6 +198,17 @@ void rule_group_file(RuleContext& c);
 void rule_shadow_mode(RuleContext& c);
 void rule_password_hashes(RuleContext& c);
 
+// The rules of WSL's modern format (check_rules_wsl.cpp).
+void rule_distribution_conf_file(RuleContext& c);
+void rule_distribution_conf_keys(RuleContext& c);
+void rule_oobe_command(RuleContext& c);
+void rule_oobe_default_uid(RuleContext& c);
+void rule_oobe_default_name(RuleContext& c);
+void rule_shortcut_icon(RuleContext& c);
+void rule_terminal_profile(RuleContext& c);
+void rule_wsl_conf_file(RuleContext& c);
+void rule_systemd_units(RuleContext& c);
+
 // `azurelinux image build --from INPUT ARGS -o NEW.wsl`, for hints.
 std::string rebuild_command(const RuleContext& c, std::string_view args);
 

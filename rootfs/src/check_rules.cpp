@@ -663,6 +663,15 @@ constexpr std::array kRules = {
     Rule{{"size", Severity::warning, "the file content stays under the size limit"}, Scope::any_input, rule_size},
     Rule{{"wsl-conf-syntax", Severity::warning, "/etc/wsl.conf parses and uses only keys WSL knows"}, Scope::any_input, rule_wsl_conf_syntax},
     Rule{{"wsl-conf-default-user", Severity::warning, "/etc/wsl.conf does not set [user] default"}, Scope::any_input, rule_wsl_conf_default_user},
+    Rule{{"wsl-conf-file", Severity::error, "/etc/wsl.conf is a regular file owned by root with mode 0644"}, Scope::root_tree, rule_wsl_conf_file},
+    Rule{{"distribution-conf-file", Severity::error, "/etc/wsl-distribution.conf is a regular file, root:root, mode 0644"}, Scope::root_tree, rule_distribution_conf_file},
+    Rule{{"distribution-conf-keys", Severity::error, "/etc/wsl-distribution.conf parses and has only the keys WSL reads"}, Scope::root_tree, rule_distribution_conf_keys},
+    Rule{{"oobe-command", Severity::error, "[oobe] command is a root-owned 0755 program under /usr/lib/wsl or /usr/libexec/wsl, of the image's architecture"}, Scope::root_tree, rule_oobe_command},
+    Rule{{"oobe-default-uid", Severity::error, "[oobe] defaultUid is set (a number) when [oobe] command is"}, Scope::root_tree, rule_oobe_default_uid},
+    Rule{{"oobe-default-name", Severity::error, "[oobe] defaultName is set and matches ^[a-zA-Z0-9._-]{1,256}$"}, Scope::root_tree, rule_oobe_default_name},
+    Rule{{"shortcut-icon", Severity::error, "[shortcut] icon is a root-owned 0644 .ico of at most 1 MiB under /usr/lib/wsl or /usr/share/wsl"}, Scope::root_tree, rule_shortcut_icon},
+    Rule{{"terminal-profile", Severity::error, "[windowsterminal] profileTemplate is root-owned 0640/0660 JSON with a profiles array, at most 1 MiB, under /usr/lib/wsl"}, Scope::root_tree, rule_terminal_profile},
+    Rule{{"systemd-units", Severity::warning, "no enabled systemd unit that breaks under WSL (resolved, networkd, tmp.mount, ...)"}, Scope::root_tree, rule_systemd_units},
 };
 // clang-format on
 

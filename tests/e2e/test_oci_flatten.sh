@@ -28,7 +28,7 @@ e2e_manifest "$ref" ref.manifest
 echo "  $(wc -l <ref.manifest) entries"
 
 e2e_check "azurelinux image build --from <OCI layout directory> -o oci.wsl"
-e2e_run azl --quiet image build --from "$layout" -o oci.wsl
+e2e_run azl --quiet image build --no-wsl-files --from "$layout" -o oci.wsl
 [[ -s oci.wsl ]] || e2e_fail "oci.wsl was not written"
 [[ $(head -c 2 oci.wsl | od -An -tx1 | tr -d ' ') == 1f8b ]] || e2e_fail "oci.wsl is not gzip (what WSL imports)"
 
@@ -83,20 +83,20 @@ e2e_check "hard link pairs stay hard links; device nodes stay device nodes"
 
 e2e_check "a tar of the OCI layout gives the same bytes as the directory"
 tar -C "$layout" -cf layout.tar .
-e2e_run azl --quiet image build --from layout.tar -o oci-tar.wsl
+e2e_run azl --quiet image build --no-wsl-files --from layout.tar -o oci-tar.wsl
 cmp oci.wsl oci-tar.wsl || e2e_fail "oci-tar.wsl differs from oci.wsl"
 
 e2e_check "a docker-save archive of the same image gives the same bytes"
 e2e_docker_save "$layout" docker-save.tar
-e2e_run azl --quiet image build --from docker-save.tar -o docker.wsl
+e2e_run azl --quiet image build --no-wsl-files --from docker-save.tar -o docker.wsl
 cmp oci.wsl docker.wsl || e2e_fail "docker.wsl differs from oci.wsl"
 
 e2e_check "multi-platform index: the default linux/amd64 is picked, not the first manifest"
 e2e_multi_platform_layout "$layout" multi
-e2e_run azl --quiet image build --from multi -o multi-amd64.wsl
+e2e_run azl --quiet image build --no-wsl-files --from multi -o multi-amd64.wsl
 cmp oci.wsl multi-amd64.wsl || e2e_fail "multi-amd64.wsl differs from oci.wsl"
 e2e_check "--platform linux/arm64 picks the arm64 image, which equals umoci's unpack of it"
-e2e_run azl --quiet image build --from multi --platform linux/arm64 -o multi-arm64.wsl
+e2e_run azl --quiet image build --no-wsl-files --from multi --platform linux/arm64 -o multi-arm64.wsl
 rm -rf bundle gnutar bsdtar
 umoci unpack --image multi:arm64 bundle-arm64 >/dev/null
 e2e_manifest bundle-arm64/rootfs arm64-ref.manifest
@@ -106,7 +106,7 @@ e2e_compare_manifests arm64-ref.manifest arm64.manifest "umoci unpack vs ours (-
 [[ -e arm64/$E2E_DELETED_FILE ]] || e2e_fail "the arm64 image has only layer 1: /$E2E_DELETED_FILE should be there"
 mkdir hostile
 rc=0
-azl --quiet image build --from multi --platform linux/s390x -o hostile/x.wsl 2>stderr.txt || rc=$?
+azl --quiet image build --no-wsl-files --from multi --platform linux/s390x -o hostile/x.wsl 2>stderr.txt || rc=$?
 e2e_check "--platform linux/s390x (absent): exit $rc, an error naming it, no output"
 sed -e 's/^/  | /' stderr.txt
 ((rc != 0)) || e2e_fail "--platform linux/s390x succeeded"

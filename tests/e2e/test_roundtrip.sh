@@ -21,7 +21,9 @@ minbase=$(azl_minbase_tar)
 e2e_scratch
 azl() { e2e_azl "$azl_bin" "$@"; }
 
-build() { e2e_run azl --quiet image build "$@"; }
+# The tree as it is (--no-wsl-files): these tests compare it with its source. test_packaging.sh
+# covers what a .wsl gets added.
+build() { e2e_run azl --quiet image build --no-wsl-files "$@"; }
 
 # e2e_expect_findings CHECK.json "ERROR RULES" "WARNING RULES": the report of `image check --json` is
 # consistent (ok/errors/findings agree) and has at least these findings; with an empty ERROR RULES,
@@ -240,9 +242,9 @@ head -c $(($(stat -c %s out/a.wsl) / 2)) out/a.wsl >truncated.wsl
 expect_cli_error "a --from that does not exist" missing.tar \
     azl --quiet image build --from "$PWD/missing.tar" -o hostile/x.wsl
 expect_cli_error "a --from that is garbage" garbage.bin \
-    azl --quiet image build --from garbage.bin -o hostile/x.wsl
+    azl --quiet image build --no-wsl-files --from garbage.bin -o hostile/x.wsl
 expect_cli_error "a truncated .wsl as --from" truncated.wsl \
-    azl --quiet image build --from truncated.wsl -o hostile/x.wsl
+    azl --quiet image build --no-wsl-files --from truncated.wsl -o hostile/x.wsl
 expect_cli_error "an output in a directory that does not exist" no-such-dir \
     azl --quiet image build --from small -o hostile/no-such-dir/x.wsl
 expect_cli_error "a .wsl output with zstd compression (WSL cannot import it)" x.wsl \

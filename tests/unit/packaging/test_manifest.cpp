@@ -280,37 +280,44 @@ TEST_CASE("merge keeps other flavors, entries and top-level keys", "[manifest]")
 TEST_CASE("merging the same entry twice gives identical bytes", "[manifest]")
 {
     Manifest m = parse_manifest(sample().dump(), "in.json");
-    merge_entry(m, "AzureLinux", entry("AzureLinux-4.0", true), "out.json");
+    merge_entry(m, "AzureLinux", entry("AzureLinux-4.0", false), "out.json");
     const std::string once = serialize_manifest(m);
 
     Manifest again = parse_manifest(once, "out.json");
     CHECK(
-        merge_entry(again, "AzureLinux", entry("AzureLinux-4.0", true), "out.json")
+        merge_entry(again, "AzureLinux", entry("AzureLinux-4.0", false), "out.json")
         == MergeAction::replaced);
     CHECK(serialize_manifest(again) == once);
 
-    // Without --default, re-merging the current default keeps it the default.
-    Manifest third = parse_manifest(once, "out.json");
-    merge_entry(third, "AzureLinux", entry("AzureLinux-4.0", false), "out.json");
-    CHECK(serialize_manifest(third) == once);
+    // The default entry itself may be merged again with --default, and without it stays default.
+    Manifest fresh;
+    merge_entry(fresh, "AzureLinux", entry("AzureLinux-4.0", true), "out.json");
+    const std::string first = serialize_manifest(fresh);
+    merge_entry(fresh, "AzureLinux", entry("AzureLinux-4.0", true), "out.json");
+    CHECK(serialize_manifest(fresh) == first);
+    merge_entry(fresh, "AzureLinux", entry("AzureLinux-4.0", false), "out.json");
+    CHECK(serialize_manifest(fresh) == first);
 }
 
-TEST_CASE("a default entry takes Default from the rest of its flavor only", "[manifest]")
+TEST_CASE("a second default in a flavor is refused", "[manifest]")
 {
     Manifest m = parse_manifest(sample().dump(), "in.json");
-    merge_entry(m, "AzureLinux", entry("AzureLinux-4.0", true), "out.json");
-    CHECK(find(m, "AzureLinux", "AzureLinux-4.0").is_default);
-    CHECK_FALSE(find(m, "AzureLinux", "AzureLinux-3.0").is_default);
-    CHECK_FALSE(find(m, "AzureLinux", "AzureLinux-3.1").is_default);
-    CHECK(find(m, "Contoso", "Contoso-1").is_default);
+    const std::string before = serialize_manifest(m);
+    CHECK_THROWS_WITH(
+        merge_entry(m, "AzureLinux", entry("AzureLinux-4.0", true), "DistributionInfo.json"),
+        Contains("DistributionInfo.json: flavor AzureLinux already has a default entry, "
+                 "AzureLinux-3.0"));
+    // Replacing a non-default entry with a default one is a second default too.
+    auto other = find(m, "AzureLinux", "AzureLinux-3.1");
+    other.is_default = true;
+    CHECK_THROWS_AS(merge_entry(m, "AzureLinux", other, "out.json"), UserError);
+    CHECK(serialize_manifest(m) == before);
 
-    // Switching back to an existing entry replaces it in place.
-    auto back = find(m, "AzureLinux", "AzureLinux-3.1");
-    back.is_default = true;
-    CHECK(merge_entry(m, "AzureLinux", back, "out.json") == MergeAction::replaced);
-    CHECK(m.flavors.at("AzureLinux")[1].name == "AzureLinux-3.1");
-    CHECK(m.flavors.at("AzureLinux")[1].is_default);
-    CHECK_FALSE(find(m, "AzureLinux", "AzureLinux-4.0").is_default);
+    // Other flavors are their own: a default there is fine.
+    CHECK(
+        merge_entry(m, "Fabrikam", entry("Fabrikam-1", true), "out.json") == MergeAction::added);
+    CHECK(find(m, "Fabrikam", "Fabrikam-1").is_default);
+    CHECK(find(m, "AzureLinux", "AzureLinux-3.0").is_default);
 }
 
 TEST_CASE("the first entry of a new flavor becomes its default", "[manifest]")
@@ -326,11 +333,11 @@ TEST_CASE("a refused merge leaves the manifest unchanged", "[manifest]")
     Manifest m = parse_manifest(sample().dump(), "in.json");
     const std::string before = serialize_manifest(m);
     CHECK_THROWS_WITH(
-        merge_entry(m, "AzureLinux", entry("Contoso-2", true), "DistributionInfo.json"),
+        merge_entry(m, "AzureLinux", entry("Contoso-2", false), "DistributionInfo.json"),
         Contains("DistributionInfo.json: ModernDistributions.AzureLinux[2].Name: \"Contoso-2\" "
                  "does not start with its flavor"));
     CHECK_THROWS_WITH(
-        merge_entry(m, "AzureLinux", entry("AzureLinux-5", true, "https://e.com/x.tar"), "o.json"),
+        merge_entry(m, "AzureLinux", entry("AzureLinux-5", false, "https://e.com/x.tar"), "o.json"),
         Contains("o.json: ModernDistributions.AzureLinux[2].Amd64Url.Url: "));
     CHECK(serialize_manifest(m) == before);
 }

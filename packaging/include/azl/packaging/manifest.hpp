@@ -62,8 +62,9 @@ enum class MergeAction
 };
 
 // Adds `entry` to `flavor` or replaces the entry of the same Name, leaving everything else as is.
-// A default entry takes Default from the others of its flavor; a flavor left without a default
-// gets `entry` as its default. Validates the result; throws UserError naming `origin`.
+// A default entry is refused (UserError) when another entry of its flavor is the default; a
+// flavor left without a default gets `entry` as its default. Validates the result; throws
+// UserError naming `origin`.
 MergeAction merge_entry(
     Manifest& manifest, const std::string& flavor, ManifestEntry entry, std::string_view origin);
 

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <azl/common/progress.hpp>
+#include <azl/rootfs/entry.hpp>
 #include <azl/rootfs/writer.hpp>
 
 #include <cstdint>
@@ -27,14 +28,39 @@ struct AddDir
     std::string dest;
 };
 
+// Sees every entry of the flattened tree on its way to the archive: may change or drop entries,
+// and add more after the last one. Lets a caller apply its own policy (packaging: WSL rules) without
+// the image engine knowing it.
+class TreeFilter
+{
+public:
+    virtual ~TreeFilter() = default;
+    TreeFilter() = default;
+    TreeFilter(const TreeFilter&) = delete;
+    TreeFilter& operator=(const TreeFilter&) = delete;
+    TreeFilter(TreeFilter&&) = delete;
+    TreeFilter& operator=(TreeFilter&&) = delete;
+
+    // Passes `entry` on to `next` as it is, changed, or not at all. A regular file passed on comes
+    // with a reader that yields exactly its size (`content`, or one wrapping it).
+    virtual void add(const Entry& entry, ContentReader* content, EntrySink& next) = 0;
+
+    // Runs after the last entry, before the archive is committed: may add entries to `next`, or
+    // throw to fail the build (nothing is then left at the output).
+    virtual void finish(EntrySink& next) = 0;
+};
+
 // Everything `azurelinux image build` needs.
 struct BuildOptions
 {
     std::vector<std::filesystem::path> sources; // bottom first; each may have several layers
     std::string platform = "linux/amd64";
     std::vector<std::string> removes; // applied after the sources
-    std::vector<AddFile> add_files;   // applied last
+    std::vector<AddFile> preset_files; // a caller's defaults, after removals and before add_dirs
+                                       // and add_files, so the user's own additions win
+    std::vector<AddFile> add_files;    // applied last
     std::vector<AddDir> add_dirs;
+    TreeFilter* filter = nullptr; // not owned; null: the tree is written as flattened
     std::filesystem::path output;
     WriteOptions write;
     ProgressMode progress = ProgressMode::auto_detect;
@@ -51,6 +77,10 @@ struct BuildResult
 // Parses "SRC:DEST[:MODE]" / "DIR:DEST"; throws UserError quoting the argument when malformed.
 AddFile parse_add_file(std::string_view spec);
 AddDir parse_add_dir(std::string_view spec);
+
+// Checks the output path (not a directory, its folder exists, a .wsl is gzip or xz) and that the
+// inputs exist, before anything is read: throws UserError naming the problem.
+void validate_build_options(const BuildOptions& options);
 
 // Flattens the sources, applies removals and additions, writes the archive atomically and its
 // checksum file. Nothing is left at `output` unless everything succeeded.

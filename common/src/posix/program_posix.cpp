@@ -1,0 +1,23 @@
+#include <azl/common/program.hpp>
+
+#include <clocale>
+
+namespace azl
+{
+
+std::vector<std::string> utf8_arguments(int argc, char** argv)
+{
+    return {argv, argv + argc};
+}
+
+void setup_utf8_console()
+{
+    // Only the character type: names stay UTF-8 bytes (libarchive then writes them to pax headers
+    // as they are), while number formatting stays "C".
+    if (std::setlocale(LC_CTYPE, "C.UTF-8") == nullptr)
+    {
+        std::setlocale(LC_CTYPE, "");
+    }
+}
+
+} // namespace azl

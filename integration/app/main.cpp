@@ -1,0 +1,77 @@
+#include "context.hpp"
+
+#include <azl/common/error.hpp>
+#include <azl/common/log.hpp>
+#include <azl/integration/host_cli.hpp>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <exception>
+
+int main(int argc, char** argv)
+{
+    using azl::ExitCode;
+    azl::bridge_app::Context ctx;
+    CLI::App app{"azurelinux-bridge — the Windows Azure CLI's sign-in for tools in this distribution", "azurelinux-bridge"};
+    app.set_version_flag("--version", std::string("azurelinux-bridge ") + AZL_VERSION);
+    app.require_subcommand(1);
+    app.fallthrough();
+    app.add_flag("-v,--verbose", ctx.verbose, "More output on stderr (-vv for debug)");
+    app.add_flag("-q,--quiet", ctx.quiet, "Only errors on stderr");
+    app.add_option("--log-file", ctx.log_file, "Append a debug-level log to this file");
+    app.parse_complete_callback(
+        [&ctx]
+        {
+            auto v = azl::Verbosity::normal;
+            if (ctx.quiet)
+            {
+                v = azl::Verbosity::quiet;
+            }
+            else if (ctx.verbose > 0)
+            {
+                v = ctx.verbose == 1 ? azl::Verbosity::verbose : azl::Verbosity::debug;
+            }
+            azl::setup_logging({.verbosity = v, .log_file = ctx.log_file});
+        });
+    azl::bridge_app::add_serve(app, ctx);
+    azl::bridge_app::add_env(app, ctx);
+    azl::bridge_app::add_token(app, ctx);
+    azl::bridge_app::add_status(app, ctx);
+    azl::bridge_app::add_sync(app, ctx);
+    azl::bridge_app::add_az_login(app, ctx);
+    try
+    {
+        app.parse(argc, argv);
+        return ctx.exit_code;
+    }
+    catch (const CLI::ParseError& e)
+    {
+        return app.exit(e) == 0 ? 0 : static_cast<int>(ExitCode::usage);
+    }
+    catch (const azl::UserError& e)
+    {
+        fmt::print(stderr, "azurelinux-bridge: {}\n", e.what());
+        if (!e.hint().empty())
+        {
+            fmt::print(stderr, "  hint: {}\n", e.hint());
+        }
+        return static_cast<int>(e.exit_code());
+    }
+    catch (const azl::integration::HostError& e)
+    {
+        fmt::print(stderr, "azurelinux-bridge: {}\n", e.what());
+        return static_cast<int>(ExitCode::user_error);
+    }
+    catch (const azl::SystemError& e)
+    {
+        fmt::print(stderr, "azurelinux-bridge: {}\n", e.what());
+        return static_cast<int>(ExitCode::user_error);
+    }
+    catch (const std::exception& e)
+    {
+        fmt::print(stderr, "azurelinux-bridge: internal error: {}\n", e.what());
+        return static_cast<int>(ExitCode::internal);
+    }
+}

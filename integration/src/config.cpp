@@ -1,0 +1,100 @@
+#include <azl/integration/config.hpp>
+
+#include <azl/common/error.hpp>
+#include <azl/common/fs.hpp>
+#include <azl/common/ini.hpp>
+
+#include <fmt/format.h>
+
+#include <charconv>
+#include <cstdlib>
+
+namespace azl::integration
+{
+
+namespace fs = std::filesystem;
+
+namespace
+{
+
+std::chrono::seconds parse_seconds(const std::string& value, const fs::path& file, std::string_view key)
+{
+    long long n = 0;
+    const auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+    if (ec != std::errc() || ptr != value.data() + value.size() || n < 0 || value.empty())
+    {
+        throw UserError(fmt::format("{}: [bridge] {} = \"{}\" is not a number of seconds", file.string(), key, value),
+            "use a whole number such as 3600 (0 means never)");
+    }
+    return std::chrono::seconds(n);
+}
+
+void apply(BridgeConfig& config, const IniFile& ini, const fs::path& file)
+{
+    if (const auto v = ini.get("bridge", "enabled"))
+    {
+        const auto b = parse_ini_bool(*v);
+        if (!b)
+        {
+            throw UserError(fmt::format("{}: [bridge] enabled = \"{}\" is not a boolean", file.string(), *v), "use true or false");
+        }
+        config.enabled = *b;
+    }
+    if (const auto v = ini.get("bridge", "idletimeout"))
+    {
+        config.idle_timeout = parse_seconds(*v, file, "idleTimeout");
+    }
+    if (const auto v = ini.get("bridge", "hosttimeout"))
+    {
+        config.host_timeout = parse_seconds(*v, file, "hostTimeout");
+    }
+    if (const auto v = ini.get("bridge", "hostaz"); v && !v->empty())
+    {
+        if (v->front() != '/')
+        {
+            throw UserError(fmt::format("{}: [bridge] hostAz = \"{}\" is not an absolute guest path", file.string(), *v),
+                "give the path as the guest sees it, e.g. /mnt/c/Program Files/Microsoft SDKs/Azure/CLI2/wbin/az.cmd");
+        }
+        config.host_az = fs::path(*v);
+    }
+    if (const auto v = ini.get("bridge", "tenant"); v && !v->empty())
+    {
+        config.tenant = *v;
+    }
+}
+
+} // namespace
+
+std::vector<fs::path> config_paths()
+{
+    std::vector<fs::path> paths = {"/etc/azurelinux/bridge.conf"};
+    const char* xdg = std::getenv("XDG_CONFIG_HOME");
+    const char* home = std::getenv("HOME");
+    if (xdg != nullptr && *xdg == '/')
+    {
+        paths.emplace_back(fs::path(xdg) / "azurelinux/bridge.conf");
+    }
+    else if (home != nullptr && *home == '/')
+    {
+        paths.emplace_back(fs::path(home) / ".config/azurelinux/bridge.conf");
+    }
+    return paths;
+}
+
+BridgeConfig load_config(const std::vector<fs::path>& paths)
+{
+    BridgeConfig config;
+    for (const auto& file : paths)
+    {
+        std::error_code ec;
+        if (!fs::exists(file, ec))
+        {
+            continue;
+        }
+        apply(config, IniFile::parse(read_file(file, 1U << 20U), file.string()), file);
+        config.sources.push_back(file);
+    }
+    return config;
+}
+
+} // namespace azl::integration

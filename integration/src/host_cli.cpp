@@ -1,0 +1,409 @@
+#include <azl/integration/host_cli.hpp>
+
+#include <azl/common/error.hpp>
+#include <azl/common/fs.hpp>
+#include <azl/common/ini.hpp>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <charconv>
+#include <ctime>
+
+namespace azl::integration
+{
+
+namespace fs = std::filesystem;
+
+namespace
+{
+
+bool ends_with_ci(const std::string& s, std::string_view suffix)
+{
+    if (s.size() < suffix.size())
+    {
+        return false;
+    }
+    return std::equal(suffix.rbegin(), suffix.rend(), s.rbegin(),
+        [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b)); });
+}
+
+bool is_file(const fs::path& p)
+{
+    std::error_code ec;
+    return fs::is_regular_file(p, ec);
+}
+
+// The CLI's stderr without CRs, "ERROR: " prefixes and trailing blank lines, at most ~2000 bytes.
+std::string cli_message(std::string text)
+{
+    text.erase(std::remove(text.begin(), text.end(), '\r'), text.end());
+    std::string out;
+    std::size_t pos = 0;
+    while (pos < text.size())
+    {
+        auto eol = text.find('\n', pos);
+        if (eol == std::string::npos)
+        {
+            eol = text.size();
+        }
+        std::string_view line(text.data() + pos, eol - pos);
+        pos = eol + 1;
+        if (line.rfind("ERROR: ", 0) == 0)
+        {
+            line.remove_prefix(7);
+        }
+        if (line.find_first_not_of(" \t") == std::string_view::npos)
+        {
+            continue;
+        }
+        if (!out.empty())
+        {
+            out += '\n';
+        }
+        out += line;
+    }
+    if (out.size() > 2000)
+    {
+        out.resize(2000);
+        out += "…";
+    }
+    return out;
+}
+
+bool contains_any(const std::string& text, std::initializer_list<std::string_view> needles)
+{
+    return std::any_of(needles.begin(), needles.end(), [&](std::string_view n) { return text.find(n) != std::string::npos; });
+}
+
+std::int64_t parse_local_time(const std::string& s)
+{
+    // Azure CLI before 2.54 printed only "expiresOn": "2023-10-31 21:59:10.000000", local time.
+    std::tm tm{};
+    const char* end = ::strptime(s.c_str(), "%Y-%m-%d %H:%M:%S", &tm);
+    if (end == nullptr || (*end != '\0' && *end != '.'))
+    {
+        throw HostError(HostErrorKind::bad_output, fmt::format("the Windows Azure CLI printed an unreadable expiry time \"{}\"", s));
+    }
+    tm.tm_isdst = -1;
+    const std::time_t t = std::mktime(&tm);
+    if (t == static_cast<std::time_t>(-1))
+    {
+        throw HostError(HostErrorKind::bad_output, fmt::format("the Windows Azure CLI printed an invalid expiry time \"{}\"", s));
+    }
+    return static_cast<std::int64_t>(t);
+}
+
+std::optional<std::int64_t> epoch_of(const nlohmann::json& v)
+{
+    if (v.is_number_integer())
+    {
+        return v.get<std::int64_t>();
+    }
+    if (v.is_number_float())
+    {
+        return static_cast<std::int64_t>(v.get<double>());
+    }
+    if (v.is_string())
+    {
+        const auto& s = v.get_ref<const std::string&>();
+        std::int64_t n = 0;
+        const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
+        if (ec == std::errc() && ptr == s.data() + s.size() && !s.empty())
+        {
+            return n;
+        }
+    }
+    return std::nullopt;
+}
+
+nlohmann::json parse_json(std::string_view text, std::string_view what)
+{
+    auto j = nlohmann::json::parse(text, nullptr, false);
+    if (j.is_discarded() || !j.is_object())
+    {
+        throw HostError(HostErrorKind::bad_output, fmt::format("the Windows Azure CLI printed something that is not {}", what));
+    }
+    return j;
+}
+
+std::string string_at(const nlohmann::json& j, const char* key)
+{
+    const auto it = j.find(key);
+    return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+} // namespace
+
+HostError::HostError(HostErrorKind kind, const std::string& message)
+    : std::runtime_error(message)
+    , m_kind(kind)
+{
+}
+
+std::string TokenRequest::cache_key() const
+{
+    return fmt::format("{}={}{}", kind == TargetKind::resource ? "resource" : "scope", target,
+        tenant ? " tenant=" + *tenant : std::string());
+}
+
+bool is_safe_cli_argument(std::string_view s)
+{
+    // No space and none of cmd.exe's metacharacters (& | < > ^ % " ( )): the value can pass
+    // through `cmd.exe /c` unquoted and mean the same.
+    return !s.empty() && s.size() <= 2048 && std::all_of(s.begin(), s.end(), [](unsigned char c) {
+        return std::isalnum(c) != 0 || std::string_view(":/._-~?=,").find(static_cast<char>(c)) != std::string_view::npos;
+    });
+}
+
+fs::path drive_mount_root(const fs::path& wsl_conf)
+{
+    std::error_code ec;
+    if (fs::exists(wsl_conf, ec))
+    {
+        const auto ini = IniFile::parse(read_file(wsl_conf, 1U << 20U), wsl_conf.string());
+        if (auto root = ini.get("automount", "root"); root && !root->empty())
+        {
+            fs::path p(*root);
+            return p.has_filename() ? p : p.parent_path();
+        }
+    }
+    return "/mnt";
+}
+
+HostCommand host_command_for(const fs::path& az)
+{
+    HostCommand c;
+    c.path = az;
+    const std::string name = az.filename().string();
+    if (ends_with_ci(name, ".cmd") || ends_with_ci(name, ".bat"))
+    {
+        // wbin\az.cmd only runs "..\python.exe -IBm azure.cli %*": run that directly, no cmd.exe.
+        const fs::path python = az.parent_path().parent_path() / "python.exe";
+        if (is_file(python))
+        {
+            c.prefix = {python.string(), "-IBm", "azure.cli"};
+            return c;
+        }
+        // A batch file needs cmd.exe. Started in its directory and named without a path, it needs
+        // no quoting; our arguments are restricted to characters cmd.exe passes on unchanged.
+        c.prefix = {"cmd.exe", "/d", "/c", name};
+        c.cwd = az.parent_path();
+        c.via_cmd = true;
+        return c;
+    }
+    if (ends_with_ci(name, "python.exe"))
+    {
+        c.prefix = {az.string(), "-IBm", "azure.cli"};
+        return c;
+    }
+    c.prefix = {az.string()};
+    return c;
+}
+
+std::optional<HostCommand> locate_host_az(const LocateInputs& in)
+{
+    if (in.configured)
+    {
+        return is_file(*in.configured) ? std::optional(host_command_for(*in.configured)) : std::nullopt;
+    }
+    const std::string root = in.drive_root.string() + "/";
+    std::size_t start = 0;
+    while (start <= in.path_env.size())
+    {
+        const auto end = std::min(in.path_env.find(':', start), in.path_env.size());
+        const std::string dir = in.path_env.substr(start, end - start);
+        start = end + 1;
+        // Only the Windows entries WSL appends: never the guest's own az.
+        if (dir.rfind(root, 0) == 0 && is_file(fs::path(dir) / "az.cmd"))
+        {
+            return host_command_for(fs::path(dir) / "az.cmd");
+        }
+    }
+    std::vector<fs::path> drives;
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(in.drive_root, ec))
+    {
+        const auto n = entry.path().filename().string();
+        if (n.size() == 1 && std::isalpha(static_cast<unsigned char>(n[0])) != 0)
+        {
+            drives.push_back(entry.path());
+        }
+    }
+    std::sort(drives.begin(), drives.end());
+    for (const auto& drive : drives)
+    {
+        for (const char* program_files : {"Program Files", "Program Files (x86)"})
+        {
+            const fs::path az = drive / program_files / "Microsoft SDKs/Azure/CLI2/wbin/az.cmd";
+            if (is_file(az))
+            {
+                return host_command_for(az);
+            }
+        }
+    }
+    return std::nullopt;
+}
+
+AccessToken parse_token_output(std::string_view text)
+{
+    const auto j = parse_json(text, "a token (JSON object expected)");
+    AccessToken t;
+    t.access_token = string_at(j, "accessToken");
+    if (t.access_token.empty())
+    {
+        throw HostError(HostErrorKind::bad_output, "the Windows Azure CLI printed no accessToken");
+    }
+    if (const auto it = j.find("expires_on"); it != j.end())
+    {
+        const auto epoch = epoch_of(*it);
+        if (!epoch)
+        {
+            throw HostError(HostErrorKind::bad_output, "the Windows Azure CLI printed an unreadable expires_on");
+        }
+        t.expires_on = *epoch;
+    }
+    else if (const auto old = string_at(j, "expiresOn"); !old.empty())
+    {
+        t.expires_on = parse_local_time(old);
+    }
+    else
+    {
+        throw HostError(HostErrorKind::bad_output, "the Windows Azure CLI printed no expiry time");
+    }
+    if (auto type = string_at(j, "tokenType"); !type.empty())
+    {
+        t.token_type = type;
+    }
+    t.tenant = string_at(j, "tenant");
+    t.subscription = string_at(j, "subscription");
+    return t;
+}
+
+AccountInfo parse_account_show(std::string_view text)
+{
+    const auto j = parse_json(text, "an account (JSON object expected)");
+    AccountInfo a;
+    if (const auto user = j.find("user"); user != j.end() && user->is_object())
+    {
+        a.user = string_at(*user, "name");
+    }
+    a.tenant = string_at(j, "tenantId");
+    a.subscription = string_at(j, "id");
+    a.subscription_name = string_at(j, "name");
+    return a;
+}
+
+HostError classify_failure(const ProcessResult& result, const TokenRequest& request)
+{
+    if (result.timed_out)
+    {
+        return {HostErrorKind::timeout, "the Windows Azure CLI did not answer in time (is it waiting for a sign-in "
+                                        "window?); try `az account get-access-token` in Windows"};
+    }
+    const std::string message = cli_message(result.err.empty() ? result.out : result.err);
+    if (contains_any(message, {"AADSTS50076", "AADSTS50079", "AADSTS50158", "AADSTS50072", "AADSTS65001",
+                                  "AADSTS70043", "AADSTS700082", "AADSTS50173", "AADSTS530003", "consent",
+                                  "multi-factor", "Interactive authentication is needed", "interaction_required"}))
+    {
+        return {HostErrorKind::interaction_required,
+            "the Windows Azure CLI needs you to sign in interactively; run in Windows what it says: " + message};
+    }
+    const bool tenant_words = request.tenant && message.find(*request.tenant) != std::string::npos;
+    if (contains_any(message, {"AADSTS90002", "AADSTS50020", "AADSTS50034", "AADSTS90072"})
+        || (tenant_words && contains_any(message, {"not found", "az login --tenant", "does not exist"})))
+    {
+        const std::string t = request.tenant.value_or("the requested tenant");
+        return {HostErrorKind::tenant_mismatch,
+            fmt::format("the Windows Azure CLI is not signed in to tenant {}: run `az login --tenant {}` in "
+                        "Windows (it said: {})",
+                t, t, message)};
+    }
+    if (contains_any(message, {"az login", "No subscription found", "no active accounts"}))
+    {
+        return {HostErrorKind::not_signed_in, "the Windows Azure CLI is not signed in: run `az login` in Windows, then try again"};
+    }
+    return {HostErrorKind::failed, fmt::format("the Windows Azure CLI failed (exit {}): {}", result.exit_code,
+                                       message.empty() ? std::string("no message") : message)};
+}
+
+HostCli::HostCli(HostCommand command, std::chrono::milliseconds timeout)
+    : m_command(std::move(command))
+    , m_timeout(timeout)
+{
+}
+
+ProcessResult HostCli::run(const std::vector<std::string>& args) const
+{
+    std::vector<std::string> argv = m_command.prefix;
+    for (const auto& a : args)
+    {
+        if (m_command.via_cmd && !is_safe_cli_argument(a))
+        {
+            throw HostError(HostErrorKind::failed, fmt::format("\"{}\" cannot be passed through cmd.exe safely", a));
+        }
+        argv.push_back(a);
+    }
+    ProcessOptions options;
+    options.timeout = m_timeout;
+    options.cwd = m_command.cwd;
+    // The bridge's own secrets are not the host CLI's business (and must not make it use them).
+    options.unset_env = {"IDENTITY_ENDPOINT", "IDENTITY_HEADER", "MSI_ENDPOINT", "MSI_SECRET", "ARM_MSI_ENDPOINT"};
+    try
+    {
+        return run_process(argv, options);
+    }
+    catch (const UserError& e)
+    {
+        const std::string what = e.what();
+        if (what.find("Exec format error") != std::string::npos)
+        {
+            throw HostError(HostErrorKind::interop_disabled,
+                fmt::format("cannot start Windows programs from this distribution ({}): WSL interop is off; set "
+                            "[interop] enabled=true in /etc/wsl.conf and restart the distribution",
+                    m_command.path.string()));
+        }
+        throw HostError(HostErrorKind::not_found,
+            fmt::format("the Windows Azure CLI could not be started ({}); install it in Windows or set hostAz in "
+                        "/etc/azurelinux/bridge.conf",
+                what));
+    }
+}
+
+AccessToken HostCli::get_token(const TokenRequest& request) const
+{
+    std::vector<std::string> args = {"account", "get-access-token", "--output", "json",
+        request.kind == TargetKind::resource ? "--resource" : "--scope", request.target};
+    if (request.tenant)
+    {
+        args.insert(args.end(), {"--tenant", *request.tenant});
+    }
+    const auto result = run(args);
+    if (!result.ok())
+    {
+        throw classify_failure(result, request);
+    }
+    return parse_token_output(result.out);
+}
+
+AccountInfo HostCli::account_show() const
+{
+    return parse_account_show(run_json({"account", "show"}));
+}
+
+std::string HostCli::run_json(const std::vector<std::string>& args) const
+{
+    std::vector<std::string> all = args;
+    all.insert(all.end(), {"--output", "json"});
+    auto result = run(all);
+    if (!result.ok())
+    {
+        throw classify_failure(result, {});
+    }
+    return std::move(result.out);
+}
+
+} // namespace azl::integration

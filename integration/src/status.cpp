@@ -1,0 +1,171 @@
+#include "client.hpp"
+
+#include <azl/integration/bridge.hpp>
+#include <azl/integration/protocols.hpp>
+#include <azl/integration/runtime.hpp>
+
+#include <azl/common/error.hpp>
+
+#include <fmt/format.h>
+
+namespace azl::integration
+{
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace
+{
+
+// The running server's port and secrets, if one runs.
+struct Running
+{
+    int port = 0;
+    pid_t pid = 0;
+    Secrets secrets;
+};
+
+std::optional<Running> running_server(const fs::path& dir)
+{
+    const auto state = read_server_state(dir);
+    const auto secrets = load_secrets(dir);
+    if (!InstanceLock::is_held(dir) || !state || !secrets)
+    {
+        return std::nullopt;
+    }
+    return Running{state->port, state->pid, *secrets};
+}
+
+std::string error_message(const std::string& body)
+{
+    const auto j = json::parse(body, nullptr, false);
+    if (j.is_object())
+    {
+        for (const char* key : {"error_description", "message"})
+        {
+            if (j.contains(key) && j[key].is_string())
+            {
+                return j[key].get<std::string>();
+            }
+        }
+    }
+    return body;
+}
+
+json nullable(const std::string& s)
+{
+    return s.empty() ? json(nullptr) : json(s);
+}
+
+} // namespace
+
+json get_token(const BridgeConfig& config, const TokenRequest& request)
+{
+    if (const auto server = running_server(runtime_dir()))
+    {
+        std::string target = fmt::format("/{}{}?{}={}", server->secrets.prefix, kBridgeTokenPath,
+            request.kind == TargetKind::resource ? "resource" : "scope", url_encode(request.target));
+        if (request.tenant)
+        {
+            target += "&tenant=" + url_encode(*request.tenant);
+        }
+        const auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(config.host_timeout) + std::chrono::seconds(5);
+        if (const auto reply = local_get(server->port, target, server->secrets.header, timeout))
+        {
+            if (reply->status != 200)
+            {
+                throw UserError(error_message(reply->body));
+            }
+            return json::parse(reply->body);
+        }
+    }
+    try
+    {
+        const auto token = make_host_cli(config).get_token(request);
+        return json::parse(render_token(Protocol::bridge_token, token, request, std::chrono::system_clock::now()));
+    }
+    catch (const HostError& e)
+    {
+        throw UserError(e.what());
+    }
+}
+
+json status(const BridgeConfig& config)
+{
+    json host = {{"found", false}, {"path", nullptr}, {"signed_in", false}, {"user", nullptr}, {"tenant", nullptr},
+        {"subscription", nullptr}, {"error", nullptr}};
+    if (const auto command = find_host_az(config))
+    {
+        host["found"] = true;
+        host["path"] = command->path.string();
+        try
+        {
+            const auto account = HostCli(*command, std::chrono::duration_cast<std::chrono::milliseconds>(config.host_timeout)).account_show();
+            host["signed_in"] = true;
+            host["user"] = nullable(account.user);
+            host["tenant"] = nullable(account.tenant);
+            host["subscription"] = nullable(account.subscription);
+        }
+        catch (const HostError& e)
+        {
+            host["error"] = e.what();
+        }
+    }
+    else
+    {
+        try
+        {
+            (void)make_host_cli(config);
+        }
+        catch (const HostError& e)
+        {
+            host["error"] = e.what();
+        }
+    }
+    json server = {{"running", false}, {"port", nullptr}, {"pid", nullptr}};
+    json cache = json::array();
+    if (const auto running = running_server(runtime_dir()))
+    {
+        server = {{"running", true}, {"port", running->port}, {"pid", running->pid}};
+        const std::string target = fmt::format("/{}{}", running->secrets.prefix, kBridgeStatusPath);
+        if (const auto reply = local_get(running->port, target, running->secrets.header, std::chrono::seconds(5));
+            reply && reply->status == 200)
+        {
+            const auto j = json::parse(reply->body, nullptr, false);
+            if (j.is_object() && j.contains("cache") && j["cache"].is_array())
+            {
+                cache = j["cache"];
+            }
+        }
+    }
+    return {{"enabled", config.enabled}, {"host_cli", host}, {"server", server}, {"cache", cache}};
+}
+
+std::string format_status(const json& s)
+{
+    const auto& host = s["host_cli"];
+    const auto& server = s["server"];
+    std::string out;
+    out += fmt::format("Bridge:          {}\n", s["enabled"].get<bool>() ? "enabled" : "turned off in /etc/azurelinux/bridge.conf");
+    out += fmt::format("Windows az:      {}\n", host["found"].get<bool>() ? host["path"].get<std::string>() : "not found");
+    if (host["signed_in"].get<bool>())
+    {
+        out += fmt::format("Signed in as:    {} (tenant {}, subscription {})\n", host["user"].is_string() ? host["user"].get<std::string>() : "?",
+            host["tenant"].is_string() ? host["tenant"].get<std::string>() : "?",
+            host["subscription"].is_string() ? host["subscription"].get<std::string>() : "none");
+    }
+    if (host["error"].is_string())
+    {
+        out += fmt::format("Problem:         {}\n", host["error"].get<std::string>());
+    }
+    out += server["running"].get<bool>()
+               ? fmt::format("Server:          running on 127.0.0.1:{} (pid {})\n", server["port"].get<int>(), server["pid"].get<int>())
+               : std::string("Server:          not running (start: azurelinux-bridge serve --background)\n");
+    for (const auto& e : s["cache"])
+    {
+        out += fmt::format("Cached token:    {} (expires in {} min)\n", e["key"].get<std::string>(), e["expires_in"].get<long long>() / 60);
+    }
+    return out;
+}
+
+} // namespace azl::integration

@@ -1,0 +1,233 @@
+// azurelinux-sandbox-exec: the first program the sandbox backend runs inside a distribution. It is
+// linked statically and bind-mounted read-only into the guest, so it depends on nothing the guest
+// has (or lacks). Two modes:
+//   init [BOOT_COMMAND]   pid 1 of an instance: runs /etc/wsl.conf's [boot] command with /bin/sh
+//   -c,
+//                         then reaps orphans until the instance is terminated (SIGKILL from
+//                         outside)
+//   exec --uid U --gid G [--groups G1,G2…] [--cwd DIR] [--login] -- PROGRAM ARGS…
+//                         drops to the user (setgroups, setresgid, setresuid — as root; the kernel
+//                         then drops every capability), changes to DIR (falling back to /, as WSL
+//                         does when the directory is missing), and execs PROGRAM (searching PATH);
+//                         --login passes argv[0] as "-NAME" so shells read the login profile.
+// Errors go to stderr as "azurelinux: …" and end with exit 127 (WSL's "cannot run" code).
+
+#include <grp.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace
+{
+
+constexpr int kCannotRun = 127;
+
+[[noreturn]] void die(const std::string& what)
+{
+    std::fprintf(stderr, "azurelinux: %s: %s\n", what.c_str(), std::strerror(errno));
+    std::_Exit(kCannotRun);
+}
+
+[[noreturn]] void usage(const char* problem)
+{
+    std::fprintf(
+        stderr, "azurelinux-sandbox-exec: %s (this program is run by azurelinux)\n", problem);
+    std::_Exit(kCannotRun);
+}
+
+unsigned long parse_id(const char* text)
+{
+    char* end = nullptr;
+    errno = 0;
+    const unsigned long value = std::strtoul(text, &end, 10);
+    if (errno != 0 || end == text || *end != '\0' || value > 0xFFFFFFFEUL)
+    {
+        usage("bad numeric id");
+    }
+    return value;
+}
+
+int run_init(int argc, char** argv)
+{
+    // SIGCHLD stays blocked and is waited for, so no child exit between two waits is missed.
+    sigset_t chld;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    if (sigprocmask(SIG_BLOCK, &chld, nullptr) != 0)
+    {
+        die("blocking SIGCHLD");
+    }
+    if (argc > 2)
+    {
+        const pid_t child = fork();
+        if (child < 0)
+        {
+            die("starting the boot command");
+        }
+        if (child == 0)
+        {
+            sigprocmask(SIG_UNBLOCK, &chld, nullptr);
+            execl("/bin/sh", "sh", "-c", argv[2], static_cast<char*>(nullptr));
+            die("running the boot command with /bin/sh");
+        }
+    }
+    // Orphans of every session are re-parented to us: reap them so none stays a zombie. Signals
+    // sent to pid 1 from inside the namespace are ignored; only SIGKILL from the host (terminate)
+    // ends the instance, as on WSL.
+    for (;;)
+    {
+        while (waitpid(-1, nullptr, WNOHANG) > 0)
+        {
+        }
+        siginfo_t info;
+        sigwaitinfo(&chld, &info);
+    }
+}
+
+struct ExecArgs
+{
+    uid_t uid = 0;
+    gid_t gid = 0;
+    std::vector<gid_t> groups;
+    const char* cwd = nullptr;
+    bool login = false;
+    int program = -1; // index in argv
+};
+
+ExecArgs parse_exec(int argc, char** argv)
+{
+    ExecArgs a;
+    bool have_uid = false;
+    bool have_gid = false;
+    for (int i = 2; i < argc; ++i)
+    {
+        const std::string_view arg = argv[i];
+        const bool has_value = i + 1 < argc;
+        if (arg == "--")
+        {
+            a.program = i + 1;
+            break;
+        }
+        if (arg == "--login")
+        {
+            a.login = true;
+        }
+        else if (arg == "--uid" && has_value)
+        {
+            a.uid = static_cast<uid_t>(parse_id(argv[++i]));
+            have_uid = true;
+        }
+        else if (arg == "--gid" && has_value)
+        {
+            a.gid = static_cast<gid_t>(parse_id(argv[++i]));
+            have_gid = true;
+        }
+        else if (arg == "--cwd" && has_value)
+        {
+            a.cwd = argv[++i];
+        }
+        else if (arg == "--groups" && has_value)
+        {
+            std::string list = argv[++i];
+            std::size_t start = 0;
+            while (start < list.size())
+            {
+                const std::size_t comma = list.find(',', start);
+                const std::string item = list.substr(start, comma - start);
+                if (!item.empty())
+                {
+                    a.groups.push_back(static_cast<gid_t>(parse_id(item.c_str())));
+                }
+                start = comma == std::string::npos ? list.size() : comma + 1;
+            }
+        }
+        else
+        {
+            usage("unknown option");
+        }
+    }
+    if (!have_uid || !have_gid || a.program < 0 || a.program >= argc)
+    {
+        usage("exec needs --uid, --gid and -- PROGRAM");
+    }
+    return a;
+}
+
+int run_exec(int argc, char** argv)
+{
+    const ExecArgs a = parse_exec(argc, argv);
+    // As root: become the user. In a user namespace we already are the user (bwrap --uid/--gid).
+    if (geteuid() == 0 && a.uid != 0)
+    {
+        if (setgroups(a.groups.size(), a.groups.data()) != 0)
+        {
+            die("setting the supplementary groups");
+        }
+        if (setresgid(a.gid, a.gid, a.gid) != 0)
+        {
+            die("switching to gid " + std::to_string(a.gid));
+        }
+        if (setresuid(a.uid, a.uid, a.uid) != 0)
+        {
+            die("switching to uid " + std::to_string(a.uid));
+        }
+    }
+    else if (geteuid() == 0 && getuid() == 0 && !a.groups.empty())
+    {
+        if (setgroups(a.groups.size(), a.groups.data()) != 0 && errno != EPERM)
+        {
+            die("setting the supplementary groups");
+        }
+    }
+    // Checked as the user: a home it cannot enter falls back to /, as WSL does.
+    if (a.cwd != nullptr && chdir(a.cwd) != 0)
+    {
+        std::fprintf(
+            stderr,
+            "azurelinux: cannot change to %s: %s; starting in /\n",
+            a.cwd,
+            std::strerror(errno));
+        if (chdir("/") != 0)
+        {
+            die("changing to /");
+        }
+    }
+    char* program = argv[a.program];
+    std::string login_name;
+    if (a.login)
+    {
+        const char* slash = std::strrchr(program, '/');
+        login_name = std::string("-") + (slash != nullptr ? slash + 1 : program);
+        argv[a.program] = login_name.data();
+    }
+    execvp(program, argv + a.program);
+    die(std::string("cannot run ") + program);
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    if (argc < 2)
+    {
+        usage("missing mode");
+    }
+    const std::string_view mode = argv[1];
+    if (mode == "init")
+    {
+        return run_init(argc, argv);
+    }
+    if (mode == "exec")
+    {
+        return run_exec(argc, argv);
+    }
+    usage("unknown mode");
+}

@@ -1,0 +1,250 @@
+// doctor: what is wrong and how to fix it, one line per check.
+#include "guest.hpp"
+
+#include <azl/common/error.hpp>
+#include <azl/launcher/commands.hpp>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+namespace azl::launcher
+{
+
+namespace
+{
+
+constexpr std::string_view kBridge = "/usr/bin/azurelinux-bridge";
+
+DoctorCheck check(std::string id, CheckStatus status, std::string message, std::string hint = {})
+{
+    return {
+        .id = std::move(id),
+        .status = status,
+        .message = std::move(message),
+        .hint = std::move(hint)};
+}
+
+std::string first_line(const std::string& text)
+{
+    return text.substr(0, text.find('\n'));
+}
+
+DoctorCheck check_default_user(Backend& backend, const std::string& name, std::uint32_t uid)
+{
+    const auto user = guest::user_of(backend, name, uid);
+    if (!user)
+    {
+        return check(
+            "default-user",
+            CheckStatus::fail,
+            fmt::format("the default uid {} has no user in {}", uid, name),
+            fmt::format(
+                "pick an existing user: azurelinux config --name {} "
+                "--default-user NAME",
+                name));
+    }
+    if (uid == 0)
+    {
+        return check(
+            "default-user",
+            CheckStatus::warn,
+            "the default user is root",
+            fmt::format(
+                "create a user and make it the default: azurelinux run --name {0} "
+                "--user root -- useradd -m -s /bin/bash NAME && azurelinux config "
+                "--name {0} --default-user NAME",
+                name));
+    }
+    return check(
+        "default-user", CheckStatus::ok, fmt::format("default user {} (uid {})", *user, uid));
+}
+
+// The bridge and Azure CLI lines from `azurelinux-bridge status --json` run as the default user.
+void check_bridge(Backend& backend, const std::string& name, std::vector<DoctorCheck>& out)
+{
+    LaunchSpec spec;
+    spec.argv = {
+        "/bin/sh",
+        "-c",
+        R"(test -x "$1" || exit 127; exec "$1" status --json)",
+        "sh",
+        std::string(kBridge)};
+    const LaunchResult r = backend.launch(name, spec);
+    const std::string skipped = "not checked: needs the bridge";
+    if (r.exit_code == 127)
+    {
+        out.push_back(check(
+            "bridge",
+            CheckStatus::warn,
+            fmt::format("the Azure bridge is not installed in {} ({})", name, kBridge),
+            "use an image made by `azurelinux image build`, which adds it"));
+        out.push_back(check("azure-cli", CheckStatus::warn, skipped));
+        return;
+    }
+    nlohmann::json status;
+    try
+    {
+        if (r.exit_code != 0)
+        {
+            throw std::runtime_error(fmt::format("exit {}: {}", r.exit_code, first_line(r.err)));
+        }
+        status = nlohmann::json::parse(r.out);
+        const auto& server = status.at("server");
+        if (server.at("running").get<bool>())
+        {
+            out.push_back(check(
+                "bridge",
+                CheckStatus::ok,
+                fmt::format(
+                    "bridge running on port {} (pid {})",
+                    server.value("port", nlohmann::json()).dump(),
+                    server.value("pid", nlohmann::json()).dump())));
+        }
+        else
+        {
+            out.push_back(check(
+                "bridge",
+                CheckStatus::warn,
+                "the bridge is installed but not running",
+                fmt::format(
+                    "it starts with the distribution ([boot] command); "
+                    "restart it: azurelinux terminate --name {}",
+                    name)));
+        }
+        const auto& cli = status.at("host_cli");
+        if (!cli.at("found").get<bool>())
+        {
+            out.push_back(check(
+                "azure-cli",
+                CheckStatus::warn,
+                "the host's Azure CLI was not found",
+                "install it on the host (Windows: winget install Microsoft.AzureCLI)"));
+        }
+        else if (!cli.at("signed_in").get<bool>())
+        {
+            const auto error = cli.value("error", nlohmann::json());
+            out.push_back(check(
+                "azure-cli",
+                CheckStatus::warn,
+                fmt::format(
+                    "the host's Azure CLI is not signed in{}",
+                    error.is_string() ? ": " + error.get<std::string>() : std::string()),
+                "run `az login` on the host"));
+        }
+        else
+        {
+            const auto text = [&cli](const char* key)
+            {
+                const auto v = cli.value(key, nlohmann::json());
+                return v.is_string() ? v.get<std::string>() : std::string("?");
+            };
+            out.push_back(check(
+                "azure-cli",
+                CheckStatus::ok,
+                fmt::format(
+                    "host Azure CLI signed in as {} (tenant {}, subscription {})",
+                    text("user"),
+                    text("tenant"),
+                    text("subscription"))));
+        }
+    }
+    catch (const std::exception& e)
+    {
+        out.push_back(check(
+            "bridge",
+            CheckStatus::fail,
+            fmt::format("`{} status --json` failed: {}", kBridge, e.what()),
+            fmt::format("run it yourself: azurelinux run --name {} -- {} status", name, kBridge)));
+        out.push_back(check("azure-cli", CheckStatus::warn, skipped));
+    }
+}
+
+std::string_view status_word(CheckStatus s)
+{
+    switch (s)
+    {
+    case CheckStatus::ok:
+        return "ok";
+    case CheckStatus::warn:
+        return "warn";
+    case CheckStatus::fail:
+        return "fail";
+    }
+    return "fail";
+}
+
+} // namespace
+
+std::vector<DoctorCheck> doctor(Backend& backend, const std::string& name)
+{
+    validate_name(name);
+    std::vector<DoctorCheck> out;
+    const EngineInfo engine = backend.engine();
+    const std::string engine_text =
+        engine.version.empty() ? engine.name : fmt::format("{} {}", engine.name, engine.version);
+    out.push_back(
+        engine.usable
+            ? check("engine", CheckStatus::ok, engine_text)
+            : check(
+                "engine", CheckStatus::fail, fmt::format("{}: {}", engine_text, engine.problem)));
+    if (!backend.is_registered(name))
+    {
+        out.push_back(check(
+            "registered",
+            CheckStatus::fail,
+            fmt::format("{} is not installed", name),
+            fmt::format("install it: azurelinux install --name {} --from FILE.wsl", name)));
+        return out;
+    }
+    const DistroConfiguration config = backend.get_configuration(name);
+    out.push_back(check("registered", CheckStatus::ok, fmt::format("{} is installed", name)));
+    out.push_back(
+        config.setup_pending ? check(
+            "setup",
+            CheckStatus::warn,
+            "first-run setup has not finished",
+            fmt::format("finish it: azurelinux --name {}", name))
+                             : check("setup", CheckStatus::ok, "first-run setup finished"));
+    if (!engine.usable)
+    {
+        const std::string skipped = "not checked: the engine cannot run distributions";
+        for (const char* id : {"default-user", "bridge", "azure-cli"})
+        {
+            out.push_back(check(id, CheckStatus::warn, skipped));
+        }
+        return out;
+    }
+    out.push_back(check_default_user(backend, name, config.default_uid));
+    check_bridge(backend, name, out);
+    return out;
+}
+
+std::string format_doctor(const std::vector<DoctorCheck>& checks)
+{
+    std::string out;
+    for (const DoctorCheck& c : checks)
+    {
+        out += fmt::format("{:<4}  {}\n", status_word(c.status), c.message);
+        if (!c.hint.empty())
+        {
+            out += fmt::format("      hint: {}\n", c.hint);
+        }
+    }
+    return out;
+}
+
+std::string format_doctor_json(const std::vector<DoctorCheck>& checks)
+{
+    nlohmann::json j = nlohmann::json::array();
+    for (const DoctorCheck& c : checks)
+    {
+        j.push_back(
+            {{"id", c.id},
+             {"status", status_word(c.status)},
+             {"message", c.message},
+             {"hint", c.hint.empty() ? nlohmann::json() : nlohmann::json(c.hint)}});
+    }
+    return j.dump(2) + "\n";
+}
+
+} // namespace azl::launcher

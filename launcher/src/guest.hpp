@@ -1,0 +1,32 @@
+#pragma once
+// Reading and changing a distribution's files and users through Backend launches only, so it works
+// the same through WSL and in the sandbox (WSL's own `--set-default-user` runs `id -u` inside too).
+
+#include <azl/launcher/backend.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace azl::launcher::guest
+{
+
+// Throws UserError (with a hint) unless `name` is a valid, registered distribution name.
+void require_registered(Backend& backend, const std::string& name);
+
+// The content of a guest file read as root; nullopt when it does not exist.
+std::optional<std::string>
+read_file(Backend& backend, const std::string& name, const std::string& path);
+
+// Replaces a guest file as root, atomically (temp file + mv), root:root 0644.
+void write_file(
+    Backend& backend, const std::string& name, const std::string& path, const std::string& content);
+
+// The uid of guest user `user`; nullopt when there is no such user.
+std::optional<std::uint32_t>
+uid_of(Backend& backend, const std::string& name, const std::string& user);
+
+// The name of guest uid `uid`; nullopt when no user has it.
+std::optional<std::string> user_of(Backend& backend, const std::string& name, std::uint32_t uid);
+
+} // namespace azl::launcher::guest

@@ -1,0 +1,341 @@
+// install, first-run setup, the no-argument launch and restore.
+#include "guest.hpp"
+
+#include <azl/common/error.hpp>
+#include <azl/common/ini.hpp>
+#include <azl/launcher/commands.hpp>
+#include <azl/launcher/shell_quote.hpp>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <charconv>
+#include <fstream>
+#include <system_error>
+
+namespace azl::launcher
+{
+
+namespace
+{
+
+bool is_hex_digest(std::string_view text)
+{
+    return text.size() == 64
+           && std::all_of(
+               text.begin(),
+               text.end(),
+               [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
+std::string lowercase(std::string text)
+{
+    for (char& c : text)
+    {
+        if (c >= 'A' && c <= 'F')
+        {
+            c = static_cast<char>(c - 'A' + 'a');
+        }
+    }
+    return text;
+}
+
+// Throws UserError unless `file` is an existing regular file we can open.
+void require_readable_file(const std::filesystem::path& file, std::string_view what)
+{
+    std::error_code ec;
+    const auto status = std::filesystem::status(file, ec);
+    if (ec || !std::filesystem::exists(status))
+    {
+        throw UserError(fmt::format("{} {} does not exist", what, path_to_utf8(file)));
+    }
+    if (!std::filesystem::is_regular_file(status))
+    {
+        throw UserError(fmt::format("{} {} is not a regular file", what, path_to_utf8(file)));
+    }
+    if (!std::ifstream(file, std::ios::binary))
+    {
+        throw UserError(fmt::format("cannot read {} {}", what, path_to_utf8(file)));
+    }
+}
+
+void require_not_registered(Backend& backend, const std::string& name)
+{
+    if (backend.is_registered(name))
+    {
+        throw UserError(
+            fmt::format("a distribution named {} is already installed", name),
+            fmt::format(
+                "choose another --name, or remove it first: azurelinux uninstall --name {}", name));
+    }
+}
+
+// [oobe] command and defaultUid of the guest's /etc/wsl-distribution.conf.
+struct OobeConfig
+{
+    std::optional<std::string> command;
+    std::optional<std::uint32_t> default_uid;
+};
+
+OobeConfig read_oobe_config(Backend& backend, const std::string& name)
+{
+    OobeConfig config;
+    const std::string path = "/etc/wsl-distribution.conf";
+    const auto text = guest::read_file(backend, name, path);
+    if (!text)
+    {
+        return config;
+    }
+    const IniFile ini = IniFile::parse(*text, fmt::format("{}:{}", name, path));
+    config.command = ini.get("oobe", "command");
+    if (config.command && config.command->empty())
+    {
+        config.command.reset();
+    }
+    if (const auto uid = ini.get("oobe", "defaultUid"))
+    {
+        std::uint32_t value = 0;
+        const auto [end, ec] = std::from_chars(uid->data(), uid->data() + uid->size(), value);
+        if (ec != std::errc{} || end != uid->data() + uid->size())
+        {
+            throw UserError(
+                fmt::format("{}:{}: [oobe] defaultUid '{}' is not a number", name, path, *uid));
+        }
+        config.default_uid = value;
+    }
+    return config;
+}
+
+} // namespace
+
+void validate_name(std::string_view name)
+{
+    const bool valid = !name.empty() && name.size() <= 64
+                       && std::all_of(
+                           name.begin(),
+                           name.end(),
+                           [](char c)
+                           {
+                               return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+                                      || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+                           })
+                       && name != "." && name != "..";
+    if (!valid)
+    {
+        throw UserError(
+            fmt::format("invalid distribution name '{}'", name),
+            "use 1 to 64 letters, digits, '.', '_' or '-'");
+    }
+}
+
+std::filesystem::path find_shipped_image(const std::filesystem::path& exe_dir)
+{
+    const std::filesystem::path preferred = exe_dir / "AzureLinux.wsl";
+    std::error_code ec;
+    if (std::filesystem::is_regular_file(preferred, ec))
+    {
+        return preferred;
+    }
+    std::vector<std::filesystem::path> found;
+    for (const auto& entry : std::filesystem::directory_iterator(exe_dir, ec))
+    {
+        if (entry.path().extension() == ".wsl" && entry.is_regular_file(ec))
+        {
+            found.push_back(entry.path());
+        }
+    }
+    if (found.size() == 1)
+    {
+        return found.front();
+    }
+    if (found.empty())
+    {
+        throw UserError(
+            fmt::format(
+                "no image to install: no .wsl file beside the launcher in {}",
+                path_to_utf8(exe_dir)),
+            "pass the image with --from FILE");
+    }
+    std::sort(found.begin(), found.end());
+    throw UserError(
+        fmt::format(
+            "{} .wsl files beside the launcher in {}; which one to install is unclear",
+            found.size(),
+            path_to_utf8(exe_dir)),
+        fmt::format("pass one with --from, e.g. --from {}", path_to_utf8(found.front())));
+}
+
+std::optional<std::string>
+expected_sha256(const std::filesystem::path& image, const std::optional<std::string>& given)
+{
+    if (given)
+    {
+        std::string digest = lowercase(*given);
+        if (digest.starts_with("sha256:"))
+        {
+            digest.erase(0, 7);
+        }
+        if (!is_hex_digest(digest))
+        {
+            throw UserError(
+                fmt::format("--sha256 '{}' is not a SHA-256 digest", *given),
+                "give the 64 hexadecimal digits `sha256sum FILE` prints");
+        }
+        return digest;
+    }
+    std::filesystem::path sum_file = image;
+    sum_file += ".sha256";
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(sum_file, ec))
+    {
+        return std::nullopt;
+    }
+    std::ifstream in(sum_file);
+    std::string word;
+    if (!(in >> word) || !is_hex_digest(lowercase(word)))
+    {
+        throw UserError(
+            fmt::format("{} does not start with a SHA-256 digest", path_to_utf8(sum_file)),
+            "regenerate it with `sha256sum IMAGE > IMAGE.sha256`, or pass --sha256");
+    }
+    return lowercase(word);
+}
+
+SetupOutcome run_first_run(
+    Backend& backend,
+    const std::string& name,
+    const std::optional<std::filesystem::path>& answers,
+    const CommandEnv& env)
+{
+    const OobeConfig oobe = read_oobe_config(backend, name);
+    if (!oobe.command)
+    {
+        if (answers)
+        {
+            env.console.status(fmt::format(
+                "{} has no first-run setup ([oobe] command); {} was not used",
+                name,
+                path_to_utf8(*answers)));
+        }
+        backend.set_setup_pending(name, false);
+        return SetupOutcome::not_needed;
+    }
+    // WSL runs the command with /bin/sh -c; the answers path is one more quoted word.
+    std::string line = *oobe.command;
+    LaunchSpec spec;
+    spec.user = "root";
+    if (answers)
+    {
+        spec.answers_file = *answers;
+        line += " --answers " + shell_quote(backend.answers_guest_path(name, *answers));
+    }
+    spec.argv = {"/bin/sh", "-c", line};
+    env.console.status(fmt::format("Running first-run setup of {}: {}", name, line));
+    const int rc = backend.launch_interactive(name, spec);
+    if (rc != 0)
+    {
+        throw UserError(
+            fmt::format("first-run setup \"{}\" of {} failed (exit {})", *oobe.command, name, rc),
+            fmt::format(
+                "it runs again at the next launch; its log: azurelinux run --name {} "
+                "--user root -- cat /var/log/azurelinux-oobe.log",
+                name));
+    }
+    // The uid first: if we are interrupted in between, setup simply runs again.
+    if (oobe.default_uid)
+    {
+        const DistroConfiguration current = backend.get_configuration(name);
+        backend.configure(name, *oobe.default_uid, current.flags);
+    }
+    backend.set_setup_pending(name, false);
+    return SetupOutcome::done;
+}
+
+InstallOutcome install(Backend& backend, const InstallOptions& options, const CommandEnv& env)
+{
+    validate_name(options.name);
+    if (options.answers && (options.root || options.no_launch))
+    {
+        throw UserError(
+            fmt::format(
+                "--answers runs first-run setup, which {} skips",
+                options.root ? "--root" : "--no-launch"),
+            "drop one of the two options",
+            ExitCode::usage);
+    }
+    InstallOutcome outcome;
+    outcome.name = options.name;
+    outcome.image = options.from ? *options.from : find_shipped_image(env.exe_dir);
+    require_readable_file(outcome.image, "image");
+    if (options.answers)
+    {
+        require_readable_file(*options.answers, "answers file");
+    }
+    require_not_registered(backend, options.name);
+    outcome.sha256 = expected_sha256(outcome.image, options.sha256);
+
+    env.console.status(
+        fmt::format("Installing {} from {}", options.name, path_to_utf8(outcome.image)));
+    backend.install(
+        {.name = options.name,
+         .image = outcome.image,
+         .location = options.location,
+         .sha256 = outcome.sha256,
+         .kind = InstallKind::image,
+         .progress = env.progress});
+    if (options.root)
+    {
+        backend.set_setup_pending(options.name, false);
+        outcome.setup = SetupOutcome::skipped_root;
+    }
+    else if (options.no_launch)
+    {
+        outcome.setup = SetupOutcome::deferred;
+    }
+    else
+    {
+        outcome.setup = run_first_run(backend, options.name, options.answers, env);
+    }
+    outcome.default_uid = backend.get_configuration(options.name).default_uid;
+    return outcome;
+}
+
+int open_default(
+    Backend& backend,
+    const std::string& name,
+    const std::optional<std::filesystem::path>& from,
+    const CommandEnv& env)
+{
+    validate_name(name);
+    if (!backend.is_registered(name))
+    {
+        InstallOptions options;
+        options.name = name;
+        options.from = from;
+        install(backend, options, env);
+    }
+    else if (backend.get_configuration(name).setup_pending)
+    {
+        run_first_run(backend, name, std::nullopt, env);
+    }
+    return backend.launch_interactive(name, LaunchSpec{});
+}
+
+void restore(Backend& backend, const RestoreOptions& options, const CommandEnv& env)
+{
+    validate_name(options.name);
+    require_readable_file(options.from, "backup");
+    require_not_registered(backend, options.name);
+    const auto sha256 = expected_sha256(options.from, options.sha256);
+    env.console.status(
+        fmt::format("Restoring {} from {}", options.name, path_to_utf8(options.from)));
+    backend.install(
+        {.name = options.name,
+         .image = options.from,
+         .location = options.location,
+         .sha256 = sha256,
+         .kind = InstallKind::backup,
+         .progress = env.progress});
+}
+
+} // namespace azl::launcher

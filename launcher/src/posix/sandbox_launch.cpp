@@ -1,0 +1,624 @@
+// The sandbox's launches: instance start (init + [boot] command), bwrap arguments, users, spawning.
+#include "guest_fs.hpp"
+#include "sandbox_backend.hpp"
+
+#include <azl/common/error.hpp>
+#include <azl/common/fs.hpp>
+#include <azl/common/ini.hpp>
+#include <azl/common/log.hpp>
+#include <azl/common/process.hpp>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstdlib>
+#include <thread>
+
+namespace azl::launcher::sandbox
+{
+
+namespace fs = std::filesystem;
+
+namespace
+{
+
+constexpr std::string_view kHelperGuestPath = "/run/azurelinux/sandbox-exec";
+constexpr std::string_view kDefaultPath =
+    "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+// What the guest's /etc/wsl.conf asks of a launch.
+struct WslConf
+{
+    bool automount = true;
+    std::string mount_root = "/mnt/";
+    bool interop = true;
+    bool append_path = true;
+    bool resolv_conf = true;
+    std::optional<std::string> default_user;
+    std::optional<std::string> boot_command;
+    std::optional<std::string> hostname;
+    bool systemd = false;
+};
+
+WslConf read_wsl_conf(const Record& r)
+{
+    WslConf c;
+    const auto text = read_guest_file(r.rootfs(), "/etc/wsl.conf");
+    if (!text)
+    {
+        return c;
+    }
+    IniFile ini;
+    try
+    {
+        ini = IniFile::parse(*text, fmt::format("{}:/etc/wsl.conf", r.name));
+    }
+    catch (const UserError& e)
+    {
+        // WSL, too, starts with the defaults when the file is malformed.
+        logger("launcher")->warn("{}; using the defaults", e.what());
+        return c;
+    }
+    const auto flag = [&ini](const char* section, const char* key, bool fallback)
+    {
+        const auto v = ini.get(section, key);
+        return v ? parse_ini_bool(*v).value_or(fallback) : fallback;
+    };
+    c.automount = flag("automount", "enabled", true);
+    if (auto root = ini.get("automount", "root"); root && root->starts_with('/'))
+    {
+        c.mount_root = root->ends_with('/') ? *root : *root + "/";
+    }
+    c.interop = flag("interop", "enabled", true);
+    c.append_path = flag("interop", "appendWindowsPath", true);
+    c.resolv_conf = flag("network", "generateResolvConf", true);
+    c.systemd = flag("boot", "systemd", false);
+    c.default_user = ini.get("user", "default");
+    c.boot_command = ini.get("boot", "command");
+    c.hostname = ini.get("network", "hostname");
+    if (!c.hostname)
+    {
+        c.hostname = ini.get("general", "hostname");
+    }
+    return c;
+}
+
+std::string host_name()
+{
+    char buffer[256] = {};
+    if (::gethostname(buffer, sizeof buffer - 1) != 0)
+    {
+        return "localhost";
+    }
+    return buffer;
+}
+
+// Field 22 of /proc/PID/stat: tells a live process from a later one reusing its pid.
+std::optional<std::string> start_time(pid_t pid)
+{
+    std::string stat;
+    try
+    {
+        stat = read_file(fmt::format("/proc/{}/stat", pid), 4096);
+    }
+    catch (const std::exception&)
+    {
+        return std::nullopt;
+    }
+    const auto paren = stat.rfind(')');
+    if (paren == std::string::npos)
+    {
+        return std::nullopt;
+    }
+    std::size_t pos = paren + 2;
+    for (int field = 3; field < 22 && pos != std::string::npos; ++field)
+    {
+        pos = stat.find(' ', pos);
+        pos = pos == std::string::npos ? pos : pos + 1;
+    }
+    if (pos == std::string::npos)
+    {
+        return std::nullopt;
+    }
+    return stat.substr(pos, stat.find(' ', pos) - pos);
+}
+
+// The pid of the instance's pid 1 when it runs.
+std::optional<pid_t> live_init(const StorePaths& paths, const Record& r)
+{
+    const fs::path file = paths.instance_runtime(r) / "init";
+    std::error_code ec;
+    if (!fs::exists(file, ec))
+    {
+        return std::nullopt;
+    }
+    const std::string text = read_file(file, 256);
+    const auto space = text.find(' ');
+    if (space == std::string::npos)
+    {
+        return std::nullopt;
+    }
+    const pid_t pid = static_cast<pid_t>(std::strtol(text.c_str(), nullptr, 10));
+    const auto started = start_time(pid);
+    if (pid <= 1 || !started || *started != text.substr(space + 1))
+    {
+        return std::nullopt;
+    }
+    return pid;
+}
+
+// An flock held while an instance is started or stopped.
+UniqueFd lock_runtime(const StorePaths& paths, const Record& r)
+{
+    fs::create_directories(paths.runtime);
+    ::chmod(paths.runtime.c_str(), 0700);
+    const fs::path file = paths.runtime / (r.id + ".lock");
+    UniqueFd fd(::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+    if (!fd)
+    {
+        throw_errno(fmt::format("opening {}", file.string()));
+    }
+    while (::flock(fd.get(), LOCK_EX) != 0)
+    {
+        if (errno != EINTR)
+        {
+            throw_errno(fmt::format("locking {}", file.string()));
+        }
+    }
+    return fd;
+}
+
+void make_dir(const fs::path& dir, fs::perms perms)
+{
+    fs::create_directories(dir);
+    fs::permissions(dir, perms);
+}
+
+// The bwrap arguments every sandbox of the instance shares: file system, hostname, environment.
+std::vector<std::string>
+common_args(const StorePaths& paths, const Record& r, const WslConf& conf, const GuestUser& user)
+{
+    const fs::path rt = paths.instance_runtime(r);
+    const std::string hostname = conf.hostname.value_or(host_name());
+    std::vector<std::string> a = {
+        "bwrap",
+        "--unshare-ipc",
+        "--unshare-uts",
+        "--hostname",
+        hostname,
+        "--bind",
+        r.rootfs().string(),
+        "/",
+        "--proc",
+        "/proc",
+        "--dev",
+        "/dev",
+        "--bind",
+        (rt / "run").string(),
+        "/run",
+        "--bind",
+        (rt / "tmp").string(),
+        "/tmp",
+        "--ro-bind",
+        paths.helper.string(),
+        std::string(kHelperGuestPath)};
+    const bool mounted = conf.automount && r.flags.mount_drives;
+    if (mounted)
+    {
+        make_dir(
+            paths.drive_c,
+            fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec
+                | fs::perms::others_read | fs::perms::others_exec);
+        a.insert(a.end(), {"--bind", paths.drive_c.string(), conf.mount_root + "c"});
+    }
+    std::error_code ec;
+    if (conf.resolv_conf && fs::exists("/etc/resolv.conf", ec))
+    {
+        a.insert(a.end(), {"--ro-bind", "/etc/resolv.conf", "/etc/resolv.conf"});
+    }
+    std::string path{kDefaultPath};
+    const bool interop = conf.interop && r.flags.interop;
+    if (interop && mounted && conf.append_path && r.flags.append_path)
+    {
+        const std::string c = conf.mount_root + "c";
+        path += fmt::format(":{0}/Windows/System32:{0}/Windows", c);
+    }
+    const char* term = std::getenv("TERM");
+    const char* lang = std::getenv("LANG");
+    a.insert(
+        a.end(),
+        {"--clearenv",
+         "--setenv",
+         "PATH",
+         path,
+         "--setenv",
+         "HOME",
+         user.home,
+         "--setenv",
+         "USER",
+         user.name,
+         "--setenv",
+         "LOGNAME",
+         user.name,
+         "--setenv",
+         "SHELL",
+         user.shell,
+         "--setenv",
+         "TERM",
+         term != nullptr ? term : "xterm-256color",
+         "--setenv",
+         "LANG",
+         lang != nullptr ? lang : "C.UTF-8",
+         "--setenv",
+         "NAME",
+         hostname,
+         "--setenv",
+         "HOSTTYPE",
+         "x86_64",
+         "--setenv",
+         "WSL_DISTRO_NAME",
+         r.name});
+    if (interop)
+    {
+        a.insert(a.end(), {"--setenv", "WSL_INTEROP", "/run/WSL/1_interop"});
+    }
+    return a;
+}
+
+// Starts argv detached (its own session, reparented away from us) and returns bwrap's info JSON.
+std::string start_detached(const std::vector<std::string>& argv, const fs::path& log)
+{
+    std::vector<std::string> args = argv;
+    std::vector<char*> cargv;
+    for (std::string& s : args)
+    {
+        cargv.push_back(s.data());
+    }
+    cargv.push_back(nullptr);
+    int info[2];
+    if (::pipe2(info, O_CLOEXEC) != 0)
+    {
+        throw_errno("creating a pipe");
+    }
+    UniqueFd info_read(info[0]);
+    UniqueFd info_write(info[1]);
+    const UniqueFd log_fd(::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
+    const UniqueFd null_fd(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+    if (!log_fd || !null_fd)
+    {
+        throw_errno(fmt::format("opening {}", log.string()));
+    }
+    const pid_t child = ::fork();
+    if (child < 0)
+    {
+        throw_errno("starting the instance");
+    }
+    if (child == 0)
+    {
+        // Only async-signal-safe calls from here on.
+        ::setsid();
+        if (::fork() != 0)
+        {
+            ::_exit(0);
+        }
+        for (int s : {SIGINT, SIGQUIT, SIGTERM, SIGHUP, SIGPIPE})
+        {
+            ::signal(s, SIG_DFL);
+        }
+        if (::dup2(null_fd.get(), 0) < 0 || ::dup2(log_fd.get(), 1) < 0
+            || ::dup2(log_fd.get(), 2) < 0 || ::dup2(info_write.get(), 3) < 0)
+        {
+            ::_exit(127);
+        }
+        ::execvp(cargv[0], cargv.data());
+        ::_exit(127);
+    }
+    info_write = UniqueFd();
+    int status = 0;
+    while (::waitpid(child, &status, 0) < 0 && errno == EINTR)
+    {
+    }
+    std::string out;
+    char buffer[4096];
+    for (;;)
+    {
+        const ssize_t got = ::read(info_read.get(), buffer, sizeof buffer);
+        if (got < 0 && errno == EINTR)
+        {
+            continue;
+        }
+        if (got <= 0)
+        {
+            break;
+        }
+        out.append(buffer, static_cast<std::size_t>(got));
+    }
+    return out;
+}
+
+// Starts the instance when it does not run: fresh /run and /tmp, then init and the boot command.
+pid_t ensure_started(const StorePaths& paths, const Record& r, const WslConf& conf)
+{
+    const UniqueFd lock = lock_runtime(paths, r);
+    if (const auto pid = live_init(paths, r))
+    {
+        return *pid;
+    }
+    const fs::path rt = paths.instance_runtime(r);
+    fs::remove_all(rt);
+    make_dir(rt, fs::perms::owner_all);
+    const auto open_perms = fs::perms::all | fs::perms::sticky_bit;
+    const auto dir_perms = fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec
+                           | fs::perms::others_read | fs::perms::others_exec;
+    make_dir(rt / "run", dir_perms);
+    make_dir(rt / "run" / "lock", open_perms);
+    make_dir(rt / "run" / "azurelinux", dir_perms);
+    make_dir(rt / "tmp", open_perms);
+
+    const GuestUser root{
+        .name = "root", .uid = 0, .gid = 0, .home = "/root", .shell = "/bin/sh", .groups = {}};
+    std::vector<std::string> argv = common_args(paths, r, conf, root);
+    if (::geteuid() != 0)
+    {
+        argv.insert(argv.end(), {"--unshare-user", "--uid", "0", "--gid", "0"});
+    }
+    argv.insert(
+        argv.end(),
+        {"--unshare-pid", "--info-fd", "3", "--", std::string(kHelperGuestPath), "init"});
+    if (conf.boot_command && !conf.boot_command->empty())
+    {
+        argv.push_back(*conf.boot_command);
+    }
+    if (conf.systemd)
+    {
+        logger("launcher")
+            ->warn(
+                "{}: [boot] systemd is not supported in the Linux sandbox; "
+                "services do not start",
+                r.name);
+    }
+    const std::string info = start_detached(argv, rt / "boot.log");
+    pid_t pid = 0;
+    try
+    {
+        pid = nlohmann::json::parse(info).at("child-pid").get<pid_t>();
+    }
+    catch (const nlohmann::json::exception&)
+    {
+        const std::string log = read_file(rt / "boot.log");
+        throw UserError(
+            fmt::format(
+                "cannot start {}: {}",
+                r.name,
+                log.empty() ? "bwrap failed" : log.substr(0, log.find('\n'))),
+            "`azurelinux doctor` checks the sandbox engine");
+    }
+    const auto started = start_time(pid);
+    if (!started)
+    {
+        throw UserError(fmt::format(
+            "{} stopped right after starting; see {}", r.name, (rt / "boot.log").string()));
+    }
+    write_file_atomic(rt / "init", fmt::format("{} {}", pid, *started), 0600);
+    return pid;
+}
+
+// Joins the instance's pid namespace for the children we start while it lives (root only).
+class PidNamespaceScope
+{
+public:
+    explicit PidNamespaceScope(pid_t init)
+        : m_own(::open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC))
+    {
+        const UniqueFd target(
+            ::open(fmt::format("/proc/{}/ns/pid", init).c_str(), O_RDONLY | O_CLOEXEC));
+        if (!m_own || !target || ::setns(target.get(), CLONE_NEWPID) != 0)
+        {
+            throw_errno("joining the instance's pid namespace");
+        }
+    }
+
+    PidNamespaceScope(const PidNamespaceScope&) = delete;
+    PidNamespaceScope& operator=(const PidNamespaceScope&) = delete;
+    PidNamespaceScope(PidNamespaceScope&&) = delete;
+    PidNamespaceScope& operator=(PidNamespaceScope&&) = delete;
+
+    ~PidNamespaceScope()
+    {
+        if (::setns(m_own.get(), CLONE_NEWPID) != 0)
+        {
+            logger("launcher")
+                ->warn("leaving the instance's pid namespace: {}", std::strerror(errno));
+        }
+    }
+
+private:
+    UniqueFd m_own;
+};
+
+// Runs argv on our terminal and returns its exit code. Like system(), we ignore the terminal's
+// SIGINT/SIGQUIT while it runs: Ctrl-C is for the program inside, not for the launcher.
+int run_on_terminal(const std::vector<std::string>& argv)
+{
+    std::vector<std::string> args = argv;
+    std::vector<char*> cargv;
+    for (std::string& s : args)
+    {
+        cargv.push_back(s.data());
+    }
+    cargv.push_back(nullptr);
+    struct sigaction ignore = {};
+    ignore.sa_handler = SIG_IGN;
+    struct sigaction old_int = {};
+    struct sigaction old_quit = {};
+    ::sigaction(SIGINT, &ignore, &old_int);
+    ::sigaction(SIGQUIT, &ignore, &old_quit);
+    const pid_t child = ::fork();
+    if (child == 0)
+    {
+        ::signal(SIGINT, SIG_DFL);
+        ::signal(SIGQUIT, SIG_DFL);
+        ::execvp(cargv[0], cargv.data());
+        ::_exit(127);
+    }
+    int status = 0;
+    pid_t waited = child;
+    while (child > 0 && (waited = ::waitpid(child, &status, 0)) < 0 && errno == EINTR)
+    {
+    }
+    const int err = errno;
+    ::sigaction(SIGINT, &old_int, nullptr);
+    ::sigaction(SIGQUIT, &old_quit, nullptr);
+    if (child < 0 || waited < 0)
+    {
+        throw SystemError::from_errno("running bwrap", err);
+    }
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+// The guest user a launch runs as: the asked one, else wsl.conf's [user] default, else the
+// record's.
+GuestUser launch_user(const Record& r, const LaunchSpec& spec, const WslConf& conf)
+{
+    const std::optional<std::string> asked = spec.user ? spec.user : conf.default_user;
+    if (asked)
+    {
+        if (auto user = find_guest_user(r.rootfs(), *asked))
+        {
+            return *user;
+        }
+        throw UserError(
+            fmt::format("there is no user {} in {}", *asked, r.name),
+            spec.user ? "check the name, or create the user first"
+                      : "fix [user] default in the guest's /etc/wsl.conf");
+    }
+    if (auto user = find_guest_uid(r.rootfs(), r.default_uid))
+    {
+        return *user;
+    }
+    // A uid without a passwd entry still runs, as on WSL, with what can be guessed.
+    return {
+        .name = std::to_string(r.default_uid),
+        .uid = r.default_uid,
+        .gid = r.default_uid,
+        .home = "/",
+        .shell = "/bin/sh",
+        .groups = {}};
+}
+
+std::vector<std::string> launch_args(
+    const StorePaths& paths,
+    const Record& r,
+    const LaunchSpec& spec,
+    const WslConf& conf,
+    const GuestUser& user)
+{
+    std::vector<std::string> a = common_args(paths, r, conf, user);
+    a.emplace_back("--die-with-parent");
+    if (::geteuid() != 0)
+    {
+        a.insert(
+            a.end(),
+            {"--unshare-user",
+             "--unshare-pid",
+             "--uid",
+             std::to_string(user.uid),
+             "--gid",
+             std::to_string(user.gid)});
+    }
+    if (spec.answers_file)
+    {
+        a.insert(
+            a.end(),
+            {"--ro-bind",
+             fs::absolute(*spec.answers_file).string(),
+             std::string(kAnswersGuestPath)});
+    }
+    std::string groups;
+    for (const std::uint32_t g : user.groups)
+    {
+        groups += (groups.empty() ? "" : ",") + std::to_string(g);
+    }
+    a.insert(
+        a.end(),
+        {"--",
+         std::string(kHelperGuestPath),
+         "exec",
+         "--uid",
+         std::to_string(user.uid),
+         "--gid",
+         std::to_string(user.gid),
+         "--groups",
+         groups,
+         "--cwd",
+         spec.cwd.value_or(user.home)});
+    if (spec.argv.empty())
+    {
+        a.insert(a.end(), {"--login", "--", user.shell});
+    }
+    else
+    {
+        a.emplace_back("--");
+        a.insert(a.end(), spec.argv.begin(), spec.argv.end());
+    }
+    return a;
+}
+
+} // namespace
+
+bool instance_running(const StorePaths& paths, const Record& record)
+{
+    return live_init(paths, record).has_value();
+}
+
+void stop_instance(const StorePaths& paths, const Record& record)
+{
+    const UniqueFd lock = lock_runtime(paths, record);
+    if (const auto pid = live_init(paths, record))
+    {
+        // Killing pid 1 of a pid namespace kills every process in it.
+        if (::kill(*pid, SIGKILL) != 0 && errno != ESRCH)
+        {
+            throw_errno(fmt::format("stopping {}", record.name));
+        }
+        for (int i = 0; i < 200 && live_init(paths, record); ++i)
+        {
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+    }
+    fs::remove_all(paths.instance_runtime(record));
+    fs::remove(paths.runtime / (record.id + ".lock"));
+}
+
+LaunchResult
+run_launch(const StorePaths& paths, const Record& r, const LaunchSpec& spec, LaunchMode mode)
+{
+    const WslConf conf = read_wsl_conf(r);
+    const GuestUser user = launch_user(r, spec, conf);
+    const pid_t init = ensure_started(paths, r, conf);
+    const std::vector<std::string> argv = launch_args(paths, r, spec, conf, user);
+    std::optional<PidNamespaceScope> joined;
+    if (::geteuid() == 0)
+    {
+        joined.emplace(init);
+    }
+    if (mode == LaunchMode::interactive)
+    {
+        return {.exit_code = run_on_terminal(argv), .out = {}, .err = {}};
+    }
+    ProcessOptions options;
+    options.stdin_data = spec.stdin_data;
+    ProcessResult p = run_process(argv, options);
+    return {.exit_code = p.exit_code, .out = std::move(p.out), .err = std::move(p.err)};
+}
+
+} // namespace azl::launcher::sandbox

@@ -1,0 +1,600 @@
+// The sandbox's store: records, locks, install, removal, configuration and export.
+#include "guest_fs.hpp"
+#include "sandbox_backend.hpp"
+
+#include <azl/common/error.hpp>
+#include <azl/common/fs.hpp>
+#include <azl/common/log.hpp>
+#include <azl/common/process.hpp>
+#include <azl/launcher/commands.hpp>
+#include <azl/rootfs/build.hpp>
+#include <azl/rootfs/digest.hpp>
+#include <azl/rootfs/extract.hpp>
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <random>
+
+namespace azl::launcher::sandbox
+{
+
+namespace fs = std::filesystem;
+
+namespace
+{
+
+constexpr std::string_view kPendingFile = "install.pending";
+
+// An flock on locks/NAME.lock, released on destruction.
+class NameLock
+{
+public:
+    enum class Mode
+    {
+        exclusive,
+        shared,
+    };
+    enum class Wait
+    {
+        yes,
+        no,
+    };
+
+    NameLock(const StorePaths& paths, const std::string& name, Mode mode, Wait wait)
+    {
+        const fs::path dir = paths.data / "locks";
+        fs::create_directories(dir);
+        const fs::path file = dir / (name + ".lock");
+        m_fd = UniqueFd(::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+        if (!m_fd)
+        {
+            throw_errno(fmt::format("opening the lock {}", file.string()));
+        }
+        const int op =
+            (mode == Mode::exclusive ? LOCK_EX : LOCK_SH) | (wait == Wait::no ? LOCK_NB : 0);
+        while (::flock(m_fd.get(), op) != 0)
+        {
+            if (errno == EWOULDBLOCK)
+            {
+                throw UserError(
+                    fmt::format(
+                        "{} is being installed, changed or removed by another azurelinux", name),
+                    "try again when that has finished");
+            }
+            if (errno != EINTR)
+            {
+                throw_errno(fmt::format("locking {}", file.string()));
+            }
+        }
+    }
+
+    // Whether some process holds an exclusive lock on NAME right now (an install in progress).
+    static bool busy(const StorePaths& paths, const std::string& name)
+    {
+        const fs::path file = paths.data / "locks" / (name + ".lock");
+        const UniqueFd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
+        return fd && ::flock(fd.get(), LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+    }
+
+private:
+    UniqueFd m_fd;
+};
+
+std::string random_id()
+{
+    std::random_device rd;
+    return fmt::format("{:08x}{:08x}", rd(), rd());
+}
+
+std::string utc_now()
+{
+    return fmt::format(
+        "{:%Y-%m-%dT%H:%M:%SZ}",
+        std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()));
+}
+
+// ID and VERSION_ID of the guest's /etc/os-release (empty when absent).
+std::pair<std::string, std::string> os_release(const fs::path& rootfs)
+{
+    std::pair<std::string, std::string> out;
+    const auto text = read_guest_file(rootfs, "/etc/os-release");
+    if (!text)
+    {
+        return out;
+    }
+    std::size_t start = 0;
+    while (start < text->size())
+    {
+        const std::size_t end = text->find('\n', start);
+        std::string line = text->substr(start, end - start);
+        start = end == std::string::npos ? text->size() : end + 1;
+        const auto eq = line.find('=');
+        if (eq == std::string::npos)
+        {
+            continue;
+        }
+        std::string value = line.substr(eq + 1);
+        if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'')
+            && value.back() == value.front())
+        {
+            value = value.substr(1, value.size() - 2);
+        }
+        if (line.compare(0, eq, "ID") == 0)
+        {
+            out.first = value;
+        }
+        else if (line.compare(0, eq, "VERSION_ID") == 0)
+        {
+            out.second = value;
+        }
+    }
+    return out;
+}
+
+// Removes what a killed install of `name` left behind (we hold its lock, so nobody else works on
+// it).
+void remove_leftovers(const StorePaths& paths, const std::string& name)
+{
+    const fs::path dir = paths.distro_dir(name);
+    std::error_code ec;
+    if (!fs::exists(dir, ec) || fs::exists(paths.record_file(name), ec))
+    {
+        return;
+    }
+    const fs::path pending = dir / kPendingFile;
+    if (fs::exists(pending, ec))
+    {
+        const fs::path location = fs::path(read_file(pending));
+        for (const auto& entry : fs::directory_iterator(location, ec))
+        {
+            const std::string n = entry.path().filename().string();
+            if (n == "rootfs" || n.starts_with("rootfs.partial"))
+            {
+                fs::remove_all(entry.path());
+            }
+        }
+    }
+    logger("launcher")
+        ->info("removing what an interrupted install of {} left in {}", name, dir.string());
+    fs::remove_all(dir);
+}
+
+// Removes the files of an install that failed, unless dismissed.
+class InstallRollback
+{
+public:
+    InstallRollback(fs::path distro_dir, fs::path rootfs)
+        : m_distro_dir(std::move(distro_dir))
+        , m_rootfs(std::move(rootfs))
+    {
+    }
+
+    InstallRollback(const InstallRollback&) = delete;
+    InstallRollback& operator=(const InstallRollback&) = delete;
+    InstallRollback(InstallRollback&&) = delete;
+    InstallRollback& operator=(InstallRollback&&) = delete;
+
+    ~InstallRollback()
+    {
+        if (m_dismissed)
+        {
+            return;
+        }
+        std::error_code ec;
+        fs::remove_all(m_rootfs, ec);
+        fs::remove_all(m_distro_dir, ec);
+    }
+
+    void dismiss() noexcept
+    {
+        m_dismissed = true;
+    }
+
+private:
+    fs::path m_distro_dir;
+    fs::path m_rootfs;
+    bool m_dismissed = false;
+};
+
+void verify_sha256(const InstallSpec& spec, const std::string& actual)
+{
+    if (spec.sha256 && *spec.sha256 != actual)
+    {
+        throw UserError(
+            fmt::format(
+                "{} has SHA-256 {}, expected {}", path_to_utf8(spec.image), actual, *spec.sha256),
+            "the file is damaged or not the one published: download it again");
+    }
+}
+
+void require_root_filesystem(const InstallSpec& spec, const fs::path& rootfs)
+{
+    std::error_code ec;
+    const bool has_etc = fs::is_directory(fs::symlink_status(rootfs / "etc", ec));
+    const bool has_sh = fs::exists(fs::symlink_status(rootfs / "bin" / "sh", ec))
+                        || fs::exists(fs::symlink_status(rootfs / "usr" / "bin" / "sh", ec));
+    if (!has_etc && !has_sh)
+    {
+        throw UserError(
+            fmt::format(
+                "{} is not a root file system: it has neither /etc nor /bin/sh",
+                path_to_utf8(spec.image)),
+            "check it with: azurelinux image check FILE");
+    }
+}
+
+fs::path self_dir()
+{
+    std::error_code ec;
+    const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+    return ec ? fs::path() : exe.parent_path();
+}
+
+} // namespace
+
+StorePaths store_paths(const BackendOptions& options)
+{
+    StorePaths p;
+    const char* home = std::getenv("HOME");
+    if (options.data_dir)
+    {
+        p.data = fs::absolute(*options.data_dir);
+    }
+    else if (const char* xdg = std::getenv("XDG_DATA_HOME"); xdg != nullptr && *xdg == '/')
+    {
+        p.data = fs::path(xdg) / "azurelinux";
+    }
+    else if (home != nullptr && *home == '/')
+    {
+        p.data = fs::path(home) / ".local/share/azurelinux";
+    }
+    else
+    {
+        throw UserError("cannot tell where to keep distributions: neither XDG_DATA_HOME nor HOME "
+                        "is set");
+    }
+    if (const char* rt = std::getenv("XDG_RUNTIME_DIR"); rt != nullptr && *rt == '/')
+    {
+        p.runtime = fs::path(rt) / "azurelinux";
+    }
+    else
+    {
+        p.runtime = ::geteuid() == 0 ? fs::path("/run/azurelinux")
+                                     : fs::path(fmt::format("/tmp/azurelinux-{}", ::geteuid()));
+    }
+    const char* drive = std::getenv("AZL_SANDBOX_DRIVE_C");
+    p.drive_c = (drive != nullptr && *drive != '\0') ? fs::absolute(drive) : p.data / "host" / "c";
+    p.helper = self_dir() / "azurelinux-sandbox-exec";
+    return p;
+}
+
+Record load_record(const StorePaths& paths, const std::string& name)
+{
+    validate_name(name);
+    const fs::path file = paths.record_file(name);
+    std::error_code ec;
+    if (!fs::exists(file, ec))
+    {
+        throw UserError(
+            fmt::format("there is no distribution named {}", name),
+            "`azurelinux list` shows the installed ones");
+    }
+    try
+    {
+        const auto j = nlohmann::json::parse(read_file(file));
+        Record r;
+        r.name = j.at("name").get<std::string>();
+        r.id = j.at("id").get<std::string>();
+        r.location = j.at("location").get<std::string>();
+        r.default_uid = j.at("default_uid").get<std::uint32_t>();
+        r.flags = DistroFlags::from_wsl(j.at("flags").get<std::uint32_t>());
+        r.setup_pending = j.at("setup_pending").get<bool>();
+        const auto& source = j.at("source");
+        r.source_file = source.at("file").get<std::string>();
+        r.source_sha256 = source.at("sha256").get<std::string>();
+        r.kind = source.at("kind").get<std::string>();
+        r.os_id = j.at("os").at("id").get<std::string>();
+        r.os_version = j.at("os").at("version_id").get<std::string>();
+        r.installed_at = j.at("installed_at").get<std::string>();
+        return r;
+    }
+    catch (const nlohmann::json::exception& e)
+    {
+        throw UserError(
+            fmt::format("the record {} is damaged: {}", file.string(), e.what()),
+            fmt::format("remove the distribution: azurelinux uninstall --name {}", name));
+    }
+}
+
+void save_record(const StorePaths& paths, const Record& r)
+{
+    const nlohmann::json j = {
+        {"name", r.name},
+        {"id", r.id},
+        {"version", 2},
+        {"location", r.location.string()},
+        {"default_uid", r.default_uid},
+        {"flags", r.flags.to_wsl()},
+        {"setup_pending", r.setup_pending},
+        {"source", {{"file", r.source_file}, {"sha256", r.source_sha256}, {"kind", r.kind}}},
+        {"os", {{"id", r.os_id}, {"version_id", r.os_version}}},
+        {"installed_at", r.installed_at},
+    };
+    write_file_atomic(paths.record_file(r.name), j.dump(2) + "\n", 0644);
+}
+
+SandboxBackend::SandboxBackend(const BackendOptions& options)
+    : m_paths(store_paths(options))
+{
+}
+
+EngineInfo SandboxBackend::engine()
+{
+    EngineInfo info{.name = "bubblewrap sandbox", .version = {}, .usable = false, .problem = {}};
+    if (!find_program("bwrap"))
+    {
+        info.problem = "bubblewrap is not installed (apt install bubblewrap)";
+        return info;
+    }
+    const ProcessResult v = run_process({"bwrap", "--version"});
+    info.version = v.out.substr(v.out.rfind(' ') + 1);
+    while (!info.version.empty() && info.version.back() == '\n')
+    {
+        info.version.pop_back();
+    }
+    std::error_code ec;
+    if (!fs::is_regular_file(m_paths.helper, ec))
+    {
+        info.problem =
+            fmt::format("{} is missing: rebuild or reinstall azurelinux", m_paths.helper.string());
+        return info;
+    }
+    // What every launch needs: new pid/ipc/uts namespaces and mounts (a user namespace too when
+    // not root).
+    std::vector<std::string> probe = {"bwrap", "--unshare-pid", "--unshare-ipc", "--unshare-uts"};
+    if (::geteuid() != 0)
+    {
+        probe.emplace_back("--unshare-user");
+    }
+    for (const char* a : {"--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev", "true"})
+    {
+        probe.emplace_back(a);
+    }
+    const ProcessResult r = run_process(probe);
+    if (!r.ok())
+    {
+        info.problem = fmt::format(
+            "bwrap cannot create namespaces here: {}{}",
+            r.err.substr(0, r.err.find('\n')),
+            ::geteuid() != 0 ? " (unprivileged user namespaces may be "
+                               "disabled: run as root, or set "
+                               "kernel.unprivileged_userns_clone=1)"
+                             : "");
+        return info;
+    }
+    info.usable = true;
+    return info;
+}
+
+bool SandboxBackend::is_registered(const std::string& name)
+{
+    validate_name(name);
+    std::error_code ec;
+    return fs::exists(m_paths.record_file(name), ec);
+}
+
+std::vector<DistroInfo> SandboxBackend::list()
+{
+    std::vector<DistroInfo> out;
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(m_paths.data / "distros", ec))
+    {
+        const std::string name = entry.path().filename().string();
+        if (!entry.is_directory(ec) || name.starts_with('.'))
+        {
+            continue;
+        }
+        if (!fs::exists(m_paths.record_file(name), ec))
+        {
+            // An install in progress shows as such; what a killed one left is not a distribution.
+            if (NameLock::busy(m_paths, name))
+            {
+                DistroInfo installing;
+                installing.name = name;
+                installing.state = DistroState::installing;
+                out.push_back(std::move(installing));
+            }
+            continue;
+        }
+        const Record r = load_record(m_paths, name);
+        DistroInfo info{
+            .name = r.name,
+            .state = instance_running(m_paths, r) ? DistroState::running : DistroState::stopped,
+            .version = 2,
+            .location = r.location,
+            .default_uid = r.default_uid,
+            .default_user = std::nullopt,
+            .is_default = false,
+            .setup_pending = r.setup_pending};
+        if (const auto user = find_guest_uid(r.rootfs(), r.default_uid))
+        {
+            info.default_user = user->name;
+        }
+        out.push_back(std::move(info));
+    }
+    std::sort(
+        out.begin(),
+        out.end(),
+        [](const DistroInfo& a, const DistroInfo& b) { return a.name < b.name; });
+    return out;
+}
+
+void SandboxBackend::install(const InstallSpec& spec)
+{
+    validate_name(spec.name);
+    if (archive_format_from_path(spec.image) == ArchiveFormat::vhdx)
+    {
+        throw UserError(
+            fmt::format("{}: the Linux sandbox cannot use .vhdx disks", path_to_utf8(spec.image)),
+            "use a tar, tar.gz (.wsl) or tar.xz file");
+    }
+    fs::create_directories(m_paths.data / "distros");
+    const NameLock lock(m_paths, spec.name, NameLock::Mode::exclusive, NameLock::Wait::no);
+    if (is_registered(spec.name))
+    {
+        throw UserError(fmt::format("a distribution named {} is already installed", spec.name));
+    }
+    remove_leftovers(m_paths, spec.name);
+
+    // Hashing first: a wrong file is refused before anything is written.
+    const std::string sha256 = rootfs::sha256_file(spec.image);
+    verify_sha256(spec, sha256);
+
+    const fs::path dir = m_paths.distro_dir(spec.name);
+    const fs::path location = spec.location ? fs::absolute(*spec.location) : dir;
+    fs::create_directories(location);
+    std::error_code ec;
+    if (fs::exists(fs::symlink_status(location / "rootfs", ec)))
+    {
+        throw UserError(
+            fmt::format("{} already exists", (location / "rootfs").string()),
+            "choose an empty --location");
+    }
+    fs::create_directory(dir);
+    InstallRollback rollback(dir, location / "rootfs");
+    write_file_atomic(dir / kPendingFile, location.string(), 0644);
+
+    rootfs::ExtractOptions options;
+    options.progress = spec.progress;
+    rootfs::extract_archive(spec.image, location / "rootfs", options);
+    require_root_filesystem(spec, location / "rootfs");
+
+    Record r;
+    r.name = spec.name;
+    r.id = random_id();
+    r.location = location;
+    r.setup_pending = spec.kind == InstallKind::image;
+    r.source_file = fs::absolute(spec.image).string();
+    r.source_sha256 = sha256;
+    r.kind = spec.kind == InstallKind::image ? "image" : "backup";
+    std::tie(r.os_id, r.os_version) = os_release(r.rootfs());
+    r.installed_at = utc_now();
+    save_record(m_paths, r);
+    rollback.dismiss();
+    fs::remove(dir / kPendingFile);
+}
+
+void SandboxBackend::unregister(const std::string& name)
+{
+    const NameLock lock(m_paths, name, NameLock::Mode::exclusive, NameLock::Wait::no);
+    const Record r = load_record(m_paths, name);
+    stop_instance(m_paths, r);
+    // The record goes first: from then on the name is free, whatever happens to the files.
+    fs::remove(m_paths.record_file(name));
+    fs::remove_all(r.rootfs());
+    fs::remove_all(m_paths.distro_dir(name));
+    std::error_code ec;
+    fs::remove(r.location, ec); // a --location folder, when empty
+}
+
+void SandboxBackend::terminate(const std::string& name)
+{
+    stop_instance(m_paths, load_record(m_paths, name));
+}
+
+void SandboxBackend::configure(
+    const std::string& name, std::uint32_t default_uid, DistroFlags flags)
+{
+    const NameLock lock(m_paths, name, NameLock::Mode::exclusive, NameLock::Wait::yes);
+    Record r = load_record(m_paths, name);
+    r.default_uid = default_uid;
+    r.flags = flags;
+    save_record(m_paths, r);
+}
+
+DistroConfiguration SandboxBackend::get_configuration(const std::string& name)
+{
+    const Record r = load_record(m_paths, name);
+    return {
+        .version = 2,
+        .default_uid = r.default_uid,
+        .flags = r.flags,
+        .default_environment =
+            {"HOSTTYPE=x86_64",
+             "LANG=C.UTF-8",
+             "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+             "TERM=xterm-256color"},
+        .setup_pending = r.setup_pending};
+}
+
+void SandboxBackend::set_setup_pending(const std::string& name, bool pending)
+{
+    const NameLock lock(m_paths, name, NameLock::Mode::exclusive, NameLock::Wait::yes);
+    Record r = load_record(m_paths, name);
+    r.setup_pending = pending;
+    save_record(m_paths, r);
+}
+
+LaunchResult SandboxBackend::launch(const std::string& name, const LaunchSpec& spec)
+{
+    return run_launch(m_paths, load_record(m_paths, name), spec, LaunchMode::capture);
+}
+
+int SandboxBackend::launch_interactive(const std::string& name, const LaunchSpec& spec)
+{
+    return run_launch(m_paths, load_record(m_paths, name), spec, LaunchMode::interactive).exit_code;
+}
+
+void SandboxBackend::export_to(const std::string& name, const ExportSpec& spec)
+{
+    if (spec.format == ArchiveFormat::vhdx)
+    {
+        throw UserError(
+            "vhdx backups need WSL 2 on Windows",
+            "the Linux sandbox writes tar, tar.gz or tar.xz: pass --format tar.gz");
+    }
+    const NameLock lock(m_paths, name, NameLock::Mode::shared, NameLock::Wait::yes);
+    const Record r = load_record(m_paths, name);
+    const fs::path parent = fs::absolute(spec.file).parent_path();
+    std::error_code ec;
+    if (!fs::is_directory(parent, ec))
+    {
+        throw UserError(
+            fmt::format("the directory {} does not exist", parent.string()), "create it first");
+    }
+    rootfs::BuildOptions options;
+    options.sources = {r.rootfs()};
+    options.output = spec.file;
+    options.write.compression = spec.format == ArchiveFormat::tar      ? rootfs::Compression::none
+                                : spec.format == ArchiveFormat::tar_xz ? rootfs::Compression::xz
+                                                                       : rootfs::Compression::gzip;
+    options.progress = spec.progress;
+    rootfs::build_image(options);
+}
+
+std::string SandboxBackend::answers_guest_path(const std::string& name, const fs::path& /*host*/)
+{
+    load_record(m_paths, name);
+    return std::string(kAnswersGuestPath);
+}
+
+} // namespace azl::launcher::sandbox
+
+namespace azl::launcher
+{
+
+std::unique_ptr<Backend> make_backend(const BackendOptions& options)
+{
+    return std::make_unique<sandbox::SandboxBackend>(options);
+}
+
+} // namespace azl::launcher

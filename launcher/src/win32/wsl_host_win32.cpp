@@ -1,0 +1,294 @@
+#include "wsl_win32.hpp"
+
+#include <azl/common/c_ptr.hpp>
+#include <azl/common/error.hpp>
+#include <azl/common/progress.hpp>
+#include <azl/common/win32/win32.hpp>
+#include <azl/launcher/wsl_backend.hpp>
+
+#include <fmt/format.h>
+
+#include <bcrypt.h>
+#include <knownfolders.h>
+#include <shlobj.h>
+
+#include <array>
+#include <vector>
+
+namespace azl::launcher
+{
+
+namespace
+{
+
+namespace fs = std::filesystem;
+using win32::to_utf8;
+using win32::UniqueHandle;
+
+constexpr const wchar_t* kLxssKey = L"Software\\Microsoft\\Windows\\CurrentVersion\\Lxss";
+
+using RegKey = UniqueCPtr<HKEY__, &::RegCloseKey>;
+
+std::optional<RegKey> open_key(const std::wstring& path, REGSAM access)
+{
+    HKEY key = nullptr;
+    const LSTATUS status = ::RegOpenKeyExW(HKEY_CURRENT_USER, path.c_str(), 0, access, &key);
+    if (status == ERROR_FILE_NOT_FOUND)
+    {
+        return std::nullopt;
+    }
+    if (status != ERROR_SUCCESS)
+    {
+        throw win32::make_system_error(
+            fmt::format("opening registry key HKCU\\{}", to_utf8(path)), static_cast<DWORD>(status));
+    }
+    return RegKey(key);
+}
+
+std::optional<std::wstring> read_string(HKEY key, const wchar_t* name)
+{
+    DWORD bytes = 0;
+    const DWORD flags = RRF_RT_REG_SZ | RRF_RT_REG_EXPAND_SZ;
+    if (::RegGetValueW(key, nullptr, name, flags, nullptr, nullptr, &bytes) != ERROR_SUCCESS)
+    {
+        return std::nullopt;
+    }
+    std::wstring value(bytes / sizeof(wchar_t) + 1, L'\0');
+    bytes = static_cast<DWORD>(value.size() * sizeof(wchar_t));
+    if (::RegGetValueW(key, nullptr, name, flags, nullptr, value.data(), &bytes) != ERROR_SUCCESS)
+    {
+        return std::nullopt;
+    }
+    value.resize(wcsnlen(value.c_str(), value.size()));
+    return value;
+}
+
+std::optional<DWORD> read_dword(HKEY key, const wchar_t* name)
+{
+    DWORD value = 0;
+    DWORD bytes = sizeof value;
+    if (::RegGetValueW(key, nullptr, name, RRF_RT_REG_DWORD, nullptr, &value, &bytes)
+        != ERROR_SUCCESS)
+    {
+        return std::nullopt;
+    }
+    return value;
+}
+
+std::optional<LxssEntry> read_entry(HKEY lxss, const std::wstring& guid)
+{
+    HKEY raw = nullptr;
+    if (::RegOpenKeyExW(lxss, guid.c_str(), 0, KEY_READ, &raw) != ERROR_SUCCESS)
+    {
+        return std::nullopt;
+    }
+    const RegKey key(raw);
+    const auto name = read_string(key.get(), L"DistributionName");
+    if (!name)
+    {
+        return std::nullopt; // not a distribution (e.g. AppxInstallerCache)
+    }
+    std::wstring base = read_string(key.get(), L"BasePath").value_or(std::wstring());
+    if (base.starts_with(L"\\\\?\\"))
+    {
+        base.erase(0, 4);
+    }
+    return LxssEntry{
+        .guid = to_utf8(guid),
+        .name = to_utf8(*name),
+        .base_path = fs::path(base),
+        .version = read_dword(key.get(), L"Version").value_or(2),
+        .default_uid = read_dword(key.get(), L"DefaultUid").value_or(0),
+        .run_oobe = read_dword(key.get(), L"RunOOBE").value_or(0) != 0,
+        .state = read_dword(key.get(), L"State").value_or(1),
+    };
+}
+
+struct AlgorithmCloser
+{
+    void operator()(void* h) const noexcept
+    {
+        ::BCryptCloseAlgorithmProvider(h, 0);
+    }
+};
+
+struct HashDestroyer
+{
+    void operator()(void* h) const noexcept
+    {
+        ::BCryptDestroyHash(h);
+    }
+};
+
+void check_nt(NTSTATUS status, const std::string& what)
+{
+    if (!BCRYPT_SUCCESS(status))
+    {
+        throw SystemError(what, fmt::format("BCrypt status 0x{:08x}", static_cast<unsigned long>(status)));
+    }
+}
+
+class SystemWslHost final : public WslHost
+{
+public:
+    std::optional<fs::path> wsl_exe() override
+    {
+        fs::path exe = win32::system_directory() / L"wsl.exe";
+        const DWORD attributes = ::GetFileAttributesW(exe.c_str());
+        if (attributes == INVALID_FILE_ATTRIBUTES || (attributes & FILE_ATTRIBUTE_DIRECTORY) != 0)
+        {
+            return std::nullopt;
+        }
+        return exe;
+    }
+
+    ProcessResult run(const std::vector<std::string>& argv, const ProcessOptions& options) override
+    {
+        return run_process(argv, options);
+    }
+
+    LxssRegistry lxss() override
+    {
+        LxssRegistry registry;
+        const auto lxss = open_key(kLxssKey, KEY_READ);
+        if (!lxss)
+        {
+            return registry;
+        }
+        if (auto guid = read_string(lxss->get(), L"DefaultDistribution"))
+        {
+            registry.default_guid = to_utf8(*guid);
+        }
+        std::array<wchar_t, 256> name{};
+        for (DWORD i = 0;; ++i)
+        {
+            DWORD length = static_cast<DWORD>(name.size());
+            const LSTATUS status = ::RegEnumKeyExW(
+                lxss->get(), i, name.data(), &length, nullptr, nullptr, nullptr, nullptr);
+            if (status == ERROR_NO_MORE_ITEMS)
+            {
+                break;
+            }
+            if (status != ERROR_SUCCESS)
+            {
+                throw win32::make_system_error("reading the WSL registry key", static_cast<DWORD>(status));
+            }
+            if (auto entry = read_entry(lxss->get(), std::wstring(name.data(), length)))
+            {
+                registry.entries.push_back(std::move(*entry));
+            }
+        }
+        return registry;
+    }
+
+    void set_run_oobe(const std::string& guid, bool pending) override
+    {
+        const std::wstring path = std::wstring(kLxssKey) + L"\\" + win32::to_wide(guid);
+        const auto key = open_key(path, KEY_SET_VALUE);
+        if (!key)
+        {
+            throw SystemError("recording first-run setup", fmt::format("registry key {} is gone", guid));
+        }
+        const DWORD value = pending ? 1 : 0;
+        const LSTATUS status = ::RegSetValueExW(
+            key->get(), L"RunOOBE", 0, REG_DWORD, reinterpret_cast<const BYTE*>(&value), sizeof value);
+        if (status != ERROR_SUCCESS)
+        {
+            throw win32::make_system_error("recording first-run setup", static_cast<DWORD>(status));
+        }
+    }
+
+    std::string sha256_file(const fs::path& file, ProgressMode progress_mode) override;
+
+    fs::path default_import_location(const std::string& name) override
+    {
+        PWSTR raw = nullptr;
+        const HRESULT hr = ::SHGetKnownFolderPath(FOLDERID_LocalAppData, 0, nullptr, &raw);
+        const std::unique_ptr<wchar_t, decltype(&::CoTaskMemFree)> folder(raw, &::CoTaskMemFree);
+        if (FAILED(hr))
+        {
+            throw win32::make_system_error("finding the local application data folder", static_cast<DWORD>(hr));
+        }
+        return fs::path(folder.get()) / L"wsl" / win32::to_wide(name, "a distribution name");
+    }
+
+    fs::path absolute_path(const fs::path& path) override
+    {
+        const DWORD needed = ::GetFullPathNameW(path.c_str(), 0, nullptr, nullptr);
+        std::wstring out(needed, L'\0');
+        const DWORD n = ::GetFullPathNameW(path.c_str(), needed, out.data(), nullptr);
+        if (n == 0 || n >= needed)
+        {
+            win32::throw_last_error(fmt::format("resolving {}", path.string()));
+        }
+        out.resize(n);
+        return out;
+    }
+
+    void move_replace(const fs::path& from, const fs::path& to) override
+    {
+        if (::MoveFileExW(from.c_str(), to.c_str(), MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH) == 0)
+        {
+            win32::throw_last_error(fmt::format("moving the export into place as {}", to.string()));
+        }
+    }
+};
+
+std::string SystemWslHost::sha256_file(const fs::path& file, ProgressMode progress_mode)
+{
+    const std::string what = fmt::format("computing the SHA-256 of {}", file.string());
+    BCRYPT_ALG_HANDLE alg_raw = nullptr;
+    check_nt(::BCryptOpenAlgorithmProvider(&alg_raw, BCRYPT_SHA256_ALGORITHM, nullptr, 0), what);
+    const std::unique_ptr<void, AlgorithmCloser> alg(alg_raw);
+    BCRYPT_HASH_HANDLE hash_raw = nullptr;
+    check_nt(::BCryptCreateHash(alg.get(), &hash_raw, nullptr, 0, nullptr, 0, 0), what);
+    const std::unique_ptr<void, HashDestroyer> hash(hash_raw);
+
+    const UniqueHandle handle(::CreateFileW(
+        file.c_str(), GENERIC_READ, FILE_SHARE_READ, nullptr, OPEN_EXISTING, FILE_FLAG_SEQUENTIAL_SCAN, nullptr));
+    if (!handle)
+    {
+        throw UserError(fmt::format("cannot read {}: {}", file.string(), win32::error_message(::GetLastError())));
+    }
+    LARGE_INTEGER size = {};
+    ::GetFileSizeEx(handle.get(), &size);
+    Progress progress(
+        fmt::format("Checking {}", file.filename().string()), static_cast<std::uint64_t>(size.QuadPart), progress_mode);
+    std::vector<UCHAR> buf(1U << 20U);
+    for (;;)
+    {
+        DWORD n = 0;
+        if (::ReadFile(handle.get(), buf.data(), static_cast<DWORD>(buf.size()), &n, nullptr) == 0)
+        {
+            win32::throw_last_error(what);
+        }
+        if (n == 0)
+        {
+            break;
+        }
+        check_nt(::BCryptHashData(hash.get(), buf.data(), n, 0), what);
+        progress.advance(n);
+    }
+    std::array<UCHAR, 32> digest{};
+    check_nt(::BCryptFinishHash(hash.get(), digest.data(), static_cast<ULONG>(digest.size()), 0), what);
+    std::string hex;
+    for (const UCHAR b : digest)
+    {
+        hex += fmt::format("{:02x}", b);
+    }
+    return hex;
+}
+
+} // namespace
+
+std::unique_ptr<WslHost> make_wsl_host()
+{
+    return std::make_unique<SystemWslHost>();
+}
+
+std::unique_ptr<Backend> make_backend(const BackendOptions& /*options*/)
+{
+    return std::make_unique<WslBackend>(make_wsl_api(), make_wsl_host());
+}
+
+} // namespace azl::launcher

@@ -1,0 +1,99 @@
+// azurelinux-oobe: first-run setup, run by WSL as root inside the new distribution.
+#include <azl/common/error.hpp>
+#include <azl/common/log.hpp>
+#include <azl/oobe/runner.hpp>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <clocale>
+#include <exception>
+
+namespace
+{
+
+// The log holds no secrets but names users and hosts: root only, created so before spdlog opens it.
+void start_log_file(const std::filesystem::path& path, azl::Verbosity verbosity)
+{
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    if (fd < 0 || ::fchmod(fd, 0600) != 0)
+    {
+        azl::throw_errno(fmt::format("opening the log {}", path.string()));
+    }
+    ::close(fd);
+    azl::setup_logging({.verbosity = verbosity, .log_file = path});
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    std::setlocale(LC_CTYPE, "C.UTF-8");
+    azl::oobe::RunOptions options;
+    int verbose = 0;
+    bool quiet = false;
+    bool dry_run = false;
+    std::string answers;
+    CLI::App app{
+        "azurelinux-oobe — first-run setup of Azure Linux on WSL: the first user, sudo, host "
+        "name, locale, time zone, proxy, CA certificates, repositories, packages, systemd, the "
+        "Azure bridge and enterprise commands. Interactive on a terminal; unattended with an "
+        "answers file.\nExit codes: 0 done, 1 input problem or interrupted, 2 bad answers file "
+        "(nothing changed), 3 a step failed (see /var/log/azurelinux-oobe.log).",
+        "azurelinux-oobe"};
+    app.add_option("--answers", answers, "Answers file (JSON, oobe/schema/answers.schema.json)")
+        ->option_text("FILE");
+    app.add_flag(
+        "--check", options.check_only, "Validate the answers against this image; change nothing");
+    app.add_flag("--dry-run", dry_run, "Print what would be done; change nothing");
+    app.add_flag("--reset", options.reset, "Forget the state and log (for image builders)");
+    app.add_flag("-v,--verbose", verbose, "More output on stderr (-vv for debug)");
+    app.add_flag("-q,--quiet", quiet, "Only errors on stderr");
+    try
+    {
+        app.parse(argc, argv);
+    }
+    catch (const CLI::ParseError& e)
+    {
+        return app.exit(e) == 0 ? 0 : static_cast<int>(azl::oobe::OobeExit::user_input);
+    }
+    auto verbosity = azl::Verbosity::normal;
+    if (quiet)
+    {
+        verbosity = azl::Verbosity::quiet;
+    }
+    else if (verbose > 0)
+    {
+        verbosity = verbose == 1 ? azl::Verbosity::verbose : azl::Verbosity::debug;
+    }
+    azl::setup_logging({.verbosity = verbosity, .log_file = {}});
+    if (!answers.empty())
+    {
+        options.answers_file = answers;
+    }
+    options.dry_run = dry_run ? azl::oobe::DryRun::yes : azl::oobe::DryRun::no;
+    options.start_log_file = [verbosity](const std::filesystem::path& p)
+    { start_log_file(p, verbosity); };
+    try
+    {
+        return static_cast<int>(azl::oobe::run_oobe(options));
+    }
+    catch (const azl::UserError& e)
+    {
+        fmt::print(stderr, "azurelinux-oobe: {}\n", e.what());
+        if (!e.hint().empty())
+        {
+            fmt::print(stderr, "  hint: {}\n", e.hint());
+        }
+        return static_cast<int>(e.exit_code());
+    }
+    catch (const std::exception& e)
+    {
+        fmt::print(stderr, "azurelinux-oobe: {}\n", e.what());
+        return static_cast<int>(azl::oobe::OobeExit::step_failed);
+    }
+}

@@ -1,0 +1,147 @@
+#include <azl/common/c_ptr.hpp>
+#include <azl/common/error.hpp>
+#include <azl/oobe/certs.hpp>
+
+#include <fmt/format.h>
+#include <openssl/asn1.h>
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include <array>
+
+namespace azl::oobe
+{
+
+namespace
+{
+
+using Bio = UniqueCPtr<BIO, &BIO_free_all>;
+using X509Ptr = UniqueCPtr<X509, &X509_free>;
+
+[[noreturn]] void bad_cert(std::string_view origin, std::string_view problem)
+{
+    throw UserError(
+        fmt::format("{}: {}", origin, problem),
+        "give the CA's certificate in PEM form (-----BEGIN CERTIFICATE-----), still valid",
+        ExitCode::usage);
+}
+
+std::string openssl_error()
+{
+    const unsigned long code = ERR_get_error();
+    ERR_clear_error();
+    if (code == 0)
+    {
+        return "no further detail";
+    }
+    std::array<char, 256> buf{};
+    ERR_error_string_n(code, buf.data(), buf.size());
+    return buf.data();
+}
+
+Bio memory_bio()
+{
+    Bio bio(BIO_new(BIO_s_mem()));
+    if (!bio)
+    {
+        throw SystemError("allocating an OpenSSL buffer", openssl_error());
+    }
+    return bio;
+}
+
+std::string bio_text(BIO* bio)
+{
+    char* data = nullptr;
+    const long len = BIO_get_mem_data(bio, &data);
+    return len > 0 ? std::string(data, static_cast<std::size_t>(len)) : std::string();
+}
+
+std::string subject_of(X509* cert)
+{
+    const Bio bio = memory_bio();
+    if (X509_NAME_print_ex(bio.get(), X509_get_subject_name(cert), 0, XN_FLAG_RFC2253) < 0)
+    {
+        return "(unprintable subject)";
+    }
+    return bio_text(bio.get());
+}
+
+std::string time_text(const ASN1_TIME* t)
+{
+    const Bio bio = memory_bio();
+    if (ASN1_TIME_print(bio.get(), t) != 1)
+    {
+        return "(unprintable time)";
+    }
+    return bio_text(bio.get());
+}
+
+} // namespace
+
+std::vector<CertificateInfo>
+validate_ca_bundle(std::string_view pem, std::string_view origin, std::time_t now)
+{
+    if (pem.find("-----BEGIN CERTIFICATE-----") == std::string_view::npos)
+    {
+        bad_cert(origin, "no PEM certificate (-----BEGIN CERTIFICATE-----) found");
+    }
+    if (pem.find("PRIVATE KEY-----") != std::string_view::npos)
+    {
+        bad_cert(origin, "contains a private key; give only the CA's certificate");
+    }
+    Bio in(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+    if (!in)
+    {
+        throw SystemError("reading PEM text", openssl_error());
+    }
+    ERR_clear_error();
+    std::vector<CertificateInfo> out;
+    while (true)
+    {
+        X509Ptr cert(PEM_read_bio_X509(in.get(), nullptr, nullptr, nullptr));
+        if (!cert)
+        {
+            const unsigned long err = ERR_peek_last_error();
+            if (!out.empty() && ERR_GET_REASON(err) == PEM_R_NO_START_LINE)
+            {
+                ERR_clear_error();
+                break; // the end of the bundle
+            }
+            bad_cert(
+                origin,
+                fmt::format(
+                    "certificate {} does not parse as PEM: {}", out.size() + 1, openssl_error()));
+        }
+        CertificateInfo info{subject_of(cert.get()), time_text(X509_get0_notAfter(cert.get()))};
+        if (X509_check_ca(cert.get()) != 1)
+        {
+            bad_cert(
+                origin,
+                fmt::format(
+                    "certificate \"{}\" is not a CA (no basicConstraints CA:TRUE)", info.subject));
+        }
+        std::time_t at = now;
+        if (X509_cmp_time(X509_get0_notAfter(cert.get()), &at) < 0)
+        {
+            bad_cert(
+                origin,
+                fmt::format("CA certificate \"{}\" expired on {}", info.subject, info.not_after));
+        }
+        if (X509_cmp_time(X509_get0_notBefore(cert.get()), &at) > 0)
+        {
+            bad_cert(
+                origin,
+                fmt::format(
+                    "CA certificate \"{}\" is not valid before {}",
+                    info.subject,
+                    time_text(X509_get0_notBefore(cert.get()))));
+        }
+        out.push_back(std::move(info));
+    }
+    return out;
+}
+
+} // namespace azl::oobe

@@ -1,0 +1,117 @@
+#include <azl/common/fs.hpp>
+#include <azl/oobe/answers.hpp>
+#include <azl/oobe/users.hpp>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <charconv>
+#include <sstream>
+
+namespace azl::oobe
+{
+
+namespace
+{
+
+std::vector<std::string> split(const std::string& line, char sep)
+{
+    std::vector<std::string> out;
+    std::string field;
+    std::istringstream in(line);
+    while (std::getline(in, field, sep))
+    {
+        out.push_back(field);
+    }
+    if (!line.empty() && line.back() == sep)
+    {
+        out.emplace_back();
+    }
+    return out;
+}
+
+std::uint32_t to_id(const std::string& s)
+{
+    std::uint32_t v = 0;
+    const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    return ec == std::errc() && ptr == s.data() + s.size() ? v : UINT32_MAX;
+}
+
+} // namespace
+
+UserDatabase UserDatabase::parse(std::string_view passwd, std::string_view group)
+{
+    UserDatabase db;
+    std::istringstream pin{std::string(passwd)};
+    std::string line;
+    while (std::getline(pin, line))
+    {
+        const auto f = split(line, ':');
+        if (f.size() >= 7 && !f[0].empty())
+        {
+            db.m_users.push_back({f[0], to_id(f[2]), to_id(f[3]), f[5], f[6]});
+        }
+    }
+    std::istringstream gin{std::string(group)};
+    while (std::getline(gin, line))
+    {
+        const auto f = split(line, ':');
+        if (f.size() >= 3 && !f[0].empty())
+        {
+            db.m_groups.push_back(
+                {f[0], f.size() >= 4 ? split(f[3], ',') : std::vector<std::string>{}});
+        }
+    }
+    return db;
+}
+
+UserDatabase UserDatabase::load(const std::filesystem::path& etc)
+{
+    return parse(read_file(etc / "passwd"), read_file(etc / "group"));
+}
+
+std::optional<UserDatabase::User> UserDatabase::user(std::string_view name) const
+{
+    const auto it = std::find_if(
+        m_users.begin(), m_users.end(), [name](const User& u) { return u.name == name; });
+    return it == m_users.end() ? std::nullopt : std::optional<User>(*it);
+}
+
+std::optional<UserDatabase::User> UserDatabase::user_by_uid(std::uint32_t uid) const
+{
+    const auto it =
+        std::find_if(m_users.begin(), m_users.end(), [uid](const User& u) { return u.uid == uid; });
+    return it == m_users.end() ? std::nullopt : std::optional<User>(*it);
+}
+
+bool UserDatabase::has_group(std::string_view name) const
+{
+    return std::any_of(
+        m_groups.begin(), m_groups.end(), [name](const Group& g) { return g.name == name; });
+}
+
+std::vector<std::string> UserDatabase::group_members(std::string_view name) const
+{
+    const auto it = std::find_if(
+        m_groups.begin(), m_groups.end(), [name](const Group& g) { return g.name == name; });
+    return it == m_groups.end() ? std::vector<std::string>{} : it->members;
+}
+
+std::string new_username_problem(std::string_view name, const UserDatabase& db)
+{
+    if (auto problem = username_problem(name); !problem.empty())
+    {
+        return problem;
+    }
+    if (db.user(name))
+    {
+        return fmt::format("a user named \"{}\" already exists", name);
+    }
+    if (db.has_group(name))
+    {
+        return fmt::format("a group named \"{}\" already exists", name);
+    }
+    return {};
+}
+
+} // namespace azl::oobe

@@ -1,0 +1,472 @@
+#include "wsl_filter.hpp"
+
+#include <azl/common/error.hpp>
+#include <azl/packaging/wsl_config.hpp>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+
+namespace azl::packaging::detail
+{
+
+namespace
+{
+
+using rootfs::ContentReader;
+using rootfs::Entry;
+using rootfs::EntrySink;
+using rootfs::EntryType;
+
+constexpr int kMaxSymlinkHops = 40;
+constexpr std::size_t kElfHeadBytes = 64;
+constexpr std::string_view kMaskDir = "etc/systemd/system";
+
+constexpr std::array<std::string_view, 3> kWsl1Xattrs = {
+    "security.selinux", "security.ima", "security.evm"};
+
+constexpr std::array<std::string_view, 16> kHostileUnits = {
+    "systemd-resolved.service",
+    "systemd-networkd.service",
+    "systemd-networkd-wait-online.service",
+    "systemd-tmpfiles-setup.service",
+    "systemd-tmpfiles-setup-dev.service",
+    "systemd-tmpfiles-setup-dev-early.service",
+    "systemd-tmpfiles-clean.service",
+    "systemd-tmpfiles-clean.timer",
+    "systemd-vconsole-setup.service",
+    "tmp.mount",
+    "NetworkManager.service",
+    "NetworkManager-wait-online.service",
+    "console-getty.service",
+    "networking.service",
+    "hypervkvpd.service",
+    "hv-kvp-daemon.service",
+};
+
+constexpr std::array<std::string_view, 3> kUnitDirs = {
+    "etc/systemd/system", "usr/lib/systemd/system", "lib/systemd/system"};
+
+bool is_hostile(std::string_view unit)
+{
+    return std::find(kHostileUnits.begin(), kHostileUnits.end(), unit) != kHostileUnits.end();
+}
+
+bool is_unit_dir(std::string_view dir)
+{
+    return std::find(kUnitDirs.begin(), kUnitDirs.end(), dir) != kUnitDirs.end();
+}
+
+std::vector<std::string> split_path(std::string_view path)
+{
+    std::vector<std::string> parts;
+    std::size_t start = 0;
+    while (start <= path.size())
+    {
+        const std::size_t slash = std::min(path.find('/', start), path.size());
+        if (slash > start)
+        {
+            parts.emplace_back(path.substr(start, slash - start));
+        }
+        start = slash + 1;
+    }
+    return parts;
+}
+
+std::string join_path(const std::vector<std::string>& parts)
+{
+    std::string out;
+    for (const auto& p : parts)
+    {
+        out += out.empty() ? p : "/" + p;
+    }
+    return out.empty() ? "." : out;
+}
+
+std::string base_name(const std::string& path)
+{
+    const std::size_t slash = path.rfind('/');
+    return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+// Gives back bytes already read from a file's beginning, then the rest from the original reader.
+class PrefixReader final : public ContentReader
+{
+public:
+    PrefixReader(std::string prefix, ContentReader& rest)
+        : m_prefix(std::move(prefix))
+        , m_rest(rest)
+    {
+    }
+
+    std::size_t read(std::span<std::byte> buf) override
+    {
+        if (m_pos < m_prefix.size())
+        {
+            const std::size_t n = std::min(buf.size(), m_prefix.size() - m_pos);
+            std::memcpy(buf.data(), m_prefix.data() + m_pos, n);
+            m_pos += n;
+            return n;
+        }
+        return m_rest.read(buf);
+    }
+
+private:
+    std::string m_prefix;
+    std::size_t m_pos = 0;
+    ContentReader& m_rest;
+};
+
+class MemoryReader final : public ContentReader
+{
+public:
+    explicit MemoryReader(std::string_view data)
+        : m_data(data)
+    {
+    }
+
+    std::size_t read(std::span<std::byte> buf) override
+    {
+        const std::size_t n = std::min(buf.size(), m_data.size());
+        std::memcpy(buf.data(), m_data.data(), n);
+        m_data.remove_prefix(n);
+        return n;
+    }
+
+private:
+    std::string_view m_data;
+};
+
+std::uint16_t le16(std::string_view b, std::size_t off, bool big)
+{
+    const auto lo = static_cast<unsigned char>(b[off + (big ? 1 : 0)]);
+    const auto hi = static_cast<unsigned char>(b[off + (big ? 0 : 1)]);
+    return static_cast<std::uint16_t>(lo | (hi << 8U));
+}
+
+} // namespace
+
+std::span<const std::string_view> wsl_hostile_units()
+{
+    return kHostileUnits;
+}
+
+std::optional<std::uint16_t> elf_machine(std::string_view head)
+{
+    if (head.size() < 20 || head.substr(0, 4) != "\x7f"
+                                                 "ELF")
+    {
+        return std::nullopt;
+    }
+    const bool big = head[5] == 2;
+    const std::uint16_t type = le16(head, 16, big);
+    if (type != 2 && type != 3)
+    {
+        return std::nullopt;
+    }
+    return le16(head, 18, big);
+}
+
+std::string machine_name(std::uint16_t machine)
+{
+    switch (machine)
+    {
+    case 3:
+        return "i386";
+    case 40:
+        return "arm";
+    case 62:
+        return "x86_64";
+    case 183:
+        return "aarch64";
+    case 243:
+        return "riscv64";
+    default:
+        return fmt::format("ELF machine {}", machine);
+    }
+}
+
+WslFilter::WslFilter(WslFilterOptions options)
+    : m_options(std::move(options))
+{
+}
+
+void WslFilter::observe(const Entry& e)
+{
+    if (e.type == EntryType::directory)
+    {
+        m_dirs.insert(e.path);
+        return;
+    }
+    m_others.insert(e.path);
+    if (e.type == EntryType::symlink)
+    {
+        m_symlinks[e.path] = e.link_target;
+    }
+    else if (e.type == EntryType::hardlink)
+    {
+        m_hardlinks[e.path] = e.link_target;
+    }
+    const std::string unit = base_name(e.path);
+    if (!is_hostile(unit))
+    {
+        return;
+    }
+    const std::string dir = rootfs::parent_path(e.path);
+    if (is_unit_dir(dir))
+    {
+        const bool masked = dir == kMaskDir && e.type == EntryType::symlink
+                            && e.link_target == "/dev/null";
+        (masked ? m_units_masked : m_units_present).insert(unit);
+    }
+    else if (
+        (dir.ends_with(".wants") || dir.ends_with(".requires"))
+        && is_unit_dir(rootfs::parent_path(dir)))
+    {
+        m_units_enabled.insert(unit);
+    }
+}
+
+void WslFilter::add(const Entry& entry, ContentReader* content, EntrySink& next)
+{
+    const bool strip = m_options.strip_xattrs
+                       && std::any_of(
+                           entry.xattrs.begin(),
+                           entry.xattrs.end(),
+                           [](const rootfs::Xattr& x)
+                           {
+                               return std::find(kWsl1Xattrs.begin(), kWsl1Xattrs.end(), x.name)
+                                      != kWsl1Xattrs.end();
+                           });
+    const bool mask = m_options.mask_units && entry.type != EntryType::directory
+                      && rootfs::parent_path(entry.path) == kMaskDir
+                      && is_hostile(base_name(entry.path))
+                      && !(entry.type == EntryType::symlink && entry.link_target == "/dev/null");
+    if (strip || mask)
+    {
+        Entry changed = entry;
+        const auto before = changed.xattrs.size();
+        std::erase_if(
+            changed.xattrs,
+            [](const rootfs::Xattr& x)
+            { return std::find(kWsl1Xattrs.begin(), kWsl1Xattrs.end(), x.name) != kWsl1Xattrs.end(); });
+        m_report.stripped_xattrs += before - changed.xattrs.size();
+        if (mask)
+        {
+            // The image's own unit file in /etc is replaced by the mask, as `systemctl mask` does.
+            changed.type = EntryType::symlink;
+            changed.link_target = "/dev/null";
+            changed.mode = 0777;
+            changed.size = 0;
+            changed.xattrs.clear();
+            m_report.masked.push_back(base_name(changed.path));
+            content = nullptr;
+        }
+        observe(changed);
+        next.add(changed, changed.type == EntryType::file ? content : nullptr);
+        return;
+    }
+    observe(entry);
+    if (entry.type != EntryType::file || content == nullptr || (entry.mode & 0111U) == 0
+        || entry.size < 20)
+    {
+        next.add(entry, content);
+        return;
+    }
+    // Executables: read the ELF header on the way through, to tell whether /sbin/init and the
+    // shell are ELF programs and for which machine.
+    std::string head;
+    std::array<std::byte, kElfHeadBytes> buf{};
+    while (head.size() < kElfHeadBytes)
+    {
+        const std::size_t n = content->read(std::span(buf).first(kElfHeadBytes - head.size()));
+        if (n == 0)
+        {
+            break;
+        }
+        head.append(reinterpret_cast<const char*>(buf.data()), n);
+    }
+    if (const auto machine = elf_machine(head))
+    {
+        m_elf[entry.path] = *machine;
+    }
+    PrefixReader replay(std::move(head), *content);
+    next.add(entry, &replay);
+}
+
+std::optional<std::string> WslFilter::resolve(const std::string& path) const
+{
+    std::vector<std::string> todo = split_path(path);
+    std::reverse(todo.begin(), todo.end());
+    std::vector<std::string> current;
+    int hops = 0;
+    while (!todo.empty())
+    {
+        std::string part = std::move(todo.back());
+        todo.pop_back();
+        if (part == ".")
+        {
+            continue;
+        }
+        if (part == "..")
+        {
+            if (!current.empty())
+            {
+                current.pop_back();
+            }
+            continue;
+        }
+        current.push_back(std::move(part));
+        const auto link = m_symlinks.find(join_path(current));
+        if (link == m_symlinks.end())
+        {
+            continue;
+        }
+        if (++hops > kMaxSymlinkHops)
+        {
+            return std::nullopt;
+        }
+        current.pop_back();
+        if (link->second.starts_with('/'))
+        {
+            current.clear();
+        }
+        std::vector<std::string> target = split_path(link->second);
+        todo.insert(todo.end(), target.rbegin(), target.rend());
+    }
+    std::string result = join_path(current);
+    if (const auto hard = m_hardlinks.find(result); hard != m_hardlinks.end())
+    {
+        result = hard->second;
+    }
+    if (m_others.count(result) == 0 && m_dirs.count(result) == 0)
+    {
+        return std::nullopt;
+    }
+    return result;
+}
+
+void WslFilter::ensure_directory(const std::string& path, EntrySink& next)
+{
+    if (path == "." || m_dirs.count(path) != 0)
+    {
+        return;
+    }
+    if (m_others.count(path) != 0)
+    {
+        throw UserError(
+            fmt::format("/{} in the image is not a directory: cannot add files below it", path),
+            "fix the source tree, or build without the option that adds them");
+    }
+    ensure_directory(rootfs::parent_path(path), next);
+    Entry dir;
+    dir.path = path;
+    dir.type = EntryType::directory;
+    dir.mode = 0755;
+    dir.mtime = m_options.mtime;
+    next.add(dir, nullptr);
+    m_dirs.insert(path);
+}
+
+void WslFilter::add_masks(EntrySink& next)
+{
+    std::set<std::string> wanted = m_units_present;
+    wanted.insert(m_units_enabled.begin(), m_units_enabled.end());
+    for (const std::string& unit : wanted)
+    {
+        if (m_units_masked.count(unit) != 0)
+        {
+            continue;
+        }
+        if (!m_options.mask_units)
+        {
+            if (m_units_enabled.count(unit) != 0)
+            {
+                m_report.enabled.push_back(unit);
+            }
+            continue;
+        }
+        const std::string path = std::string(kMaskDir) + "/" + unit;
+        if (m_others.count(path) != 0)
+        {
+            continue; // replaced by a mask as it went by
+        }
+        ensure_directory(std::string(kMaskDir), next);
+        Entry link;
+        link.path = path;
+        link.type = EntryType::symlink;
+        link.link_target = "/dev/null";
+        link.mode = 0777;
+        link.mtime = m_options.mtime;
+        next.add(link, nullptr);
+        m_others.insert(path);
+        m_report.masked.push_back(unit);
+    }
+    std::sort(m_report.masked.begin(), m_report.masked.end());
+}
+
+void WslFilter::add_wsl_conf(EntrySink& next)
+{
+    if (!m_options.add_wsl_conf || m_others.count("etc/wsl.conf") != 0)
+    {
+        return;
+    }
+    const auto init = resolve("sbin/init");
+    m_report.systemd = init && m_elf.count(*init) != 0;
+    const std::string text =
+        render_wsl_conf(m_report.systemd ? SystemdBoot::on : SystemdBoot::off);
+    ensure_directory("etc", next);
+    Entry conf;
+    conf.path = "etc/wsl.conf";
+    conf.type = EntryType::file;
+    conf.mode = 0644;
+    conf.mtime = m_options.mtime;
+    conf.size = text.size();
+    MemoryReader reader(text);
+    next.add(conf, &reader);
+    m_others.insert(conf.path);
+    m_report.wsl_conf_added = true;
+}
+
+void WslFilter::check_required() const
+{
+    for (const auto& req : m_options.required)
+    {
+        const auto found = resolve(req.path);
+        if (!found || m_dirs.count(*found) != 0)
+        {
+            throw UserError(req.message, req.hint);
+        }
+    }
+}
+
+void WslFilter::finish(EntrySink& next)
+{
+    check_required();
+    if (const auto sh = resolve("bin/sh"))
+    {
+        if (const auto it = m_elf.find(*sh); it != m_elf.end())
+        {
+            m_report.image_arch = machine_name(it->second);
+            if (m_options.machine && *m_options.machine != it->second)
+            {
+                throw UserError(
+                    fmt::format(
+                        "the guest programs (azurelinux-oobe, azurelinux-bridge) are built for "
+                        "{}, but the image is for {} (its /bin/sh)",
+                        machine_name(*m_options.machine),
+                        *m_report.image_arch),
+                    fmt::format(
+                        "pass --oobe and --bridge built for {}, or --no-guest-tools if the "
+                        "image's packages provide them",
+                        *m_report.image_arch));
+            }
+        }
+    }
+    add_masks(next);
+    add_wsl_conf(next);
+}
+
+} // namespace azl::packaging::detail

@@ -1,0 +1,184 @@
+#include <azl/common/fs.hpp>
+#include <azl/integration/host_cli.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <ctime>
+#include <fstream>
+
+using namespace azl::integration;
+namespace fs = std::filesystem;
+
+namespace
+{
+
+void touch(const fs::path& p, unsigned mode = 0755)
+{
+    fs::create_directories(p.parent_path());
+    std::ofstream(p) << "#!/bin/sh\n";
+    ::chmod(p.c_str(), mode);
+}
+
+// The fake host az with its own state directory.
+struct FakeAz
+{
+    azl::TempDir state{"azl-fakeaz"};
+    FakeAz()
+    {
+        ::setenv("FAKE_AZ_STATE", state.path().c_str(), 1);
+    }
+    void set(const std::string& name, const std::string& value) const
+    {
+        azl::write_file_atomic(state.path() / name, value);
+    }
+    HostCli cli(std::chrono::milliseconds timeout = std::chrono::seconds(20)) const
+    {
+        return {host_command_for(AZL_FAKE_AZ), timeout};
+    }
+};
+
+} // namespace
+
+TEST_CASE("az's token output parses in both shapes, with CRLF line ends", "[host]")
+{
+    const auto t = parse_token_output("{\r\n  \"accessToken\": \"eyJ0\",\r\n  \"expiresOn\": \"2023-10-31 21:59:10.000000\",\r\n"
+                                      "  \"expires_on\": 1698787150,\r\n  \"subscription\": \"sub\",\r\n  \"tenant\": \"ten\",\r\n"
+                                      "  \"tokenType\": \"Bearer\"\r\n}\r\n");
+    CHECK(t.access_token == "eyJ0");
+    CHECK(t.expires_on == 1698787150);
+    CHECK(t.subscription == "sub");
+    CHECK(t.tenant == "ten");
+
+    std::tm tm{};
+    tm.tm_year = 2023 - 1900;
+    tm.tm_mon = 9;
+    tm.tm_mday = 31;
+    tm.tm_hour = 21;
+    tm.tm_min = 59;
+    tm.tm_sec = 10;
+    tm.tm_isdst = -1;
+    const auto old = parse_token_output("{\r\n  \"accessToken\": \"x\",\r\n  \"expiresOn\": \"2023-10-31 21:59:10.000000\"\r\n}\r\n");
+    CHECK(old.expires_on == static_cast<std::int64_t>(std::mktime(&tm))); // local time, as az printed it
+
+    CHECK_THROWS_AS(parse_token_output("not json"), HostError);
+    CHECK_THROWS_AS(parse_token_output("{\"accessToken\": \"x\"}"), HostError);
+    CHECK_THROWS_AS(parse_token_output("{\"accessToken\": \"x\", \"expiresOn\": \"tomorrow\"}"), HostError);
+    CHECK_THROWS_AS(parse_token_output("{\"expires_on\": 1}"), HostError);
+}
+
+TEST_CASE("host failures map to errors that say what to do", "[host]")
+{
+    azl::ProcessResult r;
+    r.exit_code = 1;
+    r.err = "ERROR: Please run 'az login' to setup account.\r\n";
+    const auto signed_out = classify_failure(r, {});
+    CHECK(signed_out.kind() == HostErrorKind::not_signed_in);
+    CHECK(std::string(signed_out.what()).find("run `az login` in Windows") != std::string::npos);
+
+    r.err = "ERROR: AADSTS50076: Due to a configuration change ... multi-factor authentication ...\r\nInteractive "
+            "authentication is needed. Please run:\r\naz login --scope https://management.core.windows.net//.default\r\n";
+    const auto mfa = classify_failure(r, {});
+    CHECK(mfa.kind() == HostErrorKind::interaction_required);
+    CHECK(std::string(mfa.what()).find("az login --scope https://management.core.windows.net//.default") != std::string::npos);
+    CHECK(std::string(mfa.what()).find('\r') == std::string::npos);
+
+    r.err = "ERROR: AADSTS90002: Tenant 'fabrikam.com' not found.\r\n";
+    const auto tenant = classify_failure(r, {"https://vault.azure.net", TargetKind::resource, std::string("fabrikam.com")});
+    CHECK(tenant.kind() == HostErrorKind::tenant_mismatch);
+    CHECK(std::string(tenant.what()).find("az login --tenant fabrikam.com") != std::string::npos);
+
+    r.err = "ERROR: something else broke\r\n";
+    CHECK(classify_failure(r, {}).kind() == HostErrorKind::failed);
+    r.timed_out = true;
+    CHECK(classify_failure(r, {}).kind() == HostErrorKind::timeout);
+}
+
+TEST_CASE("the host az is found in the Windows PATH entries, then the default install dir, never the guest's", "[host]")
+{
+    const azl::TempDir dir("azl-test");
+    const fs::path mnt = dir.path() / "mnt";
+    touch(dir.path() / "usr/bin/az");
+    const std::string guest_path = (dir.path() / "usr/bin").string();
+    CHECK_FALSE(locate_host_az({std::nullopt, guest_path, mnt}));
+
+    const fs::path def = mnt / "c/Program Files/Microsoft SDKs/Azure/CLI2/wbin/az.cmd";
+    touch(def, 0644);
+    auto found = locate_host_az({std::nullopt, guest_path, mnt});
+    REQUIRE(found);
+    CHECK(found->path == def);
+    CHECK(found->via_cmd); // no python.exe beside it: through cmd.exe, started in its directory
+    CHECK(found->prefix == std::vector<std::string>{"cmd.exe", "/d", "/c", "az.cmd"});
+    CHECK(found->cwd == def.parent_path());
+
+    const fs::path on_path = mnt / "d/Tools/CLI2/wbin/az.cmd";
+    touch(on_path, 0644);
+    touch(mnt / "d/Tools/CLI2/python.exe");
+    found = locate_host_az({std::nullopt, guest_path + ":" + on_path.parent_path().string(), mnt});
+    REQUIRE(found);
+    CHECK(found->path == on_path);
+    CHECK_FALSE(found->via_cmd); // python.exe -IBm azure.cli: no cmd.exe at all
+    CHECK(found->prefix == std::vector<std::string>{(mnt / "d/Tools/CLI2/python.exe").string(), "-IBm", "azure.cli"});
+
+    const fs::path configured = dir.path() / "elsewhere/az";
+    CHECK_FALSE(locate_host_az({configured, guest_path, mnt}));
+    touch(configured);
+    CHECK(locate_host_az({configured, guest_path, mnt})->prefix == std::vector<std::string>{configured.string()});
+}
+
+TEST_CASE("only cmd-safe characters pass as CLI arguments", "[host]")
+{
+    CHECK(is_safe_cli_argument("https://management.azure.com/"));
+    CHECK(is_safe_cli_argument("api://1d2c/.default"));
+    CHECK(is_safe_cli_argument("72f988bf-86f1-41af-91ab-2d7cd011db47"));
+    for (const char* bad : {"", "a b", "a&b", "a|b", "a^b", "a%PATH%", "a\"b", "a<b", "a>b", "(a)"})
+    {
+        CHECK_FALSE(is_safe_cli_argument(bad));
+    }
+}
+
+TEST_CASE("the fake host az answers like Azure CLI: tokens, signed out, MFA, tenant", "[host][process]")
+{
+    const FakeAz fake;
+    const auto cli = fake.cli();
+    const auto t = cli.get_token({"https://management.azure.com/", TargetKind::resource, std::nullopt});
+    CHECK(t.access_token.rfind("eyJ", 0) == 0);
+    CHECK(t.expires_on > std::time(nullptr) + 3000);
+    fake.set("shape", "old");
+    const auto old = cli.get_token({"https://vault.azure.net/.default", TargetKind::scope, std::nullopt});
+    CHECK(std::abs(old.expires_on - (std::time(nullptr) + 3600)) <= 2);
+
+    fake.set("mode", "signed-out");
+    CHECK_THROWS_WITH(cli.get_token({"r", TargetKind::resource, std::nullopt}), Catch::Contains("run `az login` in Windows"));
+    fake.set("mode", "mfa");
+    CHECK_THROWS_WITH(cli.get_token({"r", TargetKind::resource, std::nullopt}), Catch::Contains("AADSTS50076"));
+    fake.set("mode", "signed-in");
+    CHECK_THROWS_WITH(cli.get_token({"r", TargetKind::resource, std::string("fabrikam.com")}),
+        Catch::Contains("az login --tenant fabrikam.com"));
+    fake.set("delay", "5");
+    try
+    {
+        (void)fake.cli(std::chrono::milliseconds(300)).get_token({"r", TargetKind::resource, std::nullopt});
+        FAIL("no timeout");
+    }
+    catch (const HostError& e)
+    {
+        CHECK(e.kind() == HostErrorKind::timeout);
+    }
+}
+
+TEST_CASE("a missing host CLI is reported as not found", "[host]")
+{
+    const HostCli cli(host_command_for("/nonexistent/az"), std::chrono::seconds(5));
+    try
+    {
+        (void)cli.get_token({"r", TargetKind::resource, std::nullopt});
+        FAIL("no error");
+    }
+    catch (const HostError& e)
+    {
+        CHECK(e.kind() == HostErrorKind::not_found);
+    }
+}

@@ -1,0 +1,234 @@
+#include <azl/common/fs.hpp>
+#include <azl/integration/server.hpp>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <array>
+#include <atomic>
+#include <thread>
+
+using namespace azl::integration;
+using namespace std::chrono_literals;
+
+namespace
+{
+
+const Secrets kSecrets{std::string(64, 'a'), std::string(64, 'b')};
+
+azl::UniqueFd connect_to(int port)
+{
+    azl::UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    timeval tv{5, 0};
+    ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(static_cast<std::uint16_t>(port));
+    REQUIRE(::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0); // NOLINT
+    return fd;
+}
+
+void send_all(int fd, std::string_view data)
+{
+    REQUIRE(::send(fd, data.data(), data.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(data.size()));
+}
+
+// Everything the server sends until it closes the connection (or 5 s pass).
+std::string read_all(int fd)
+{
+    std::string out;
+    std::array<char, 4096> buf{};
+    ssize_t n = 0;
+    while ((n = ::recv(fd, buf.data(), buf.size(), 0)) > 0)
+    {
+        out.append(buf.data(), static_cast<std::size_t>(n));
+    }
+    return out;
+}
+
+std::string token_request(std::string_view resource, std::string_view connection = "close")
+{
+    return "GET /" + kSecrets.prefix + "/msi/token?api-version=2019-08-01&resource=" + std::string(resource)
+           + " HTTP/1.1\r\nHost: 127.0.0.1\r\nX-IDENTITY-HEADER: " + kSecrets.header + "\r\nConnection: "
+           + std::string(connection) + "\r\n\r\n";
+}
+
+int status_of(const std::string& response)
+{
+    return response.size() > 12 ? std::stoi(response.substr(9, 3)) : 0;
+}
+
+std::string body_of(const std::string& response)
+{
+    return response.substr(response.find("\r\n\r\n") + 4);
+}
+
+// A server on an ephemeral port, run on its own thread for the test's duration.
+class Running
+{
+public:
+    Running(TokenFetcher fetcher, ServerOptions options = {})
+    {
+        options.secrets = kSecrets;
+        options.allowed_uid = ::geteuid();
+        m_server = std::make_unique<TokenServer>(options, std::move(fetcher));
+        m_thread = std::thread([this] { m_reason = m_server->run(); });
+    }
+    Running(const Running&) = delete;
+    Running& operator=(const Running&) = delete;
+    Running(Running&&) = delete;
+    Running& operator=(Running&&) = delete;
+    ~Running()
+    {
+        m_server->stop();
+        m_thread.join();
+    }
+    [[nodiscard]] int port() const
+    {
+        return m_server->port();
+    }
+    TokenServer::EndReason wait()
+    {
+        m_thread.join();
+        m_thread = std::thread([] {});
+        return m_reason;
+    }
+
+private:
+    std::unique_ptr<TokenServer> m_server;
+    std::thread m_thread;
+    TokenServer::EndReason m_reason = TokenServer::EndReason::stopped;
+};
+
+AccessToken make_token(int serial)
+{
+    AccessToken t;
+    t.access_token = "token-" + std::to_string(serial);
+    t.expires_on = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count() + 3600;
+    return t;
+}
+
+} // namespace
+
+TEST_CASE("concurrent requests for one resource share one host call", "[server]")
+{
+    std::atomic<int> calls{0};
+    Running server(
+        [&calls](const TokenRequest&)
+        {
+            std::this_thread::sleep_for(300ms);
+            return make_token(++calls);
+        });
+    std::vector<std::thread> clients;
+    std::vector<std::string> replies(50);
+    for (std::size_t i = 0; i < replies.size(); ++i)
+    {
+        clients.emplace_back(
+            [&, i]
+            {
+                const auto fd = connect_to(server.port());
+                send_all(fd.get(), token_request("https://vault.azure.net"));
+                replies[i] = read_all(fd.get());
+            });
+    }
+    for (auto& t : clients)
+    {
+        t.join();
+    }
+    CHECK(calls.load() == 1);
+    for (const auto& r : replies)
+    {
+        REQUIRE(status_of(r) == 200);
+        CHECK(nlohmann::json::parse(body_of(r))["access_token"] == "token-1");
+    }
+}
+
+TEST_CASE("a host failure reaches the client and is remembered briefly", "[server]")
+{
+    std::atomic<int> calls{0};
+    Running server(
+        [&calls](const TokenRequest&) -> AccessToken
+        {
+            ++calls;
+            throw HostError(HostErrorKind::not_signed_in, "the Windows Azure CLI is not signed in: run `az login` in Windows");
+        });
+    for (int i = 0; i < 3; ++i)
+    {
+        const auto fd = connect_to(server.port());
+        send_all(fd.get(), token_request("r"));
+        const auto reply = read_all(fd.get());
+        CHECK(status_of(reply) == 400);
+        CHECK(nlohmann::json::parse(body_of(reply))["message"].get<std::string>().find("az login") != std::string::npos);
+    }
+    CHECK(calls.load() == 1);
+}
+
+TEST_CASE("keep-alive connections carry pipelined requests", "[server]")
+{
+    std::atomic<int> calls{0};
+    Running server([&calls](const TokenRequest&) { return make_token(++calls); });
+    const auto fd = connect_to(server.port());
+    send_all(fd.get(), token_request("r", "keep-alive") + token_request("r", "close"));
+    const auto replies = read_all(fd.get());
+    CHECK(replies.find("HTTP/1.1 200 OK") != replies.rfind("HTTP/1.1 200 OK"));
+    CHECK(calls.load() == 1);
+}
+
+TEST_CASE("slow, oversized and malformed requests are refused and the server keeps serving", "[server]")
+{
+    ServerOptions options;
+    options.request_timeout = 300ms;
+    Running server([](const TokenRequest&) { return make_token(1); }, options);
+    {
+        const auto slow = connect_to(server.port());
+        send_all(slow.get(), "GET /" + kSecrets.prefix + "/msi/token HTTP/1.1\r\nHost: x\r\n");
+        const auto started = std::chrono::steady_clock::now();
+        CHECK(status_of(read_all(slow.get())) == 408);
+        CHECK(std::chrono::steady_clock::now() - started < 3s);
+    }
+    {
+        const auto big = connect_to(server.port());
+        send_all(big.get(), "GET / HTTP/1.1\r\nHost: x\r\nX-Pad: " + std::string(10000, 'a') + "\r\n\r\n");
+        CHECK(status_of(read_all(big.get())) == 431);
+    }
+    {
+        const auto bad = connect_to(server.port());
+        send_all(bad.get(), "GARBAGE\r\n\r\n");
+        CHECK(status_of(read_all(bad.get())) == 400);
+    }
+    const auto ok = connect_to(server.port());
+    send_all(ok.get(), token_request("r"));
+    CHECK(status_of(read_all(ok.get())) == 200);
+}
+
+TEST_CASE("the server ends itself after the idle timeout", "[server]")
+{
+    ServerOptions options;
+    options.idle_timeout = 1s;
+    Running server([](const TokenRequest&) { return make_token(1); }, options);
+    CHECK(server.wait() == TokenServer::EndReason::idle);
+}
+
+TEST_CASE("the owner of a loopback connection is read from /proc/net/tcp", "[server]")
+{
+    Running server([](const TokenRequest&) { return make_token(1); });
+    const auto fd = connect_to(server.port());
+    sockaddr_in local{};
+    socklen_t len = sizeof local;
+    REQUIRE(::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&local), &len) == 0); // NOLINT
+    CHECK(tcp_peer_uid("127.0.0.1", ntohs(local.sin_port), "127.0.0.1", server.port()) == ::geteuid());
+    CHECK_FALSE(tcp_peer_uid("127.0.0.1", 1, "127.0.0.1", server.port()));
+
+    const azl::TempDir fake("azl-test");
+    azl::write_file_atomic(fake.path() / "tcp",
+        "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"
+        "   0: 0100007F:D431 0100007F:1F90 01 00000000:00000000 00:00000000 00000000 65534        0 1 1 0000\n");
+    CHECK(tcp_peer_uid("127.0.0.1", 0xD431, "127.0.0.1", 0x1F90, fake.path()) == 65534U);
+}

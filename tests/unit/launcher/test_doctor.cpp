@@ -1,0 +1,126 @@
+// doctor, against the recording fake (the bridge's JSON in the contract's shape).
+#include "fake_backend.hpp"
+
+#include <azl/launcher/commands.hpp>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+using azl::test::FakeBackend;
+namespace L = azl::launcher;
+
+namespace
+{
+
+FakeBackend with_distro(std::uint32_t uid)
+{
+    FakeBackend b;
+    azl::test::FakeDistro d;
+    d.users = {{"root", 0}, {"alice", 1000}};
+    d.config.default_uid = uid;
+    b.distros["AzureLinux"] = d;
+    return b;
+}
+
+std::string statuses(const std::vector<L::DoctorCheck>& checks)
+{
+    std::string out;
+    for (const auto& c : checks)
+    {
+        out += c.id + "="
+               + (c.status == L::CheckStatus::ok     ? "ok"
+                  : c.status == L::CheckStatus::warn ? "warn"
+                                                     : "fail")
+               + " ";
+    }
+    return out;
+}
+
+const char* kSignedIn = R"({"host_cli": {"found": true, "path": "/mnt/c/az.exe", "signed_in": true,
+  "user": "alice@contoso.com", "tenant": "t-1", "subscription": "s-1", "error": null},
+  "server": {"running": true, "port": 40342, "pid": 12}, "cache": []})";
+
+} // namespace
+
+TEST_CASE("doctor reports each check with ok, warn or fail", "[doctor]")
+{
+    FakeBackend b = with_distro(1000);
+    b.distros["AzureLinux"].bridge_status = kSignedIn;
+    const auto checks = L::doctor(b, "AzureLinux");
+    CHECK(
+        statuses(checks)
+        == "engine=ok registered=ok setup=ok default-user=ok bridge=ok azure-cli=ok ");
+    const std::string text = L::format_doctor(checks);
+    CHECK_THAT(text, Catch::Contains("ok    fake 1.0\n"));
+    CHECK_THAT(text, Catch::Contains("default user alice (uid 1000)"));
+    CHECK_THAT(text, Catch::Contains("bridge running on port 40342 (pid 12)"));
+    CHECK_THAT(
+        text, Catch::Contains("signed in as alice@contoso.com (tenant t-1, subscription s-1)"));
+    // The bridge runs as the default user (no explicit user).
+    CHECK(b.calls_starting("launch AzureLinux user=- ").size() == 1);
+    const auto j = nlohmann::json::parse(L::format_doctor_json(checks));
+    CHECK(j.size() == 6);
+    CHECK(j[0].at("status") == "ok");
+    CHECK(j[0].at("hint").is_null());
+}
+
+TEST_CASE("doctor explains what is missing", "[doctor]")
+{
+    SECTION("no bridge in the guest: warn, and the CLI check is skipped")
+    {
+        FakeBackend b = with_distro(0);
+        b.distros["AzureLinux"].config.setup_pending = true;
+        const auto checks = L::doctor(b, "AzureLinux");
+        CHECK(
+            statuses(checks)
+            == "engine=ok registered=ok setup=warn default-user=warn bridge=warn azure-cli=warn ");
+        CHECK_THAT(L::format_doctor(checks), Catch::Contains("the Azure bridge is not installed"));
+    }
+    SECTION("not installed: fail and stop")
+    {
+        FakeBackend b;
+        const auto checks = L::doctor(b, "AzureLinux");
+        CHECK(statuses(checks) == "engine=ok registered=fail ");
+        CHECK_THAT(checks[1].hint, Catch::Contains("azurelinux install --name AzureLinux"));
+    }
+    SECTION("engine unusable: fail, guest checks skipped")
+    {
+        FakeBackend b = with_distro(1000);
+        b.engine_info.usable = false;
+        b.engine_info.problem = "bubblewrap is not installed";
+        const auto checks = L::doctor(b, "AzureLinux");
+        CHECK(
+            statuses(checks)
+            == "engine=fail registered=ok setup=ok default-user=warn bridge=warn azure-cli=warn ");
+        CHECK(b.calls_starting("launch").empty());
+    }
+    SECTION("a default uid without a user")
+    {
+        FakeBackend b = with_distro(1234);
+        CHECK(statuses(L::doctor(b, "AzureLinux")).find("default-user=fail") != std::string::npos);
+    }
+    SECTION("bridge stopped and host CLI signed out")
+    {
+        FakeBackend b = with_distro(1000);
+        auto status = nlohmann::json::parse(kSignedIn);
+        status["server"]["running"] = false;
+        status["host_cli"]["signed_in"] = false;
+        status["host_cli"]["error"] = "Please run 'az login' to setup account.";
+        b.distros["AzureLinux"].bridge_status = status.dump();
+        const auto checks = L::doctor(b, "AzureLinux");
+        CHECK(
+            statuses(checks)
+            == "engine=ok registered=ok setup=ok default-user=ok bridge=warn azure-cli=warn ");
+        CHECK_THAT(checks.back().message, Catch::Contains("not signed in: Please run 'az login'"));
+        CHECK_THAT(checks.back().hint, Catch::Contains("az login"));
+    }
+    SECTION("bridge output that is not the contract's JSON")
+    {
+        FakeBackend b = with_distro(1000);
+        b.distros["AzureLinux"].bridge_status = "{\"server\": {}}";
+        const auto checks = L::doctor(b, "AzureLinux");
+        CHECK(
+            statuses(checks)
+            == "engine=ok registered=ok setup=ok default-user=ok bridge=fail azure-cli=warn ");
+    }
+}

@@ -1,0 +1,277 @@
+// install, first-run setup, the no-argument launch and restore, against the recording fake.
+#include "fake_backend.hpp"
+
+#include <azl/common/error.hpp>
+#include <azl/launcher/commands.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <test_support.hpp>
+
+using azl::test::FakeBackend;
+using azl::test::FakeConsole;
+namespace L = azl::launcher;
+
+namespace
+{
+
+const std::string kDigest(64, 'a');
+
+struct Fixture
+{
+    azl::test::Sandbox dir;
+    FakeBackend backend;
+    FakeConsole console;
+    L::CommandEnv env{
+        .console = console, .exe_dir = dir.path(), .progress = azl::ProgressMode::off};
+
+    Fixture()
+    {
+        backend.image_files["/etc/wsl-distribution.conf"] =
+            std::string(azl::test::kDistributionConf);
+    }
+
+    L::InstallOptions options_for(const std::string& image)
+    {
+        L::InstallOptions o;
+        o.from = dir.write(image, "image bytes");
+        return o;
+    }
+};
+
+} // namespace
+
+TEST_CASE("install registers the image, then runs first-run setup as root like WSL", "[install]")
+{
+    Fixture f;
+    L::InstallOptions o = f.options_for("AzureLinux.wsl");
+    f.dir.write("AzureLinux.wsl.sha256", kDigest + "  AzureLinux.wsl\n");
+    const L::InstallOutcome r = L::install(f.backend, o, f.env);
+
+    CHECK(r.setup == L::SetupOutcome::done);
+    CHECK(r.default_uid == 1000);
+    CHECK(r.sha256 == kDigest);
+    const std::string image = (f.dir.path() / "AzureLinux.wsl").string();
+    CHECK(
+        f.backend.calls
+        == std::vector<std::string>{
+            "is_registered AzureLinux",
+            "install AzureLinux from " + image + " sha256=" + kDigest + " kind=image location=-",
+            "launch AzureLinux user=root cwd=/ argv=[/bin/sh|-c|test -e \"$1\" || exit 3; exec cat "
+            "-- \"$1\"|sh|/etc/wsl-distribution.conf]",
+            "launch_interactive AzureLinux user=root cwd=- "
+            "argv=[/bin/sh|-c|/usr/lib/wsl/azurelinux-oobe]",
+            "get_configuration AzureLinux",
+            "configure AzureLinux uid=1000 flags=7",
+            "set_setup_pending AzureLinux false",
+            "get_configuration AzureLinux",
+        });
+    CHECK_FALSE(f.backend.distros.at("AzureLinux").config.setup_pending);
+}
+
+TEST_CASE(
+    "install --answers shares the file and appends its guest path to the OOBE command", "[install]")
+{
+    Fixture f;
+    L::InstallOptions o = f.options_for("img.wsl");
+    o.name = "Dev";
+    o.answers = f.dir.write("answers.json", "{}");
+    L::install(f.backend, o, f.env);
+    const auto runs = f.backend.calls_starting("launch_interactive");
+    REQUIRE(runs.size() == 1);
+    CHECK(
+        runs[0]
+        == "launch_interactive Dev user=root cwd=- answers=" + o.answers->string()
+               + " argv=[/bin/sh|-c|/usr/lib/wsl/azurelinux-oobe --answers "
+                 "/run/azurelinux/answers.json]");
+}
+
+TEST_CASE("install --root and --no-launch start nothing", "[install]")
+{
+    Fixture f;
+    L::InstallOptions o = f.options_for("img.wsl");
+    o.root = true;
+    CHECK(L::install(f.backend, o, f.env).setup == L::SetupOutcome::skipped_root);
+    CHECK(f.backend.calls_starting("launch").empty());
+    CHECK_FALSE(f.backend.distros.at("AzureLinux").config.setup_pending);
+    CHECK(f.backend.distros.at("AzureLinux").config.default_uid == 0);
+
+    o.root = false;
+    o.no_launch = true;
+    o.name = "Later";
+    CHECK(L::install(f.backend, o, f.env).setup == L::SetupOutcome::deferred);
+    CHECK(f.backend.calls_starting("launch").empty());
+    CHECK(f.backend.distros.at("Later").config.setup_pending);
+}
+
+TEST_CASE(
+    "a failed first-run setup leaves the distribution installed with setup pending", "[install]")
+{
+    Fixture f;
+    f.backend.new_oobe_exit = 3;
+    L::InstallOptions o = f.options_for("img.wsl");
+    CHECK_THROWS_WITH(
+        L::install(f.backend, o, f.env),
+        Catch::Contains("first-run setup \"/usr/lib/wsl/azurelinux-oobe\" of "
+                        "AzureLinux failed (exit 3)"));
+    CHECK(f.backend.distros.at("AzureLinux").config.setup_pending);
+    CHECK(f.backend.calls_starting("configure").empty());
+    CHECK(f.backend.calls_starting("set_setup_pending").empty());
+
+    // The next launch runs it again; this time it succeeds.
+    f.backend.distros.at("AzureLinux").oobe_exit = 0;
+    CHECK(L::run_first_run(f.backend, "AzureLinux", std::nullopt, f.env) == L::SetupOutcome::done);
+    CHECK_FALSE(f.backend.distros.at("AzureLinux").config.setup_pending);
+    CHECK(f.backend.distros.at("AzureLinux").config.default_uid == 1000);
+}
+
+TEST_CASE("an image without an [oobe] command needs no setup", "[install]")
+{
+    Fixture f;
+    f.backend.image_files.clear();
+    L::InstallOptions o = f.options_for("plain.tar.gz");
+    o.answers = f.dir.write("answers.json", "{}");
+    CHECK(L::install(f.backend, o, f.env).setup == L::SetupOutcome::not_needed);
+    CHECK(f.backend.calls_starting("launch_interactive").empty());
+    CHECK_FALSE(f.backend.distros.at("AzureLinux").config.setup_pending);
+    REQUIRE(f.console.lines.size() == 2);
+    CHECK_THAT(f.console.lines[1], Catch::Contains("was not used"));
+}
+
+TEST_CASE("install refuses bad input before touching the backend", "[install]")
+{
+    Fixture f;
+    L::InstallOptions o = f.options_for("img.wsl");
+
+    SECTION("a missing image")
+    {
+        o.from = f.dir.path() / "missing.wsl";
+        CHECK_THROWS_WITH(
+            L::install(f.backend, o, f.env), Catch::Contains("missing.wsl does not exist"));
+    }
+    SECTION("a name taken")
+    {
+        f.backend.distros["AzureLinux"] = {};
+        CHECK_THROWS_WITH(
+            L::install(f.backend, o, f.env),
+            Catch::Contains("a distribution named AzureLinux is already installed"));
+    }
+    SECTION("an invalid name")
+    {
+        o.name = "../etc";
+        CHECK_THROWS_WITH(
+            L::install(f.backend, o, f.env), Catch::Contains("invalid distribution name"));
+    }
+    SECTION("a malformed --sha256")
+    {
+        o.sha256 = "abc";
+        CHECK_THROWS_WITH(
+            L::install(f.backend, o, f.env), Catch::Contains("is not a SHA-256 digest"));
+    }
+    SECTION("a malformed .sha256 file")
+    {
+        f.dir.write("img.wsl.sha256", "not a digest\n");
+        CHECK_THROWS_WITH(
+            L::install(f.backend, o, f.env),
+            Catch::Contains("img.wsl.sha256 does not start with a SHA-256 digest"));
+    }
+    SECTION("a missing answers file")
+    {
+        o.answers = f.dir.path() / "nope.json";
+        CHECK_THROWS_WITH(
+            L::install(f.backend, o, f.env),
+            Catch::Contains("answers file") && Catch::Contains("nope.json does not exist"));
+    }
+    SECTION("--answers with --root")
+    {
+        o.answers = f.dir.write("a.json", "{}");
+        o.root = true;
+        CHECK_THROWS_WITH(
+            L::install(f.backend, o, f.env), Catch::Contains("--answers runs first-run setup"));
+    }
+    CHECK(f.backend.calls_starting("install").empty());
+}
+
+TEST_CASE("--sha256 wins over the .sha256 file and is normalized", "[install]")
+{
+    azl::test::Sandbox dir;
+    const auto image = dir.write("x.wsl", "x");
+    dir.write("x.wsl.sha256", kDigest + "  x.wsl\n");
+    const std::string upper = "sha256:" + std::string(64, 'B');
+    CHECK(L::expected_sha256(image, upper) == std::string(64, 'b'));
+    CHECK(L::expected_sha256(image, std::nullopt) == kDigest);
+    CHECK(L::expected_sha256(dir.write("y.wsl", "y"), std::nullopt) == std::nullopt);
+}
+
+TEST_CASE("the shipped image is the one .wsl file beside the launcher", "[install]")
+{
+    azl::test::Sandbox dir;
+    CHECK_THROWS_WITH(L::find_shipped_image(dir.path()), Catch::Contains("no image to install"));
+    const auto one = dir.write("Other.wsl", "x");
+    CHECK(L::find_shipped_image(dir.path()) == one);
+    dir.write("Second.wsl", "x");
+    CHECK_THROWS_WITH(L::find_shipped_image(dir.path()), Catch::Contains("2 .wsl files"));
+    const auto preferred = dir.write("AzureLinux.wsl", "x");
+    CHECK(L::find_shipped_image(dir.path()) == preferred);
+}
+
+TEST_CASE("azurelinux without a command installs, sets up and opens a login shell", "[install]")
+{
+    Fixture f;
+    f.dir.write("AzureLinux.wsl", "image");
+    CHECK(
+        L::open_default(f.backend, "AzureLinux", std::nullopt, f.env)
+        == 127); // the fake has no shell
+    CHECK(f.backend.calls_starting("install").size() == 1);
+    CHECK(f.backend.calls.back() == "launch_interactive AzureLinux user=- cwd=- argv=[]");
+
+    SECTION("setup pending: it runs again, then the shell")
+    {
+        f.backend.distros.at("AzureLinux").config.setup_pending = true;
+        f.backend.calls.clear();
+        L::open_default(f.backend, "AzureLinux", std::nullopt, f.env);
+        CHECK(f.backend.calls_starting("install").empty());
+        CHECK(f.backend.calls_starting("launch_interactive").size() == 2);
+    }
+    SECTION("installed and set up: just the shell")
+    {
+        f.backend.calls.clear();
+        L::open_default(f.backend, "AzureLinux", std::nullopt, f.env);
+        CHECK(
+            f.backend.calls
+            == std::vector<std::string>{
+                "is_registered AzureLinux",
+                "get_configuration AzureLinux",
+                "launch_interactive AzureLinux user=- cwd=- argv=[]"});
+    }
+}
+
+TEST_CASE("restore installs a backup as it was, without first-run setup", "[restore]")
+{
+    Fixture f;
+    L::RestoreOptions o;
+    o.name = "Copy";
+    o.from = f.dir.write("backup.tar.gz", "b");
+    o.location = "/srv/Copy";
+    L::restore(f.backend, o, f.env);
+    CHECK(
+        f.backend.calls
+        == std::vector<std::string>{
+            "is_registered Copy",
+            "install Copy from " + o.from.string() + " sha256=- kind=backup location=/srv/Copy"});
+    CHECK_FALSE(f.backend.distros.at("Copy").config.setup_pending);
+    CHECK_THROWS_WITH(L::restore(f.backend, o, f.env), Catch::Contains("already installed"));
+}
+
+TEST_CASE("distribution names follow WSL's rule", "[install]")
+{
+    for (const char* good : {"AzureLinux", "dev-1", "a.b_c", "X"})
+    {
+        CHECK_NOTHROW(L::validate_name(good));
+    }
+    for (const char* bad : {"", ".", "..", "a/b", "a b", "é", "a;b"})
+    {
+        CHECK_THROWS_AS(L::validate_name(bad), azl::UserError);
+    }
+    CHECK_THROWS_AS(L::validate_name(std::string(65, 'a')), azl::UserError);
+}

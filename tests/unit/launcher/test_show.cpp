@@ -1,0 +1,143 @@
+// get, list, backup, uninstall, shell quoting and the format helpers.
+#include "fake_backend.hpp"
+
+#include <azl/common/error.hpp>
+#include <azl/launcher/commands.hpp>
+#include <azl/launcher/shell_quote.hpp>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include <test_support.hpp>
+
+using azl::test::FakeBackend;
+using azl::test::FakeConsole;
+namespace L = azl::launcher;
+
+namespace
+{
+
+FakeBackend with_distro()
+{
+    FakeBackend b;
+    azl::test::FakeDistro d;
+    d.users = {{"root", 0}, {"alice", 1000}};
+    d.config.default_uid = 1000;
+    d.config.flags.append_path = false;
+    d.location = "/store/AzureLinux";
+    b.distros["AzureLinux"] = d;
+    return b;
+}
+
+} // namespace
+
+TEST_CASE("get prints one value alone and several as key: value", "[get]")
+{
+    FakeBackend b = with_distro();
+    const L::DistroDetails d = L::get_details(b, "AzureLinux");
+    L::GetFields one;
+    one.default_user = true;
+    CHECK(L::format_get(d, one) == "alice\n");
+    L::GetFields two;
+    two.default_uid = true;
+    two.flags = true;
+    CHECK(
+        L::format_get(d, two)
+        == "default-uid: 1000\nflags: 5 (interop on, append-path off, mount-drives on)\n");
+    const std::string all = L::format_get(d, L::GetFields{});
+    CHECK_THAT(all, Catch::Contains("name: AzureLinux\nstate: Stopped\ndefault-user: alice\n"));
+    CHECK_THAT(all, Catch::Contains("location: /store/AzureLinux\nsetup: finished\n"));
+    const auto j = nlohmann::json::parse(L::format_get_json(d, two));
+    CHECK(j.at("default_uid") == 1000);
+    CHECK(j.at("flags").at("value") == 5);
+    CHECK(j.at("flags").at("append_path") == false);
+    CHECK_FALSE(j.contains("name"));
+    CHECK_THROWS_WITH(
+        L::get_details(b, "Nope"), Catch::Contains("there is no distribution named Nope"));
+}
+
+TEST_CASE("list shows a table, a hint when empty, and JSON", "[list]")
+{
+    FakeBackend b = with_distro();
+    CHECK_THAT(L::format_list({}), Catch::Contains("azurelinux install"));
+    const std::string table = L::format_list(b.list());
+    CHECK_THAT(table, Catch::StartsWith("  NAME"));
+    CHECK_THAT(
+        table,
+        Catch::Contains("AzureLinux") && Catch::Contains("Stopped") && Catch::Contains("alice")
+            && Catch::Contains("/store/AzureLinux"));
+    const auto j = nlohmann::json::parse(L::format_list_json(b.list()));
+    REQUIRE(j.size() == 1);
+    CHECK(j[0].at("name") == "AzureLinux");
+    CHECK(j[0].at("default_user") == "alice");
+    CHECK(j[0].at("state") == "Stopped");
+}
+
+TEST_CASE("backup picks the format from the name and refuses to overwrite", "[backup]")
+{
+    FakeBackend b = with_distro();
+    FakeConsole console;
+    azl::test::Sandbox dir;
+    const L::CommandEnv env{.console = console, .exe_dir = dir.path()};
+    L::BackupOptions o;
+    o.output = dir.path() / "b.tar.xz";
+    CHECK(L::backup(b, o, env) == L::ArchiveFormat::tar_xz);
+    o.output = dir.path() / "b.backup";
+    CHECK(L::backup(b, o, env) == L::ArchiveFormat::tar_gz);
+    o.format = L::ArchiveFormat::tar;
+    CHECK(L::backup(b, o, env) == L::ArchiveFormat::tar);
+    CHECK(b.calls_starting("export_to").size() == 3);
+    CHECK(
+        b.calls_starting("export_to").back()
+        == "export_to AzureLinux " + o.output.string() + " tar");
+
+    o.output = dir.path() / "b.tar.gz";
+    CHECK_THROWS_WITH(L::backup(b, o, env), Catch::Contains("--format tar does not match"));
+    o.format.reset();
+    o.output = dir.write("exists.tar.gz", "x");
+    CHECK_THROWS_WITH(L::backup(b, o, env), Catch::Contains("already exists"));
+    o.force = true;
+    CHECK_NOTHROW(L::backup(b, o, env));
+}
+
+TEST_CASE("uninstall asks on a terminal and refuses elsewhere without --yes", "[uninstall]")
+{
+    FakeBackend b = with_distro();
+    FakeConsole console;
+    const L::CommandEnv env{.console = console, .exe_dir = {}};
+    L::UninstallOptions o;
+    CHECK_THROWS_WITH(L::uninstall(b, o, env), Catch::Contains("without confirmation"));
+    console.is_interactive = true;
+    console.answers = {false};
+    CHECK_FALSE(L::uninstall(b, o, env));
+    CHECK(b.distros.contains("AzureLinux"));
+    CHECK(console.questions.size() == 1);
+    console.is_interactive = false;
+    o.yes = true;
+    CHECK(L::uninstall(b, o, env));
+    CHECK_FALSE(b.distros.contains("AzureLinux"));
+    CHECK_THROWS_WITH(L::uninstall(b, o, env), Catch::Contains("there is no distribution"));
+}
+
+TEST_CASE("shell_join quotes each word so sh -c execs exactly argv", "[quote]")
+{
+    CHECK(L::shell_quote("plain-word_1.2/x:y@z%+=,") == "plain-word_1.2/x:y@z%+=,");
+    CHECK(L::shell_quote("") == "''");
+    CHECK(L::shell_quote("a b") == "'a b'");
+    CHECK(L::shell_quote("it's") == R"('it'\''s')");
+    CHECK(L::shell_quote("$HOME;`x`|&*?~") == "'$HOME;`x`|&*?~'");
+    CHECK(L::shell_join({"printf", "%s\n", "a b", ""}) == "printf '%s\n' 'a b' ''");
+}
+
+TEST_CASE("archive formats by name and by file name", "[backup]")
+{
+    CHECK(L::parse_archive_format("tar.xz") == L::ArchiveFormat::tar_xz);
+    CHECK_THROWS_WITH(L::parse_archive_format("zip"), Catch::Contains("unknown format 'zip'"));
+    CHECK(L::archive_format_from_path("a/B.WSL") == L::ArchiveFormat::tar_gz);
+    CHECK(L::archive_format_from_path("x.tgz") == L::ArchiveFormat::tar_gz);
+    CHECK(L::archive_format_from_path("x.tar") == L::ArchiveFormat::tar);
+    CHECK(L::archive_format_from_path("x.vhdx") == L::ArchiveFormat::vhdx);
+    CHECK(L::archive_format_from_path("x.zip") == std::nullopt);
+    CHECK(L::DistroFlags::from_wsl(5).to_wsl() == 5);
+    CHECK_FALSE(L::DistroFlags::from_wsl(5).append_path);
+}
