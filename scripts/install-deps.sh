@@ -10,6 +10,8 @@ fi
 packages=(
     # toolchain
     build-essential cmake ninja-build pkg-config clang-format
+    # the Windows launcher (azurelinux.exe), cross-compiled: mingw-w64 with posix threads, objdump
+    g++-mingw-w64-x86-64-posix binutils-mingw-w64-x86-64
     # libraries (see ARCHITECTURE.md for why each one is here)
     libarchive-dev libzstd-dev zlib1g-dev libdeflate-dev liblzma-dev libssl-dev
     nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev catch2

@@ -9,7 +9,8 @@ namespace azl::bridge_app
 
 void add_status(CLI::App& app, Context& ctx)
 {
-    auto* cmd = app.add_subcommand("status", "Show the Windows Azure CLI, its account, the server and cached tokens");
+    auto* cmd = app.add_subcommand(
+        "status", "Show the Windows Azure CLI, its account, the server and cached tokens");
     auto json = std::make_shared<bool>(false);
     cmd->add_flag("--json", *json, "Print JSON only");
     cmd->callback(

@@ -9,7 +9,8 @@ namespace azl::bridge_app
 
 void add_sync(CLI::App& app, Context& ctx)
 {
-    auto* cmd = app.add_subcommand("sync", "Copy the Windows Azure CLI's safe settings (defaults, output) here");
+    auto* cmd = app.add_subcommand(
+        "sync", "Copy the Windows Azure CLI's safe settings (defaults, output) here");
     cmd->callback(
         [&ctx]
         {
@@ -21,8 +22,11 @@ void add_sync(CLI::App& app, Context& ctx)
             fmt::print("wrote {}\n", r.config_file.string());
             if (r.subscription && !r.subscription->empty())
             {
-                fmt::print("default subscription {}{}\n", *r.subscription,
-                    r.subscription_selected ? " selected" : " (selected by `azurelinux-bridge az-login`)");
+                fmt::print(
+                    "default subscription {}{}\n",
+                    *r.subscription,
+                    r.subscription_selected ? " selected"
+                                            : " (selected by `azurelinux-bridge az-login`)");
             }
         });
 }

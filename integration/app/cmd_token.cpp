@@ -22,17 +22,21 @@ struct TokenOptions
 
 void add_token(CLI::App& app, Context& ctx)
 {
-    auto* cmd = app.add_subcommand("token", "Print an access token in `az account get-access-token`'s JSON shape");
+    auto* cmd = app.add_subcommand(
+        "token", "Print an access token in `az account get-access-token`'s JSON shape");
     auto opt = std::make_shared<TokenOptions>();
-    auto* resource = cmd->add_option("--resource", opt->resource, "Resource URI, e.g. https://management.azure.com/");
-    auto* scope = cmd->add_option("--scope", opt->scope, "Scope, e.g. https://graph.microsoft.com/.default");
+    auto* resource = cmd->add_option(
+        "--resource", opt->resource, "Resource URI, e.g. https://management.azure.com/");
+    auto* scope =
+        cmd->add_option("--scope", opt->scope, "Scope, e.g. https://graph.microsoft.com/.default");
     resource->excludes(scope);
     cmd->add_option("--tenant", opt->tenant, "Tenant id or domain");
     cmd->callback(
         [&ctx, opt]
         {
             integration::TokenRequest request;
-            request.kind = opt->scope.empty() ? integration::TargetKind::resource : integration::TargetKind::scope;
+            request.kind = opt->scope.empty() ? integration::TargetKind::resource
+                                              : integration::TargetKind::scope;
             request.target = opt->scope.empty() ? opt->resource : opt->scope;
             if (request.target.empty())
             {
@@ -45,7 +49,10 @@ void add_token(CLI::App& app, Context& ctx)
             if (!integration::is_safe_cli_argument(request.target)
                 || (request.tenant && !integration::is_safe_cli_argument(*request.tenant)))
             {
-                throw UserError("the resource, scope or tenant contains characters no Azure identifier has", {}, ExitCode::usage);
+                throw UserError(
+                    "the resource, scope or tenant contains characters no Azure identifier has",
+                    {},
+                    ExitCode::usage);
             }
             fmt::print("{}\n", integration::get_token(ctx.config(), request).dump(2));
         });

@@ -14,7 +14,9 @@ int main(int argc, char** argv)
 {
     using azl::ExitCode;
     azl::bridge_app::Context ctx;
-    CLI::App app{"azurelinux-bridge — the Windows Azure CLI's sign-in for tools in this distribution", "azurelinux-bridge"};
+    CLI::App app{
+        "azurelinux-bridge — the Windows Azure CLI's sign-in for tools in this distribution",
+        "azurelinux-bridge"};
     app.set_version_flag("--version", std::string("azurelinux-bridge ") + AZL_VERSION);
     app.require_subcommand(1);
     app.fallthrough();

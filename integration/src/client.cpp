@@ -35,8 +35,11 @@ std::string url_encode(std::string_view s)
     return out;
 }
 
-std::optional<LocalReply>
-local_get(int port, const std::string& target, const std::string& identity_header, std::chrono::milliseconds timeout)
+std::optional<LocalReply> local_get(
+    int port,
+    const std::string& target,
+    const std::string& identity_header,
+    std::chrono::milliseconds timeout)
 {
     UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
     if (!fd)
@@ -57,9 +60,13 @@ local_get(int port, const std::string& target, const std::string& identity_heade
         return std::nullopt;
     }
     const std::string request = fmt::format(
-        "GET {} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nX-IDENTITY-HEADER: {}\r\nConnection: close\r\n\r\n", target, port,
+        "GET {} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nX-IDENTITY-HEADER: {}\r\nConnection: "
+        "close\r\n\r\n",
+        target,
+        port,
         identity_header);
-    if (::send(fd.get(), request.data(), request.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(request.size()))
+    if (::send(fd.get(), request.data(), request.size(), MSG_NOSIGNAL)
+        != static_cast<ssize_t>(request.size()))
     {
         return std::nullopt;
     }
@@ -84,7 +91,8 @@ local_get(int port, const std::string& target, const std::string& identity_heade
     }
     // "HTTP/1.1 200 OK\r\n…\r\n\r\nBODY" (our server always sends Content-Length and closes).
     const auto head_end = response.find("\r\n\r\n");
-    if (response.rfind("HTTP/1.1 ", 0) != 0 || head_end == std::string::npos || response.size() < 12)
+    if (response.rfind("HTTP/1.1 ", 0) != 0 || head_end == std::string::npos
+        || response.size() < 12)
     {
         return std::nullopt;
     }

@@ -16,8 +16,11 @@ struct LocalReply
 };
 
 // GETs `target` from 127.0.0.1:`port` with the identity header; nullopt when nothing answers.
-std::optional<LocalReply>
-local_get(int port, const std::string& target, const std::string& identity_header, std::chrono::milliseconds timeout);
+std::optional<LocalReply> local_get(
+    int port,
+    const std::string& target,
+    const std::string& identity_header,
+    std::chrono::milliseconds timeout);
 
 // Percent-encodes everything but RFC 3986 unreserved characters.
 std::string url_encode(std::string_view s);

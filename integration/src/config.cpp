@@ -1,8 +1,7 @@
-#include <azl/integration/config.hpp>
-
 #include <azl/common/error.hpp>
 #include <azl/common/fs.hpp>
 #include <azl/common/ini.hpp>
+#include <azl/integration/config.hpp>
 
 #include <fmt/format.h>
 
@@ -17,13 +16,16 @@ namespace fs = std::filesystem;
 namespace
 {
 
-std::chrono::seconds parse_seconds(const std::string& value, const fs::path& file, std::string_view key)
+std::chrono::seconds
+parse_seconds(const std::string& value, const fs::path& file, std::string_view key)
 {
     long long n = 0;
     const auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
     if (ec != std::errc() || ptr != value.data() + value.size() || n < 0 || value.empty())
     {
-        throw UserError(fmt::format("{}: [bridge] {} = \"{}\" is not a number of seconds", file.string(), key, value),
+        throw UserError(
+            fmt::format(
+                "{}: [bridge] {} = \"{}\" is not a number of seconds", file.string(), key, value),
             "use a whole number such as 3600 (0 means never)");
     }
     return std::chrono::seconds(n);
@@ -36,7 +38,9 @@ void apply(BridgeConfig& config, const IniFile& ini, const fs::path& file)
         const auto b = parse_ini_bool(*v);
         if (!b)
         {
-            throw UserError(fmt::format("{}: [bridge] enabled = \"{}\" is not a boolean", file.string(), *v), "use true or false");
+            throw UserError(
+                fmt::format("{}: [bridge] enabled = \"{}\" is not a boolean", file.string(), *v),
+                "use true or false");
         }
         config.enabled = *b;
     }
@@ -52,8 +56,13 @@ void apply(BridgeConfig& config, const IniFile& ini, const fs::path& file)
     {
         if (v->front() != '/')
         {
-            throw UserError(fmt::format("{}: [bridge] hostAz = \"{}\" is not an absolute guest path", file.string(), *v),
-                "give the path as the guest sees it, e.g. /mnt/c/Program Files/Microsoft SDKs/Azure/CLI2/wbin/az.cmd");
+            throw UserError(
+                fmt::format(
+                    "{}: [bridge] hostAz = \"{}\" is not an absolute guest path",
+                    file.string(),
+                    *v),
+                "give the path as the guest sees it, e.g. /mnt/c/Program Files/Microsoft "
+                "SDKs/Azure/CLI2/wbin/az.cmd");
         }
         config.host_az = fs::path(*v);
     }

@@ -1,8 +1,7 @@
-#include <azl/integration/host_cli.hpp>
-
 #include <azl/common/error.hpp>
 #include <azl/common/fs.hpp>
 #include <azl/common/ini.hpp>
+#include <azl/integration/host_cli.hpp>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -27,8 +26,15 @@ bool ends_with_ci(const std::string& s, std::string_view suffix)
     {
         return false;
     }
-    return std::equal(suffix.rbegin(), suffix.rend(), s.rbegin(),
-        [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b)); });
+    return std::equal(
+        suffix.rbegin(),
+        suffix.rend(),
+        s.rbegin(),
+        [](char a, char b)
+        {
+            return std::tolower(static_cast<unsigned char>(a))
+                   == std::tolower(static_cast<unsigned char>(b));
+        });
 }
 
 bool is_file(const fs::path& p)
@@ -76,7 +82,10 @@ std::string cli_message(std::string text)
 
 bool contains_any(const std::string& text, std::initializer_list<std::string_view> needles)
 {
-    return std::any_of(needles.begin(), needles.end(), [&](std::string_view n) { return text.find(n) != std::string::npos; });
+    return std::any_of(
+        needles.begin(),
+        needles.end(),
+        [&](std::string_view n) { return text.find(n) != std::string::npos; });
 }
 
 std::int64_t parse_local_time(const std::string& s)
@@ -86,13 +95,17 @@ std::int64_t parse_local_time(const std::string& s)
     const char* end = ::strptime(s.c_str(), "%Y-%m-%d %H:%M:%S", &tm);
     if (end == nullptr || (*end != '\0' && *end != '.'))
     {
-        throw HostError(HostErrorKind::bad_output, fmt::format("the Windows Azure CLI printed an unreadable expiry time \"{}\"", s));
+        throw HostError(
+            HostErrorKind::bad_output,
+            fmt::format("the Windows Azure CLI printed an unreadable expiry time \"{}\"", s));
     }
     tm.tm_isdst = -1;
     const std::time_t t = std::mktime(&tm);
     if (t == static_cast<std::time_t>(-1))
     {
-        throw HostError(HostErrorKind::bad_output, fmt::format("the Windows Azure CLI printed an invalid expiry time \"{}\"", s));
+        throw HostError(
+            HostErrorKind::bad_output,
+            fmt::format("the Windows Azure CLI printed an invalid expiry time \"{}\"", s));
     }
     return static_cast<std::int64_t>(t);
 }
@@ -125,7 +138,9 @@ nlohmann::json parse_json(std::string_view text, std::string_view what)
     auto j = nlohmann::json::parse(text, nullptr, false);
     if (j.is_discarded() || !j.is_object())
     {
-        throw HostError(HostErrorKind::bad_output, fmt::format("the Windows Azure CLI printed something that is not {}", what));
+        throw HostError(
+            HostErrorKind::bad_output,
+            fmt::format("the Windows Azure CLI printed something that is not {}", what));
     }
     return j;
 }
@@ -146,7 +161,10 @@ HostError::HostError(HostErrorKind kind, const std::string& message)
 
 std::string TokenRequest::cache_key() const
 {
-    return fmt::format("{}={}{}", kind == TargetKind::resource ? "resource" : "scope", target,
+    return fmt::format(
+        "{}={}{}",
+        kind == TargetKind::resource ? "resource" : "scope",
+        target,
         tenant ? " tenant=" + *tenant : std::string());
 }
 
@@ -154,9 +172,16 @@ bool is_safe_cli_argument(std::string_view s)
 {
     // No space and none of cmd.exe's metacharacters (& | < > ^ % " ( )): the value can pass
     // through `cmd.exe /c` unquoted and mean the same.
-    return !s.empty() && s.size() <= 2048 && std::all_of(s.begin(), s.end(), [](unsigned char c) {
-        return std::isalnum(c) != 0 || std::string_view(":/._-~?=,").find(static_cast<char>(c)) != std::string_view::npos;
-    });
+    return !s.empty() && s.size() <= 2048
+           && std::all_of(
+               s.begin(),
+               s.end(),
+               [](unsigned char c)
+               {
+                   return std::isalnum(c) != 0
+                          || std::string_view(":/._-~?=,").find(static_cast<char>(c))
+                                 != std::string_view::npos;
+               });
 }
 
 fs::path drive_mount_root(const fs::path& wsl_conf)
@@ -208,7 +233,8 @@ std::optional<HostCommand> locate_host_az(const LocateInputs& in)
 {
     if (in.configured)
     {
-        return is_file(*in.configured) ? std::optional(host_command_for(*in.configured)) : std::nullopt;
+        return is_file(*in.configured) ? std::optional(host_command_for(*in.configured))
+                                       : std::nullopt;
     }
     const std::string root = in.drive_root.string() + "/";
     std::size_t start = 0;
@@ -262,7 +288,9 @@ AccessToken parse_token_output(std::string_view text)
         const auto epoch = epoch_of(*it);
         if (!epoch)
         {
-            throw HostError(HostErrorKind::bad_output, "the Windows Azure CLI printed an unreadable expires_on");
+            throw HostError(
+                HostErrorKind::bad_output,
+                "the Windows Azure CLI printed an unreadable expires_on");
         }
         t.expires_on = *epoch;
     }
@@ -301,33 +329,62 @@ HostError classify_failure(const ProcessResult& result, const TokenRequest& requ
 {
     if (result.timed_out)
     {
-        return {HostErrorKind::timeout, "the Windows Azure CLI did not answer in time (is it waiting for a sign-in "
-                                        "window?); try `az account get-access-token` in Windows"};
+        return {
+            HostErrorKind::timeout,
+            "the Windows Azure CLI did not answer in time (is it waiting for a sign-in "
+            "window?); try `az account get-access-token` in Windows"};
     }
     const std::string message = cli_message(result.err.empty() ? result.out : result.err);
-    if (contains_any(message, {"AADSTS50076", "AADSTS50079", "AADSTS50158", "AADSTS50072", "AADSTS65001",
-                                  "AADSTS70043", "AADSTS700082", "AADSTS50173", "AADSTS530003", "consent",
-                                  "multi-factor", "Interactive authentication is needed", "interaction_required"}))
+    if (contains_any(
+            message,
+            {"AADSTS50076",
+             "AADSTS50079",
+             "AADSTS50158",
+             "AADSTS50072",
+             "AADSTS65001",
+             "AADSTS70043",
+             "AADSTS700082",
+             "AADSTS50173",
+             "AADSTS530003",
+             "consent",
+             "multi-factor",
+             "Interactive authentication is needed",
+             "interaction_required"}))
     {
-        return {HostErrorKind::interaction_required,
-            "the Windows Azure CLI needs you to sign in interactively; run in Windows what it says: " + message};
+        return {
+            HostErrorKind::interaction_required,
+            "the Windows Azure CLI needs you to sign in interactively; run in Windows what it "
+            "says: "
+                + message};
     }
     const bool tenant_words = request.tenant && message.find(*request.tenant) != std::string::npos;
     if (contains_any(message, {"AADSTS90002", "AADSTS50020", "AADSTS50034", "AADSTS90072"})
-        || (tenant_words && contains_any(message, {"not found", "az login --tenant", "does not exist"})))
+        || (tenant_words
+            && contains_any(message, {"not found", "az login --tenant", "does not exist"})))
     {
         const std::string t = request.tenant.value_or("the requested tenant");
-        return {HostErrorKind::tenant_mismatch,
-            fmt::format("the Windows Azure CLI is not signed in to tenant {}: run `az login --tenant {}` in "
-                        "Windows (it said: {})",
-                t, t, message)};
+        return {
+            HostErrorKind::tenant_mismatch,
+            fmt::format(
+                "the Windows Azure CLI is not signed in to tenant {}: run `az login --tenant {}` "
+                "in "
+                "Windows (it said: {})",
+                t,
+                t,
+                message)};
     }
     if (contains_any(message, {"az login", "No subscription found", "no active accounts"}))
     {
-        return {HostErrorKind::not_signed_in, "the Windows Azure CLI is not signed in: run `az login` in Windows, then try again"};
+        return {
+            HostErrorKind::not_signed_in,
+            "the Windows Azure CLI is not signed in: run `az login` in Windows, then try again"};
     }
-    return {HostErrorKind::failed, fmt::format("the Windows Azure CLI failed (exit {}): {}", result.exit_code,
-                                       message.empty() ? std::string("no message") : message)};
+    return {
+        HostErrorKind::failed,
+        fmt::format(
+            "the Windows Azure CLI failed (exit {}): {}",
+            result.exit_code,
+            message.empty() ? std::string("no message") : message)};
 }
 
 HostCli::HostCli(HostCommand command, std::chrono::milliseconds timeout)
@@ -343,7 +400,9 @@ ProcessResult HostCli::run(const std::vector<std::string>& args) const
     {
         if (m_command.via_cmd && !is_safe_cli_argument(a))
         {
-            throw HostError(HostErrorKind::failed, fmt::format("\"{}\" cannot be passed through cmd.exe safely", a));
+            throw HostError(
+                HostErrorKind::failed,
+                fmt::format("\"{}\" cannot be passed through cmd.exe safely", a));
         }
         argv.push_back(a);
     }
@@ -351,7 +410,8 @@ ProcessResult HostCli::run(const std::vector<std::string>& args) const
     options.timeout = m_timeout;
     options.cwd = m_command.cwd;
     // The bridge's own secrets are not the host CLI's business (and must not make it use them).
-    options.unset_env = {"IDENTITY_ENDPOINT", "IDENTITY_HEADER", "MSI_ENDPOINT", "MSI_SECRET", "ARM_MSI_ENDPOINT"};
+    options.unset_env = {
+        "IDENTITY_ENDPOINT", "IDENTITY_HEADER", "MSI_ENDPOINT", "MSI_SECRET", "ARM_MSI_ENDPOINT"};
     try
     {
         return run_process(argv, options);
@@ -361,22 +421,33 @@ ProcessResult HostCli::run(const std::vector<std::string>& args) const
         const std::string what = e.what();
         if (what.find("Exec format error") != std::string::npos)
         {
-            throw HostError(HostErrorKind::interop_disabled,
-                fmt::format("cannot start Windows programs from this distribution ({}): WSL interop is off; set "
-                            "[interop] enabled=true in /etc/wsl.conf and restart the distribution",
+            throw HostError(
+                HostErrorKind::interop_disabled,
+                fmt::format(
+                    "cannot start Windows programs from this distribution ({}): WSL interop is "
+                    "off; set "
+                    "[interop] enabled=true in /etc/wsl.conf and restart the distribution",
                     m_command.path.string()));
         }
-        throw HostError(HostErrorKind::not_found,
-            fmt::format("the Windows Azure CLI could not be started ({}); install it in Windows or set hostAz in "
-                        "/etc/azurelinux/bridge.conf",
+        throw HostError(
+            HostErrorKind::not_found,
+            fmt::format(
+                "the Windows Azure CLI could not be started ({}); install it in Windows or set "
+                "hostAz in "
+                "/etc/azurelinux/bridge.conf",
                 what));
     }
 }
 
 AccessToken HostCli::get_token(const TokenRequest& request) const
 {
-    std::vector<std::string> args = {"account", "get-access-token", "--output", "json",
-        request.kind == TargetKind::resource ? "--resource" : "--scope", request.target};
+    std::vector<std::string> args = {
+        "account",
+        "get-access-token",
+        "--output",
+        "json",
+        request.kind == TargetKind::resource ? "--resource" : "--scope",
+        request.target};
     if (request.tenant)
     {
         args.insert(args.end(), {"--tenant", *request.tenant});

@@ -26,8 +26,9 @@ std::string lower(std::string_view s)
 bool is_token_char(unsigned char c)
 {
     // RFC 9110 tchar
-    return std::isalnum(c) != 0 || std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c))
-                                       != std::string_view::npos;
+    return std::isalnum(c) != 0
+           || std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c))
+                  != std::string_view::npos;
 }
 
 std::string_view trim_ows(std::string_view s)
@@ -65,13 +66,16 @@ bool parse_request_line(std::string_view line, HttpRequest& req, ParseResult& er
     const auto method = line.substr(0, sp1);
     const auto target = line.substr(sp1 + 1, sp2 - sp1 - 1);
     const auto version = line.substr(sp2 + 1);
-    if (method.empty() || !std::all_of(method.begin(), method.end(), [](unsigned char c) { return is_token_char(c); }))
+    if (method.empty()
+        || !std::all_of(
+            method.begin(), method.end(), [](unsigned char c) { return is_token_char(c); }))
     {
         err = fail(400, "malformed method");
         return false;
     }
     if (target.empty() || target.front() != '/'
-        || !std::all_of(target.begin(), target.end(), [](unsigned char c) { return c > 0x20 && c < 0x7f; }))
+        || !std::all_of(
+            target.begin(), target.end(), [](unsigned char c) { return c > 0x20 && c < 0x7f; }))
     {
         err = fail(400, "malformed request target");
         return false;
@@ -109,7 +113,10 @@ bool parse_header_line(std::string_view line, HttpRequest& req, ParseResult& err
         return false;
     }
     const auto value = trim_ows(line.substr(colon + 1));
-    if (std::any_of(value.begin(), value.end(), [](unsigned char c) { return (c < 0x20 && c != '\t') || c == 0x7f; }))
+    if (std::any_of(
+            value.begin(),
+            value.end(),
+            [](unsigned char c) { return (c < 0x20 && c != '\t') || c == 0x7f; }))
     {
         err = fail(400, "control character in a header value");
         return false;
@@ -119,7 +126,8 @@ bool parse_header_line(std::string_view line, HttpRequest& req, ParseResult& err
 }
 
 // Validates the framing headers and returns the body length.
-std::optional<std::size_t> body_length(const HttpRequest& req, const HttpLimits& limits, ParseResult& err)
+std::optional<std::size_t>
+body_length(const HttpRequest& req, const HttpLimits& limits, ParseResult& err)
 {
     if (req.header("transfer-encoding"))
     {
@@ -296,8 +304,10 @@ std::optional<std::map<std::string, std::string>> parse_query(std::string_view q
         }
         const auto eq = part.find('=');
         auto name = url_decode(part.substr(0, eq), true);
-        auto value = url_decode(eq == std::string_view::npos ? std::string_view() : part.substr(eq + 1), true);
-        if (!name || !value || name->empty() || !out.emplace(std::move(*name), std::move(*value)).second)
+        auto value = url_decode(
+            eq == std::string_view::npos ? std::string_view() : part.substr(eq + 1), true);
+        if (!name || !value || name->empty()
+            || !out.emplace(std::move(*name), std::move(*value)).second)
         {
             return std::nullopt;
         }
@@ -309,21 +319,36 @@ std::string_view reason_phrase(int status)
 {
     switch (status)
     {
-    case 200: return "OK";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 413: return "Content Too Large";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 505: return "HTTP Version Not Supported";
-    default: return "Error";
+    case 200:
+        return "OK";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 408:
+        return "Request Timeout";
+    case 413:
+        return "Content Too Large";
+    case 431:
+        return "Request Header Fields Too Large";
+    case 500:
+        return "Internal Server Error";
+    case 501:
+        return "Not Implemented";
+    case 502:
+        return "Bad Gateway";
+    case 503:
+        return "Service Unavailable";
+    case 505:
+        return "HTTP Version Not Supported";
+    default:
+        return "Error";
     }
 }
 

@@ -1,9 +1,8 @@
-// Who is on the other end of a loopback TCP connection: the kernel lists every socket of the network
-// namespace with its owner's uid in /proc/net/tcp{,6}. The client's socket is the entry whose local
-// address is the peer's and whose remote address is ours.
-#include <azl/integration/server.hpp>
-
+// Who is on the other end of a loopback TCP connection: the kernel lists every socket of the
+// network namespace with its owner's uid in /proc/net/tcp{,6}. The client's socket is the entry
+// whose local address is the peer's and whose remote address is ours.
 #include <azl/common/fs.hpp>
+#include <azl/integration/server.hpp>
 
 #include <fmt/format.h>
 
@@ -75,13 +74,15 @@ std::array<std::string_view, 8> fields(std::string_view line)
     return out;
 }
 
-std::optional<uid_t> find_in(const std::string& table, const std::string& local, const std::string& remote)
+std::optional<uid_t>
+find_in(const std::string& table, const std::string& local, const std::string& remote)
 {
     std::size_t pos = table.find('\n'); // skip the header line
     while (pos != std::string::npos && pos + 1 < table.size())
     {
         const auto end = table.find('\n', pos + 1);
-        const std::string_view line(table.data() + pos + 1, (end == std::string::npos ? table.size() : end) - pos - 1);
+        const std::string_view line(
+            table.data() + pos + 1, (end == std::string::npos ? table.size() : end) - pos - 1);
         pos = end;
         const auto f = fields(line);
         if (f[1] == local && f[2] == remote)
@@ -99,8 +100,12 @@ std::optional<uid_t> find_in(const std::string& table, const std::string& local,
 
 } // namespace
 
-std::optional<uid_t> tcp_peer_uid(const std::string& peer_ip, int peer_port, const std::string& server_ip,
-    int server_port, const std::filesystem::path& proc_net)
+std::optional<uid_t> tcp_peer_uid(
+    const std::string& peer_ip,
+    int peer_port,
+    const std::string& server_ip,
+    int server_port,
+    const std::filesystem::path& proc_net)
 {
     const auto peer = v4_hex(peer_ip);
     const auto server = v4_hex(server_ip);

@@ -1,10 +1,9 @@
 #include <azl/integration/protocols.hpp>
 
-#include <nlohmann/json.hpp>
-#include <openssl/crypto.h>
-
 #include <fmt/chrono.h>
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <openssl/crypto.h>
 
 #include <algorithm>
 #include <cctype>
@@ -36,7 +35,11 @@ bool metadata_true(const HttpRequest& req)
         return false;
     }
     std::string lowered(*v);
-    std::transform(lowered.begin(), lowered.end(), lowered.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    std::transform(
+        lowered.begin(),
+        lowered.end(),
+        lowered.begin(),
+        [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     return lowered == "true";
 }
 
@@ -47,22 +50,31 @@ bool identity_header_ok(const HttpRequest& req, const Secrets& secrets)
 }
 
 // User-assigned identities cannot exist here: the bridge has only the host's signed-in account.
-std::optional<Refusal> refuse_user_assigned(Protocol protocol, const std::map<std::string, std::string>& q)
+std::optional<Refusal>
+refuse_user_assigned(Protocol protocol, const std::map<std::string, std::string>& q)
 {
-    for (const char* name : {"client_id", "clientid", "object_id", "principal_id", "mi_res_id", "msi_res_id"})
+    for (const char* name :
+         {"client_id", "clientid", "object_id", "principal_id", "mi_res_id", "msi_res_id"})
     {
         if (q.count(name) != 0)
         {
-            return refuse(protocol, 400, "invalid_request",
-                fmt::format("azurelinux-bridge serves the Windows Azure CLI's signed-in account; a user-assigned "
-                            "identity ({}) is not available",
+            return refuse(
+                protocol,
+                400,
+                "invalid_request",
+                fmt::format(
+                    "azurelinux-bridge serves the Windows Azure CLI's signed-in account; a "
+                    "user-assigned "
+                    "identity ({}) is not available",
                     name));
         }
     }
     return std::nullopt;
 }
 
-std::variant<Route, Refusal> target_from(Protocol protocol, const std::map<std::string, std::string>& params,
+std::variant<Route, Refusal> target_from(
+    Protocol protocol,
+    const std::map<std::string, std::string>& params,
     const std::optional<std::string>& tenant)
 {
     if (auto refusal = refuse_user_assigned(protocol, params))
@@ -72,11 +84,16 @@ std::variant<Route, Refusal> target_from(Protocol protocol, const std::map<std::
     const auto resource = params.find("resource");
     if (resource == params.end() || resource->second.empty())
     {
-        return refuse(protocol, 400, "invalid_request", "the required parameter 'resource' is missing");
+        return refuse(
+            protocol, 400, "invalid_request", "the required parameter 'resource' is missing");
     }
     if (!is_safe_cli_argument(resource->second))
     {
-        return refuse(protocol, 400, "invalid_request", "the parameter 'resource' is not a valid resource URI");
+        return refuse(
+            protocol,
+            400,
+            "invalid_request",
+            "the parameter 'resource' is not a valid resource URI");
     }
     return Route{protocol, TokenRequest{resource->second, TargetKind::resource, tenant}};
 }
@@ -88,7 +105,11 @@ std::variant<Route, Refusal> route_bridge_token(const std::map<std::string, std:
     const auto tenant = q.find("tenant");
     if ((resource == q.end()) == (scope == q.end()))
     {
-        return refuse(Protocol::bridge_token, 400, "invalid_request", "exactly one of 'resource' and 'scope' is required");
+        return refuse(
+            Protocol::bridge_token,
+            400,
+            "invalid_request",
+            "exactly one of 'resource' and 'scope' is required");
     }
     TokenRequest request;
     request.kind = resource != q.end() ? TargetKind::resource : TargetKind::scope;
@@ -100,25 +121,38 @@ std::variant<Route, Refusal> route_bridge_token(const std::map<std::string, std:
     if (request.target.empty() || !is_safe_cli_argument(request.target)
         || (request.tenant && (request.tenant->empty() || !is_safe_cli_argument(*request.tenant))))
     {
-        return refuse(Protocol::bridge_token, 400, "invalid_request", "malformed resource, scope or tenant");
+        return refuse(
+            Protocol::bridge_token, 400, "invalid_request", "malformed resource, scope or tenant");
     }
     return Route{Protocol::bridge_token, request};
 }
 
-std::variant<Route, Refusal> route_protocol(Protocol protocol, const HttpRequest& req, std::string_view query,
-    const Secrets& secrets, const std::optional<std::string>& tenant)
+std::variant<Route, Refusal> route_protocol(
+    Protocol protocol,
+    const HttpRequest& req,
+    std::string_view query,
+    const Secrets& secrets,
+    const std::optional<std::string>& tenant)
 {
     const bool post = protocol == Protocol::cloud_shell;
     if (req.method != (post ? "POST" : "GET"))
     {
-        return refuse(protocol, 405, "invalid_request", fmt::format("use {} for this endpoint", post ? "POST" : "GET"));
+        return refuse(
+            protocol,
+            405,
+            "invalid_request",
+            fmt::format("use {} for this endpoint", post ? "POST" : "GET"));
     }
     const bool ours = protocol == Protocol::app_service || protocol == Protocol::bridge_token
                       || protocol == Protocol::bridge_status;
     if (ours ? !identity_header_ok(req, secrets) : !metadata_true(req))
     {
-        return refuse(protocol, 401, "unauthorized",
-            ours ? "the X-IDENTITY-HEADER header is missing or wrong" : "the header 'Metadata: true' is required");
+        return refuse(
+            protocol,
+            401,
+            "unauthorized",
+            ours ? "the X-IDENTITY-HEADER header is missing or wrong"
+                 : "the header 'Metadata: true' is required");
     }
     auto params = parse_query(query);
     if (!params)
@@ -139,7 +173,11 @@ std::variant<Route, Refusal> route_protocol(Protocol protocol, const HttpRequest
     case Protocol::imds:
         if (params->count("api-version") == 0)
         {
-            return refuse(protocol, 400, "invalid_request", "the required parameter 'api-version' is missing");
+            return refuse(
+                protocol,
+                400,
+                "invalid_request",
+                "the required parameter 'api-version' is missing");
         }
         return target_from(protocol, *params, tenant);
     case Protocol::cloud_shell:
@@ -170,18 +208,23 @@ bool constant_time_equal(std::string_view a, std::string_view b)
     return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
-std::variant<Route, Refusal>
-route_request(const HttpRequest& req, const Secrets& secrets, const std::optional<std::string>& tenant)
+std::variant<Route, Refusal> route_request(
+    const HttpRequest& req, const Secrets& secrets, const std::optional<std::string>& tenant)
 {
     const std::string_view target(req.target);
     const auto qmark = target.find('?');
     const auto path = target.substr(0, qmark);
-    const auto query = qmark == std::string_view::npos ? std::string_view() : target.substr(qmark + 1);
+    const auto query =
+        qmark == std::string_view::npos ? std::string_view() : target.substr(qmark + 1);
     const std::size_t n = secrets.prefix.size();
     if (path.size() < n + 2 || path[0] != '/' || path[n + 1] != '/'
         || !constant_time_equal(path.substr(1, n), secrets.prefix))
     {
-        return refuse(Protocol::imds, 403, "forbidden", "unknown endpoint: run `eval \"$(azurelinux-bridge env)\"` for the current one");
+        return refuse(
+            Protocol::imds,
+            403,
+            "forbidden",
+            "unknown endpoint: run `eval \"$(azurelinux-bridge env)\"` for the current one");
     }
     const auto rest = path.substr(n + 1);
     const std::pair<std::string_view, Protocol> table[] = {
@@ -202,7 +245,10 @@ route_request(const HttpRequest& req, const Secrets& secrets, const std::optiona
 }
 
 std::string render_token(
-    Protocol protocol, const AccessToken& token, const TokenRequest& request, std::chrono::system_clock::time_point now)
+    Protocol protocol,
+    const AccessToken& token,
+    const TokenRequest& request,
+    std::chrono::system_clock::time_point now)
 {
     const std::int64_t now_s = unix_seconds(now);
     const std::int64_t expires_in = std::max<std::int64_t>(0, token.expires_on - now_s);
@@ -210,15 +256,24 @@ std::string render_token(
     switch (protocol)
     {
     case Protocol::app_service:
-        j = {{"access_token", token.access_token}, {"expires_on", std::to_string(token.expires_on)},
-            {"resource", request.target}, {"token_type", token.token_type}, {"client_id", kAzureCliClientId}};
+        j = {
+            {"access_token", token.access_token},
+            {"expires_on", std::to_string(token.expires_on)},
+            {"resource", request.target},
+            {"token_type", token.token_type},
+            {"client_id", kAzureCliClientId}};
         break;
     case Protocol::cloud_shell:
     case Protocol::imds:
-        j = {{"access_token", token.access_token}, {"client_id", kAzureCliClientId},
-            {"expires_in", std::to_string(expires_in)}, {"expires_on", std::to_string(token.expires_on)},
-            {"ext_expires_in", std::to_string(expires_in)}, {"not_before", std::to_string(now_s)},
-            {"resource", request.target}, {"token_type", token.token_type}};
+        j = {
+            {"access_token", token.access_token},
+            {"client_id", kAzureCliClientId},
+            {"expires_in", std::to_string(expires_in)},
+            {"expires_on", std::to_string(token.expires_on)},
+            {"ext_expires_in", std::to_string(expires_in)},
+            {"not_before", std::to_string(now_s)},
+            {"resource", request.target},
+            {"token_type", token.token_type}};
         break;
     case Protocol::bridge_token:
     case Protocol::bridge_status:
@@ -226,8 +281,11 @@ std::string render_token(
         const std::time_t t = static_cast<std::time_t>(token.expires_on);
         std::tm local{};
         ::localtime_r(&t, &local);
-        j = {{"accessToken", token.access_token}, {"expiresOn", fmt::format("{:%Y-%m-%d %H:%M:%S}.000000", local)},
-            {"expires_on", token.expires_on}, {"tokenType", token.token_type}};
+        j = {
+            {"accessToken", token.access_token},
+            {"expiresOn", fmt::format("{:%Y-%m-%d %H:%M:%S}.000000", local)},
+            {"expires_on", token.expires_on},
+            {"tokenType", token.token_type}};
         if (!token.subscription.empty())
         {
             j["subscription"] = token.subscription;
@@ -242,7 +300,8 @@ std::string render_token(
     return j.dump();
 }
 
-std::string error_body(Protocol protocol, int status, std::string_view code, std::string_view message)
+std::string
+error_body(Protocol protocol, int status, std::string_view code, std::string_view message)
 {
     if (protocol == Protocol::app_service)
     {
@@ -258,7 +317,9 @@ Refusal render_host_error(Protocol protocol, const CachedError& error)
     std::string_view code = "invalid_request";
     switch (error.kind)
     {
-    case HostErrorKind::interaction_required: code = "interaction_required"; break;
+    case HostErrorKind::interaction_required:
+        code = "interaction_required";
+        break;
     case HostErrorKind::timeout:
     case HostErrorKind::failed:
     case HostErrorKind::bad_output:
@@ -267,7 +328,8 @@ Refusal render_host_error(Protocol protocol, const CachedError& error)
         status = 502;
         code = "bad_gateway";
         break;
-    default: break;
+    default:
+        break;
     }
     return {status, error_body(protocol, status, code, "azurelinux-bridge: " + error.message)};
 }

@@ -1,6 +1,5 @@
-#include <azl/integration/runtime.hpp>
-
 #include <azl/common/error.hpp>
+#include <azl/integration/runtime.hpp>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -24,7 +23,8 @@ namespace fs = std::filesystem;
 namespace
 {
 
-// Creates `dir` 0700 when missing and refuses one that is a symlink, someone else's, or open to others.
+// Creates `dir` 0700 when missing and refuses one that is a symlink, someone else's, or open to
+// others.
 void ensure_private_dir(const fs::path& dir)
 {
     if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
@@ -38,7 +38,8 @@ void ensure_private_dir(const fs::path& dir)
     }
     if (!S_ISDIR(st.st_mode) || st.st_uid != ::geteuid())
     {
-        throw UserError(fmt::format("{} is not a directory owned by you", dir.string()),
+        throw UserError(
+            fmt::format("{} is not a directory owned by you", dir.string()),
             "remove it (someone may be trying to read the bridge's secrets)");
     }
     if ((st.st_mode & 077U) != 0 && ::chmod(dir.c_str(), 0700) != 0)
@@ -81,7 +82,8 @@ fs::path runtime_dir()
     {
         base = xdg;
     }
-    else if (const fs::path run_user = fmt::format("/run/user/{}", ::geteuid()); usable_base(run_user))
+    else if (const fs::path run_user = fmt::format("/run/user/{}", ::geteuid());
+             usable_base(run_user))
     {
         base = run_user;
     }
@@ -147,7 +149,10 @@ Secrets load_or_create_secrets(const fs::path& dir)
 void write_server_state(const fs::path& dir, const ServerState& state)
 {
     const UmaskScope umask(077);
-    write_file_atomic(dir / "server.json", nlohmann::json{{"port", state.port}, {"pid", state.pid}}.dump() + "\n", 0600);
+    write_file_atomic(
+        dir / "server.json",
+        nlohmann::json{{"port", state.port}, {"pid", state.pid}}.dump() + "\n",
+        0600);
 }
 
 std::optional<ServerState> read_server_state(const fs::path& dir)

@@ -1,16 +1,15 @@
+#include <azl/common/error.hpp>
+#include <azl/common/log.hpp>
 #include <azl/integration/bridge.hpp>
 #include <azl/integration/runtime.hpp>
 #include <azl/integration/server.hpp>
 
-#include <azl/common/error.hpp>
-#include <azl/common/log.hpp>
-
 #include <fmt/format.h>
 
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -55,10 +54,12 @@ public:
                 }
             });
     }
+
     SignalStopper(const SignalStopper&) = delete;
     SignalStopper& operator=(const SignalStopper&) = delete;
     SignalStopper(SignalStopper&&) = delete;
     SignalStopper& operator=(SignalStopper&&) = delete;
+
     ~SignalStopper()
     {
         m_done.store(true);
@@ -115,11 +116,14 @@ int run_server(const BridgeConfig& config, int ready_fd)
         options.port = previous->port; // shells that exported the old URL keep working
     }
     block_stop_signals();
-    const auto host_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(config.host_timeout);
-    TokenServer server(options,
+    const auto host_timeout =
+        std::chrono::duration_cast<std::chrono::milliseconds>(config.host_timeout);
+    TokenServer server(
+        options,
         [config, host_timeout](const TokenRequest& request)
         {
-            // Looked up per call: an Azure CLI installed in Windows later is found without a restart.
+            // Looked up per call: an Azure CLI installed in Windows later is found without a
+            // restart.
             return HostCli(make_host_cli(config).command(), host_timeout).get_token(request);
         });
     write_server_state(dir, {server.port(), ::getpid()});
@@ -131,8 +135,8 @@ int run_server(const BridgeConfig& config, int ready_fd)
         reason = server.run();
     }
     log->info("{}; exiting", reason == TokenServer::EndReason::idle ? "idle" : "stopped");
-    std::error_code ec;
-    fs::remove(dir / "server.json", ec); // the secrets stay: a restarted server serves the same URLs
+    // server.json and the secrets stay: a restarted server serves the same URLs (the lock, not the
+    // file, tells whether a server runs).
     return 0;
 }
 
@@ -221,7 +225,9 @@ int serve_detached(const BridgeConfig& config)
     }
     int status = 0;
     ::waitpid(pid, &status, 0);
-    throw UserError(fmt::format("the bridge could not start: {}", message.empty() ? "it exited at once" : message),
+    throw UserError(
+        fmt::format(
+            "the bridge could not start: {}", message.empty() ? "it exited at once" : message),
         "run `azurelinux-bridge serve -v` to see why");
 }
 
@@ -238,12 +244,18 @@ HostCli make_host_cli(const BridgeConfig& config)
     auto command = find_host_az(config);
     if (!command)
     {
-        throw HostError(HostErrorKind::not_found,
-            config.host_az ? fmt::format("the Windows Azure CLI was not found at {} (hostAz in {})", config.host_az->string(),
-                                 config.sources.empty() ? std::string("bridge.conf") : config.sources.back().string())
-                           : std::string("the Windows Azure CLI was not found (no az.cmd in the Windows PATH or in "
-                                         "Program Files\\Microsoft SDKs\\Azure\\CLI2): install it in Windows, or set "
-                                         "hostAz in /etc/azurelinux/bridge.conf"));
+        throw HostError(
+            HostErrorKind::not_found,
+            config.host_az
+                ? fmt::format(
+                    "the Windows Azure CLI was not found at {} (hostAz in {})",
+                    config.host_az->string(),
+                    config.sources.empty() ? std::string("bridge.conf")
+                                           : config.sources.back().string())
+                : std::string(
+                    "the Windows Azure CLI was not found (no az.cmd in the Windows PATH or in "
+                    "Program Files\\Microsoft SDKs\\Azure\\CLI2): install it in Windows, or set "
+                    "hostAz in /etc/azurelinux/bridge.conf"));
     }
     return {*command, std::chrono::duration_cast<std::chrono::milliseconds>(config.host_timeout)};
 }
@@ -252,7 +264,9 @@ int serve(const BridgeConfig& config, Detach detach)
 {
     if (!config.enabled)
     {
-        throw UserError("the Azure bridge is turned off ([bridge] enabled = false in /etc/azurelinux/bridge.conf)",
+        throw UserError(
+            "the Azure bridge is turned off ([bridge] enabled = false in "
+            "/etc/azurelinux/bridge.conf)",
             "set enabled = true there to use the Windows Azure CLI's sign-in in this distribution");
     }
     return detach == Detach::yes ? serve_detached(config) : run_server(config, -1);
@@ -270,12 +284,18 @@ std::string env_script(const BridgeConfig& config)
     const auto secrets = load_secrets(dir);
     if (!InstanceLock::is_held(dir) || !state || !secrets)
     {
-        throw UserError("the Azure bridge is not running", "start it with `azurelinux-bridge serve --background`");
+        throw UserError(
+            "the Azure bridge is not running",
+            "start it with `azurelinux-bridge serve --background`");
     }
     const Endpoints e = endpoints(state->port, *secrets);
-    return fmt::format("export IDENTITY_ENDPOINT='{}'\nexport IDENTITY_HEADER='{}'\nexport MSI_ENDPOINT='{}'\n"
-                       "export ARM_MSI_ENDPOINT='{}'\nunset AZURE_CLIENT_ID\n",
-        e.identity_endpoint, secrets->header, e.msi_endpoint, e.imds_endpoint);
+    return fmt::format(
+        "export IDENTITY_ENDPOINT='{}'\nexport IDENTITY_HEADER='{}'\nexport MSI_ENDPOINT='{}'\n"
+        "export ARM_MSI_ENDPOINT='{}'\nunset AZURE_CLIENT_ID\n",
+        e.identity_endpoint,
+        secrets->header,
+        e.msi_endpoint,
+        e.imds_endpoint);
 }
 
 } // namespace azl::integration

@@ -1,7 +1,6 @@
-#include <azl/integration/server.hpp>
-
 #include <azl/common/error.hpp>
 #include <azl/common/log.hpp>
+#include <azl/integration/server.hpp>
 
 #include <fmt/format.h>
 
@@ -96,9 +95,25 @@ private:
     void respond(Connection& c, int status, std::string_view body, bool keep_alive);
     void respond_token(Connection& c, const CacheHit& hit);
     void flush(std::uint64_t id, Connection& c);
+    const std::string& rendered(
+        Protocol protocol,
+        const std::string& key,
+        const AccessToken& token,
+        const TokenRequest& request,
+        std::chrono::system_clock::time_point now);
     void close(std::uint64_t id);
     void sweep(SteadyClock::time_point now);
 
+    // Reply bodies of cached tokens, rendered once per token (and per second for the protocols
+    // whose replies count down): the hot path then only formats the status line.
+    struct Rendered
+    {
+        std::int64_t expires_on = 0;
+        std::int64_t second = 0;
+        std::string body;
+    };
+
+    std::unordered_map<std::string, Rendered> m_rendered;
     std::unordered_map<std::uint64_t, Connection> m_conns;
     std::map<std::string, Pending> m_inflight;
     std::mutex m_done_mutex;
@@ -190,7 +205,8 @@ bool TokenServer::Impl::peer_allowed(int fd) const
     }
     sockaddr_in peer{};
     socklen_t len = sizeof peer;
-    if (::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &len) != 0 || peer.sin_family != AF_INET) // NOLINT
+    if (::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &len) != 0
+        || peer.sin_family != AF_INET) // NOLINT
     {
         return false;
     }
@@ -222,8 +238,14 @@ void TokenServer::Impl::accept_all()
         {
             // Another user's process (or one we cannot identify): a short refusal, then close.
             ++m_stats.refused;
-            const auto reply = http_response(403,
-                error_body(Protocol::imds, 403, "forbidden", "this bridge serves only the user who started it"), false);
+            const auto reply = http_response(
+                403,
+                error_body(
+                    Protocol::imds,
+                    403,
+                    "forbidden",
+                    "this bridge serves only the user who started it"),
+                false);
             (void)!::send(fd.get(), reply.data(), reply.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
             m_log->warn("refused a connection from another user's process");
             continue;
@@ -247,7 +269,8 @@ void TokenServer::Impl::flush(std::uint64_t id, Connection& c)
 {
     while (c.out_off < c.out.size())
     {
-        const ssize_t n = ::send(c.fd.get(), c.out.data() + c.out_off, c.out.size() - c.out_off, MSG_NOSIGNAL);
+        const ssize_t n =
+            ::send(c.fd.get(), c.out.data() + c.out_off, c.out.size() - c.out_off, MSG_NOSIGNAL);
         if (n < 0 && errno == EINTR)
         {
             continue;
@@ -301,11 +324,35 @@ void TokenServer::Impl::respond(Connection& c, int status, std::string_view body
     }
 }
 
+const std::string& TokenServer::Impl::rendered(
+    Protocol protocol,
+    const std::string& key,
+    const AccessToken& token,
+    const TokenRequest& request,
+    std::chrono::system_clock::time_point now)
+{
+    const auto second =
+        std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
+    const bool counts_down = protocol == Protocol::imds || protocol == Protocol::cloud_shell;
+    std::string slot = key;
+    slot += static_cast<char>('0' + static_cast<int>(protocol));
+    auto& r = m_rendered[slot];
+    if (r.body.empty() || r.expires_on != token.expires_on || (counts_down && r.second != second))
+    {
+        r = {token.expires_on, second, render_token(protocol, token, request, now)};
+    }
+    return r.body;
+}
+
 void TokenServer::Impl::respond_token(Connection& c, const CacheHit& hit)
 {
     if (const auto* token = std::get_if<AccessToken>(&hit))
     {
-        respond(c, 200, render_token(c.protocol, *token, c.token, std::chrono::system_clock::now()), c.keep_alive);
+        respond(
+            c,
+            200,
+            render_token(c.protocol, *token, c.token, std::chrono::system_clock::now()),
+            c.keep_alive);
     }
     else if (const auto* error = std::get_if<CachedError>(&hit))
     {
@@ -335,9 +382,11 @@ void TokenServer::Impl::on_readable(std::uint64_t id, Connection& c)
             return;
         }
         c.in.append(buf.data(), static_cast<std::size_t>(n));
-        if (c.in.size() > cap)
+        // A short read emptied the socket: skip the EAGAIN round trip (epoll is level-triggered).
+        // Past the cap the parser refuses it below; a waiting connection is simply dropped.
+        if (static_cast<std::size_t>(n) < buf.size() || c.in.size() > cap)
         {
-            break; // the parser refuses it below; a waiting connection is simply dropped
+            break;
         }
     }
     if (c.waiting)
@@ -368,7 +417,11 @@ void TokenServer::Impl::process(std::uint64_t id, Connection& c)
         if (parsed.status == ParseStatus::error)
         {
             c.in.clear();
-            respond(c, parsed.error_status, error_body(Protocol::imds, parsed.error_status, "invalid_request", parsed.error), false);
+            respond(
+                c,
+                parsed.error_status,
+                error_body(Protocol::imds, parsed.error_status, "invalid_request", parsed.error),
+                false);
             break;
         }
         c.in.erase(0, parsed.consumed);
@@ -402,6 +455,11 @@ void TokenServer::Impl::handle(std::uint64_t id, Connection& c, const HttpReques
     c.token = route.token;
     c.keep_alive = keep_alive;
     const std::string key = route.token.cache_key();
+    if (const AccessToken* token = m_cache.fresh_token(key, now))
+    {
+        respond(c, 200, rendered(c.protocol, key, *token, c.token, now), keep_alive);
+        return;
+    }
     const CacheHit hit = m_cache.find(key, now);
     if (!std::holds_alternative<std::monostate>(hit))
     {
@@ -416,14 +474,23 @@ void TokenServer::Impl::handle(std::uint64_t id, Connection& c, const HttpReques
     }
     if (m_inflight.size() >= m_opt.max_fetches)
     {
-        respond(c, 503, error_body(c.protocol, 503, "temporarily_unavailable", "azurelinux-bridge: too many different tokens requested at once"), keep_alive);
+        respond(
+            c,
+            503,
+            error_body(
+                c.protocol,
+                503,
+                "temporarily_unavailable",
+                "azurelinux-bridge: too many different tokens requested at once"),
+            keep_alive);
         return;
     }
     c.waiting = true;
     start_fetch(key, route.token, id);
 }
 
-void TokenServer::Impl::start_fetch(const std::string& key, const TokenRequest& token, std::uint64_t waiter)
+void TokenServer::Impl::start_fetch(
+    const std::string& key, const TokenRequest& token, std::uint64_t waiter)
 {
     ++m_stats.host_calls;
     m_log->info("asking the host for a token: {}", key);
@@ -478,7 +545,8 @@ void TokenServer::Impl::drain_completions()
             m_cache.store_error(d.key, *d.error, now);
         }
         // A token that expires within minutes is still handed to the requests that waited for it.
-        const CacheHit hit = d.token ? CacheHit(*d.token) : CacheHit(CachedError{d.error->kind(), d.error->what()});
+        const CacheHit hit =
+            d.token ? CacheHit(*d.token) : CacheHit(CachedError{d.error->kind(), d.error->what()});
         for (const auto id : node.mapped().waiters)
         {
             const auto it = m_conns.find(id);
@@ -509,7 +577,12 @@ void TokenServer::Impl::sweep(SteadyClock::time_point now)
         if (c.request_started && c.out.empty())
         {
             // A request that trickles in too slowly (slowloris) gets 408 and the door.
-            respond(c, 408, error_body(Protocol::imds, 408, "request_timeout", "the request did not arrive in time"), false);
+            respond(
+                c,
+                408,
+                error_body(
+                    Protocol::imds, 408, "request_timeout", "the request did not arrive in time"),
+                false);
             flush(id, c);
         }
         else
@@ -525,7 +598,8 @@ TokenServer::EndReason TokenServer::Impl::run()
     auto last_sweep = SteadyClock::now();
     while (!m_stop.load())
     {
-        const int n = ::epoll_wait(m_epoll.get(), events.data(), static_cast<int>(events.size()), 250);
+        const int n =
+            ::epoll_wait(m_epoll.get(), events.data(), static_cast<int>(events.size()), 250);
         if (n < 0 && errno != EINTR)
         {
             throw_errno("waiting for connections");
@@ -570,7 +644,8 @@ TokenServer::EndReason TokenServer::Impl::run()
             sweep(now);
             m_cache.prune(std::chrono::system_clock::now());
         }
-        if (m_opt.idle_timeout.count() > 0 && m_inflight.empty() && now - m_last_activity >= m_opt.idle_timeout)
+        if (m_opt.idle_timeout.count() > 0 && m_inflight.empty()
+            && now - m_last_activity >= m_opt.idle_timeout)
         {
             return EndReason::idle;
         }

@@ -1,10 +1,9 @@
 #include "client.hpp"
 
+#include <azl/common/error.hpp>
 #include <azl/integration/bridge.hpp>
 #include <azl/integration/protocols.hpp>
 #include <azl/integration/runtime.hpp>
-
-#include <azl/common/error.hpp>
 
 #include <fmt/format.h>
 
@@ -63,13 +62,19 @@ json get_token(const BridgeConfig& config, const TokenRequest& request)
 {
     if (const auto server = running_server(runtime_dir()))
     {
-        std::string target = fmt::format("/{}{}?{}={}", server->secrets.prefix, kBridgeTokenPath,
-            request.kind == TargetKind::resource ? "resource" : "scope", url_encode(request.target));
+        std::string target = fmt::format(
+            "/{}{}?{}={}",
+            server->secrets.prefix,
+            kBridgeTokenPath,
+            request.kind == TargetKind::resource ? "resource" : "scope",
+            url_encode(request.target));
         if (request.tenant)
         {
             target += "&tenant=" + url_encode(*request.tenant);
         }
-        const auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(config.host_timeout) + std::chrono::seconds(5);
+        const auto timeout =
+            std::chrono::duration_cast<std::chrono::milliseconds>(config.host_timeout)
+            + std::chrono::seconds(5);
         if (const auto reply = local_get(server->port, target, server->secrets.header, timeout))
         {
             if (reply->status != 200)
@@ -82,7 +87,8 @@ json get_token(const BridgeConfig& config, const TokenRequest& request)
     try
     {
         const auto token = make_host_cli(config).get_token(request);
-        return json::parse(render_token(Protocol::bridge_token, token, request, std::chrono::system_clock::now()));
+        return json::parse(
+            render_token(Protocol::bridge_token, token, request, std::chrono::system_clock::now()));
     }
     catch (const HostError& e)
     {
@@ -92,15 +98,25 @@ json get_token(const BridgeConfig& config, const TokenRequest& request)
 
 json status(const BridgeConfig& config)
 {
-    json host = {{"found", false}, {"path", nullptr}, {"signed_in", false}, {"user", nullptr}, {"tenant", nullptr},
-        {"subscription", nullptr}, {"error", nullptr}};
+    json host = {
+        {"found", false},
+        {"path", nullptr},
+        {"signed_in", false},
+        {"user", nullptr},
+        {"tenant", nullptr},
+        {"subscription", nullptr},
+        {"error", nullptr}};
     if (const auto command = find_host_az(config))
     {
         host["found"] = true;
         host["path"] = command->path.string();
         try
         {
-            const auto account = HostCli(*command, std::chrono::duration_cast<std::chrono::milliseconds>(config.host_timeout)).account_show();
+            const auto account =
+                HostCli(
+                    *command,
+                    std::chrono::duration_cast<std::chrono::milliseconds>(config.host_timeout))
+                    .account_show();
             host["signed_in"] = true;
             host["user"] = nullable(account.user);
             host["tenant"] = nullable(account.tenant);
@@ -128,7 +144,8 @@ json status(const BridgeConfig& config)
     {
         server = {{"running", true}, {"port", running->port}, {"pid", running->pid}};
         const std::string target = fmt::format("/{}{}", running->secrets.prefix, kBridgeStatusPath);
-        if (const auto reply = local_get(running->port, target, running->secrets.header, std::chrono::seconds(5));
+        if (const auto reply =
+                local_get(running->port, target, running->secrets.header, std::chrono::seconds(5));
             reply && reply->status == 200)
         {
             const auto j = json::parse(reply->body, nullptr, false);
@@ -146,11 +163,17 @@ std::string format_status(const json& s)
     const auto& host = s["host_cli"];
     const auto& server = s["server"];
     std::string out;
-    out += fmt::format("Bridge:          {}\n", s["enabled"].get<bool>() ? "enabled" : "turned off in /etc/azurelinux/bridge.conf");
-    out += fmt::format("Windows az:      {}\n", host["found"].get<bool>() ? host["path"].get<std::string>() : "not found");
+    out += fmt::format(
+        "Bridge:          {}\n",
+        s["enabled"].get<bool>() ? "enabled" : "turned off in /etc/azurelinux/bridge.conf");
+    out += fmt::format(
+        "Windows az:      {}\n",
+        host["found"].get<bool>() ? host["path"].get<std::string>() : "not found");
     if (host["signed_in"].get<bool>())
     {
-        out += fmt::format("Signed in as:    {} (tenant {}, subscription {})\n", host["user"].is_string() ? host["user"].get<std::string>() : "?",
+        out += fmt::format(
+            "Signed in as:    {} (tenant {}, subscription {})\n",
+            host["user"].is_string() ? host["user"].get<std::string>() : "?",
             host["tenant"].is_string() ? host["tenant"].get<std::string>() : "?",
             host["subscription"].is_string() ? host["subscription"].get<std::string>() : "none");
     }
@@ -159,11 +182,18 @@ std::string format_status(const json& s)
         out += fmt::format("Problem:         {}\n", host["error"].get<std::string>());
     }
     out += server["running"].get<bool>()
-               ? fmt::format("Server:          running on 127.0.0.1:{} (pid {})\n", server["port"].get<int>(), server["pid"].get<int>())
-               : std::string("Server:          not running (start: azurelinux-bridge serve --background)\n");
+               ? fmt::format(
+                   "Server:          running on 127.0.0.1:{} (pid {})\n",
+                   server["port"].get<int>(),
+                   server["pid"].get<int>())
+               : std::string(
+                   "Server:          not running (start: azurelinux-bridge serve --background)\n");
     for (const auto& e : s["cache"])
     {
-        out += fmt::format("Cached token:    {} (expires in {} min)\n", e["key"].get<std::string>(), e["expires_in"].get<long long>() / 60);
+        out += fmt::format(
+            "Cached token:    {} (expires in {} min)\n",
+            e["key"].get<std::string>(),
+            e["expires_in"].get<long long>() / 60);
     }
     return out;
 }

@@ -1,10 +1,9 @@
-#include <azl/integration/bridge.hpp>
-#include <azl/integration/runtime.hpp>
-
 #include <azl/common/error.hpp>
 #include <azl/common/fs.hpp>
 #include <azl/common/ini.hpp>
 #include <azl/common/process.hpp>
+#include <azl/integration/bridge.hpp>
+#include <azl/integration/runtime.hpp>
 
 #include <fmt/format.h>
 
@@ -48,7 +47,8 @@ fs::path guest_config_dir()
 }
 
 // The value of section.name in `az config get`'s output: {"core": [{"name", "source", "value"}]}.
-std::optional<std::string> host_setting(const json& config, std::string_view section, std::string_view name)
+std::optional<std::string>
+host_setting(const json& config, std::string_view section, std::string_view name)
 {
     const auto it = config.find(std::string(section));
     if (it == config.end() || !it->is_array())
@@ -66,7 +66,8 @@ std::optional<std::string> host_setting(const json& config, std::string_view sec
     return std::nullopt;
 }
 
-ProcessResult run_guest_az(const fs::path& az, std::vector<std::string> args, ProcessOptions options = {})
+ProcessResult
+run_guest_az(const fs::path& az, std::vector<std::string> args, ProcessOptions options = {})
 {
     args.insert(args.begin(), az.string());
     options.timeout = std::chrono::minutes(2);
@@ -88,8 +89,8 @@ std::optional<fs::path> find_guest_az()
         start = end + 1;
         // Windows' CLI2\wbin also holds a script named "az": that is the host's, not the guest's.
         struct stat st = {};
-        if (candidate.string().rfind(root, 0) != 0 && ::stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode)
-            && ::access(candidate.c_str(), X_OK) == 0)
+        if (candidate.string().rfind(root, 0) != 0 && ::stat(candidate.c_str(), &st) == 0
+            && S_ISREG(st.st_mode) && ::access(candidate.c_str(), X_OK) == 0)
         {
             return candidate;
         }
@@ -106,15 +107,19 @@ SyncResult sync_settings(const BridgeConfig& config)
         const auto host_config = json::parse(host.run_json({"config", "get"}), nullptr, false);
         if (!host_config.is_object())
         {
-            throw HostError(HostErrorKind::bad_output, "`az config get` printed something that is not a JSON object");
+            throw HostError(
+                HostErrorKind::bad_output,
+                "`az config get` printed something that is not a JSON object");
         }
         const fs::path dir = guest_config_dir();
         result.config_file = dir / "config";
         std::error_code ec;
         fs::create_directories(dir, ec);
         ::chmod(dir.c_str(), 0700);
-        IniFile ini = fs::exists(result.config_file, ec) ? IniFile::parse(read_file(result.config_file, 1U << 20U), result.config_file.string())
-                                                        : IniFile::parse("", result.config_file.string());
+        IniFile ini = fs::exists(result.config_file, ec)
+                          ? IniFile::parse(
+                              read_file(result.config_file, 1U << 20U), result.config_file.string())
+                          : IniFile::parse("", result.config_file.string());
         for (const auto& [section, name] : kSafeSettings)
         {
             if (const auto value = host_setting(host_config, section, name))
@@ -135,7 +140,8 @@ SyncResult sync_settings(const BridgeConfig& config)
         // Only a guest az that is signed in (e.g. through az-login) has subscriptions to select.
         if (run_guest_az(*az, {"account", "show", "--output", "none"}).ok())
         {
-            const auto set = run_guest_az(*az, {"account", "set", "--subscription", *result.subscription});
+            const auto set =
+                run_guest_az(*az, {"account", "set", "--subscription", *result.subscription});
             result.subscription_selected = set.ok();
         }
     }
@@ -147,7 +153,8 @@ void az_login(const BridgeConfig& config)
     const auto az = find_guest_az();
     if (!az)
     {
-        throw UserError("this distribution has no Azure CLI of its own (`az`)",
+        throw UserError(
+            "this distribution has no Azure CLI of its own (`az`)",
             "install it (e.g. `sudo tdnf install azure-cli`) to sign it in through the bridge");
     }
     const fs::path dir = runtime_dir();
@@ -155,19 +162,26 @@ void az_login(const BridgeConfig& config)
     const auto secrets = load_secrets(dir);
     if (!InstanceLock::is_held(dir) || !state || !secrets)
     {
-        throw UserError("the Azure bridge is not running", "start it with `azurelinux-bridge serve --background`");
+        throw UserError(
+            "the Azure bridge is not running",
+            "start it with `azurelinux-bridge serve --background`");
     }
     const Endpoints e = endpoints(state->port, *secrets);
     ProcessOptions options;
     options.stdout_mode = Stream::inherit;
     options.stderr_mode = Stream::inherit;
     // The guest az needs the endpoint and its secret; they go through its environment only.
-    options.set_env = {{"IDENTITY_ENDPOINT", e.identity_endpoint}, {"IDENTITY_HEADER", secrets->header},
+    options.set_env = {
+        {"IDENTITY_ENDPOINT", e.identity_endpoint},
+        {"IDENTITY_HEADER", secrets->header},
         {"MSI_ENDPOINT", e.msi_endpoint}};
     options.unset_env = {"AZURE_CLIENT_ID"};
-    if (!run_guest_az(*az, {"login", "--identity", "--allow-no-subscriptions", "--output", "none"}, options).ok())
+    if (!run_guest_az(
+             *az, {"login", "--identity", "--allow-no-subscriptions", "--output", "none"}, options)
+             .ok())
     {
-        throw UserError("`az login --identity` failed in this distribution (its message is above)",
+        throw UserError(
+            "`az login --identity` failed in this distribution (its message is above)",
             "check `azurelinux-bridge status`");
     }
     try
@@ -176,7 +190,9 @@ void az_login(const BridgeConfig& config)
         if (!subscription.empty()
             && !run_guest_az(*az, {"account", "set", "--subscription", subscription}, options).ok())
         {
-            throw UserError(fmt::format("could not select the Windows default subscription {} in this distribution", subscription));
+            throw UserError(fmt::format(
+                "could not select the Windows default subscription {} in this distribution",
+                subscription));
         }
     }
     catch (const HostError& e2)

@@ -39,7 +39,21 @@ CacheHit TokenCache::find(const std::string& key, std::chrono::system_clock::tim
     return {};
 }
 
-void TokenCache::store(const std::string& key, const AccessToken& token, std::chrono::system_clock::time_point now)
+const AccessToken*
+TokenCache::fresh_token(const std::string& key, std::chrono::system_clock::time_point now) const
+{
+    const auto it = m_entries.find(key);
+    if (it == m_entries.end() || !it->second.token
+        || (it->second.error && now < it->second.error_until))
+    {
+        return nullptr;
+    }
+    return from_unix(it->second.token->expires_on) - now > m_min_remaining ? &*it->second.token
+                                                                           : nullptr;
+}
+
+void TokenCache::store(
+    const std::string& key, const AccessToken& token, std::chrono::system_clock::time_point now)
 {
     Entry& e = m_entries[key];
     e.error.reset();
@@ -53,7 +67,8 @@ void TokenCache::store(const std::string& key, const AccessToken& token, std::ch
     }
 }
 
-void TokenCache::store_error(const std::string& key, const HostError& error, std::chrono::system_clock::time_point now)
+void TokenCache::store_error(
+    const std::string& key, const HostError& error, std::chrono::system_clock::time_point now)
 {
     Entry& e = m_entries[key];
     e.error = CachedError{error.kind(), error.what()};
@@ -86,8 +101,11 @@ std::vector<CacheEntryInfo> TokenCache::entries(std::chrono::system_clock::time_
     {
         if (e.token && from_unix(e.token->expires_on) - now > m_min_remaining)
         {
-            out.push_back({key,
-                std::chrono::duration_cast<std::chrono::seconds>(from_unix(e.token->expires_on) - now).count()});
+            out.push_back(
+                {key,
+                 std::chrono::duration_cast<std::chrono::seconds>(
+                     from_unix(e.token->expires_on) - now)
+                     .count()});
         }
     }
     return out;

@@ -6,7 +6,9 @@ namespace azl::app
 void add_image(CLI::App& app, Context& ctx)
 {
     CLI::App* image = app.add_subcommand(
-        "image", "Build, check, inspect and extract WSL images (.wsl); write install manifests and Store layouts");
+        "image",
+        "Build, check, inspect and extract WSL images (.wsl); write install manifests and Store "
+        "layouts");
     image->require_subcommand(1);
     add_image_build(*image, ctx);
     add_image_check(*image, ctx);

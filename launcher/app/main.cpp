@@ -3,23 +3,29 @@
 #include <azl/common/error.hpp>
 #include <azl/common/interrupt.hpp>
 #include <azl/common/log.hpp>
+#include <azl/common/program.hpp>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
-#include <clocale>
 #include <cstdio>
 #include <exception>
+#include <string>
+#include <vector>
 
 int main(int argc, char** argv)
 {
     using azl::ExitCode;
     azl::install_interrupt_cleanup(); // Ctrl-C during a build leaves no temporary file behind
     // Names are UTF-8 inside: libarchive then stores them in pax headers as they are, instead of
-    // marking every non-ASCII name as binary (which GNU tar warns about). Only the character type.
-    if (std::setlocale(LC_CTYPE, "C.UTF-8") == nullptr)
+    // marking every non-ASCII name as binary (which GNU tar warns about); a Windows console shows
+    // what we print as UTF-8. Arguments too: Windows' ANSI argv cannot hold every file name.
+    azl::setup_utf8_console();
+    const std::vector<std::string> args = azl::utf8_arguments(argc, argv);
+    std::vector<const char*> arg_pointers;
+    for (const std::string& arg : args)
     {
-        std::setlocale(LC_CTYPE, "");
+        arg_pointers.push_back(arg.c_str());
     }
     azl::app::Context ctx;
     CLI::App app{"azurelinux — build, install and run Azure Linux for WSL", "azurelinux"};
@@ -62,7 +68,7 @@ int main(int argc, char** argv)
 
     try
     {
-        app.parse(argc, argv);
+        app.parse(static_cast<int>(arg_pointers.size()), arg_pointers.data());
         return ctx.exit_code;
     }
     catch (const CLI::ParseError& e)

@@ -17,7 +17,7 @@ namespace
 
 constexpr std::array<unsigned, 7> kIconSizes = {16, 24, 32, 48, 64, 128, 256};
 
-std::string_view embedded(std::string_view name)
+std::optional<std::string_view> find_embedded(std::string_view name)
 {
     for (const auto& file : detail::embedded_files())
     {
@@ -25,6 +25,15 @@ std::string_view embedded(std::string_view name)
         {
             return file.bytes;
         }
+    }
+    return std::nullopt;
+}
+
+std::string_view embedded(std::string_view name)
+{
+    if (const auto bytes = find_embedded(name))
+    {
+        return *bytes;
     }
     throw std::out_of_range(fmt::format("no embedded asset {}", name));
 }
@@ -41,12 +50,20 @@ std::string_view text_asset(TextAsset asset)
         return embedded("wsl.conf");
     case TextAsset::answers_template:
         return embedded("answers.template.json");
-    case TextAsset::bridge_hook:
-        return embedded("azurelinux-bridge.sh");
     case TextAsset::bridge_conf:
         return embedded("bridge.conf");
     }
     throw std::out_of_range("unknown text asset");
+}
+
+std::optional<std::string_view> bridge_hook()
+{
+    return find_embedded("azurelinux-bridge.sh");
+}
+
+std::optional<std::string_view> bridge_user_unit()
+{
+    return find_embedded("azurelinux-bridge.service");
 }
 
 std::span<const unsigned> icon_sizes()

@@ -1,6 +1,6 @@
-// ICO layout (little endian): ICONDIR {reserved 0, type 1, count}, then one 16-byte ICONDIRENTRY per
-// frame {width, height (0 means 256), colour count 0, reserved 0, planes 1, bits per pixel, size,
-// offset}, then the frames. A frame that starts with the PNG signature is read as a PNG.
+// ICO layout (little endian): ICONDIR {reserved 0, type 1, count}, then one 16-byte ICONDIRENTRY
+// per frame {width, height (0 means 256), colour count 0, reserved 0, planes 1, bits per pixel,
+// size, offset}, then the frames. A frame that starts with the PNG signature is read as a PNG.
 
 #include <azl/common/error.hpp>
 #include <azl/packaging/ico.hpp>
@@ -86,8 +86,7 @@ PngInfo read_png_info(std::string_view png, std::string_view origin)
     {
         known = known || t == info.color_type;
     }
-    if (!known || info.bit_depth == 0 || info.bit_depth > 16 || info.width == 0
-        || info.height == 0)
+    if (!known || info.bit_depth == 0 || info.bit_depth > 16 || info.width == 0 || info.height == 0)
     {
         throw UserError(fmt::format("{}: corrupt PNG header", origin));
     }

@@ -81,7 +81,8 @@ void validate(const StoreLayoutOptions& o)
         && std::all_of(
             o.identity_name.begin(),
             o.identity_name.end(),
-            [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-'; });
+            [](char c)
+            { return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-'; });
     if (!name_ok)
     {
         bad("--identity-name", o.identity_name, "3 to 50 letters, digits, '.' or '-'");
@@ -138,10 +139,12 @@ void check_gzip(const fs::path& image)
             fmt::format("--image {}: cannot read it", image.string()),
             "give the .wsl built by azurelinux image build");
     }
-    if (static_cast<unsigned char>(magic[0]) != 0x1f || static_cast<unsigned char>(magic[1]) != 0x8b)
+    if (static_cast<unsigned char>(magic[0]) != 0x1f
+        || static_cast<unsigned char>(magic[1]) != 0x8b)
     {
         throw UserError(
-            fmt::format("--image {}: not gzip-compressed, and install.tar.gz must be", image.string()),
+            fmt::format(
+                "--image {}: not gzip-compressed, and install.tar.gz must be", image.string()),
             "build it with --compression gzip (the default)");
     }
 }
@@ -152,7 +155,8 @@ void copy_into(const fs::path& from, const fs::path& to, std::string_view option
     fs::copy_file(from, to, ec);
     if (ec)
     {
-        throw UserError(fmt::format("{} {}: cannot copy it: {}", option, from.string(), ec.message()));
+        throw UserError(
+            fmt::format("{} {}: cannot copy it: {}", option, from.string(), ec.message()));
     }
 }
 

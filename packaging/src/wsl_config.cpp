@@ -93,7 +93,8 @@ std::string render_terminal_profile()
     {
         if (!profile.is_object())
         {
-            throw std::logic_error("the built-in Terminal profile template has a non-object profile");
+            throw std::logic_error(
+                "the built-in Terminal profile template has a non-object profile");
         }
     }
     return std::string(text);

@@ -155,8 +155,10 @@ std::span<const std::string_view> wsl_hostile_units()
 
 std::optional<std::uint16_t> elf_machine(std::string_view head)
 {
-    if (head.size() < 20 || head.substr(0, 4) != "\x7f"
-                                                 "ELF")
+    if (head.size() < 20
+        || head.substr(0, 4)
+               != "\x7f"
+                  "ELF")
     {
         return std::nullopt;
     }
@@ -217,8 +219,8 @@ void WslFilter::observe(const Entry& e)
     const std::string dir = rootfs::parent_path(e.path);
     if (is_unit_dir(dir))
     {
-        const bool masked = dir == kMaskDir && e.type == EntryType::symlink
-                            && e.link_target == "/dev/null";
+        const bool masked =
+            dir == kMaskDir && e.type == EntryType::symlink && e.link_target == "/dev/null";
         (masked ? m_units_masked : m_units_present).insert(unit);
     }
     else if (
@@ -235,8 +237,7 @@ void WslFilter::add(const Entry& entry, ContentReader* content, EntrySink& next)
                        && std::any_of(
                            entry.xattrs.begin(),
                            entry.xattrs.end(),
-                           [](const rootfs::Xattr& x)
-                           {
+                           [](const rootfs::Xattr& x) {
                                return std::find(kWsl1Xattrs.begin(), kWsl1Xattrs.end(), x.name)
                                       != kWsl1Xattrs.end();
                            });
@@ -244,14 +245,19 @@ void WslFilter::add(const Entry& entry, ContentReader* content, EntrySink& next)
                       && rootfs::parent_path(entry.path) == kMaskDir
                       && is_hostile(base_name(entry.path))
                       && !(entry.type == EntryType::symlink && entry.link_target == "/dev/null");
+    // Most entries pass unchanged; a copy is made only for the few that change.
+    const Entry* out = &entry;
+    Entry changed;
     if (strip || mask)
     {
-        Entry changed = entry;
+        changed = entry;
         const auto before = changed.xattrs.size();
         std::erase_if(
             changed.xattrs,
-            [](const rootfs::Xattr& x)
-            { return std::find(kWsl1Xattrs.begin(), kWsl1Xattrs.end(), x.name) != kWsl1Xattrs.end(); });
+            [](const rootfs::Xattr& x) {
+                return std::find(kWsl1Xattrs.begin(), kWsl1Xattrs.end(), x.name)
+                       != kWsl1Xattrs.end();
+            });
         m_report.stripped_xattrs += before - changed.xattrs.size();
         if (mask)
         {
@@ -264,15 +270,13 @@ void WslFilter::add(const Entry& entry, ContentReader* content, EntrySink& next)
             m_report.masked.push_back(base_name(changed.path));
             content = nullptr;
         }
-        observe(changed);
-        next.add(changed, changed.type == EntryType::file ? content : nullptr);
-        return;
+        out = &changed;
     }
-    observe(entry);
-    if (entry.type != EntryType::file || content == nullptr || (entry.mode & 0111U) == 0
-        || entry.size < 20)
+    observe(*out);
+    if (out->type != EntryType::file || content == nullptr || (out->mode & 0111U) == 0
+        || out->size < 20)
     {
-        next.add(entry, content);
+        next.add(*out, out->type == EntryType::file ? content : nullptr);
         return;
     }
     // Executables: read the ELF header on the way through, to tell whether /sbin/init and the
@@ -290,10 +294,10 @@ void WslFilter::add(const Entry& entry, ContentReader* content, EntrySink& next)
     }
     if (const auto machine = elf_machine(head))
     {
-        m_elf[entry.path] = *machine;
+        m_elf[out->path] = *machine;
     }
     PrefixReader replay(std::move(head), *content);
-    next.add(entry, &replay);
+    next.add(*out, &replay);
 }
 
 std::optional<std::string> WslFilter::resolve(const std::string& path) const
@@ -415,8 +419,7 @@ void WslFilter::add_wsl_conf(EntrySink& next)
     }
     const auto init = resolve("sbin/init");
     m_report.systemd = init && m_elf.count(*init) != 0;
-    const std::string text =
-        render_wsl_conf(m_report.systemd ? SystemdBoot::on : SystemdBoot::off);
+    const std::string text = render_wsl_conf(m_report.systemd ? SystemdBoot::on : SystemdBoot::off);
     ensure_directory("etc", next);
     Entry conf;
     conf.path = "etc/wsl.conf";
@@ -428,6 +431,26 @@ void WslFilter::add_wsl_conf(EntrySink& next)
     next.add(conf, &reader);
     m_others.insert(conf.path);
     m_report.wsl_conf_added = true;
+}
+
+void WslFilter::add_symlinks(EntrySink& next)
+{
+    for (const auto& [path, target] : m_options.symlinks)
+    {
+        if (m_others.count(path) != 0 || m_dirs.count(path) != 0)
+        {
+            continue; // the image decided already
+        }
+        ensure_directory(rootfs::parent_path(path), next);
+        Entry link;
+        link.path = path;
+        link.type = EntryType::symlink;
+        link.link_target = target;
+        link.mode = 0777;
+        link.mtime = m_options.mtime;
+        next.add(link, nullptr);
+        m_others.insert(path);
+    }
 }
 
 void WslFilter::check_required() const
@@ -467,6 +490,7 @@ void WslFilter::finish(EntrySink& next)
     }
     add_masks(next);
     add_wsl_conf(next);
+    add_symlinks(next);
 }
 
 } // namespace azl::packaging::detail

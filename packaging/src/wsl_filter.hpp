@@ -14,6 +14,7 @@
 #include <string_view>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
 #include <vector>
 
 namespace azl::packaging::detail
@@ -40,22 +41,24 @@ struct RequiredFile
 // What the filter does.
 struct WslFilterOptions
 {
-    bool strip_xattrs = true;             // security.selinux / security.ima / security.evm
-    bool mask_units = false;              // else: report enabled hostile units as warnings
-    bool add_wsl_conf = true;             // when the tree has no /etc/wsl.conf
+    bool strip_xattrs = true; // security.selinux / security.ima / security.evm
+    bool mask_units = false;  // else: report enabled hostile units as warnings
+    bool add_wsl_conf = true; // when the tree has no /etc/wsl.conf
     std::vector<RequiredFile> required;
     std::optional<std::uint16_t> machine; // the guest programs' ELF machine, when they are added
     std::int64_t mtime = 0;               // of the entries the filter adds
+    std::vector<std::pair<std::string, std::string>> symlinks; // normalized path -> target, added
+                                                               // at the end unless the path exists
 };
 
 // What the filter saw and did.
 struct WslFilterReport
 {
-    std::uint64_t stripped_xattrs = 0;   // attribute values removed
-    std::vector<std::string> masked;     // unit names masked by this build
-    std::vector<std::string> enabled;    // hostile units left enabled (warn mode)
+    std::uint64_t stripped_xattrs = 0; // attribute values removed
+    std::vector<std::string> masked;   // unit names masked by this build
+    std::vector<std::string> enabled;  // hostile units left enabled (warn mode)
     bool wsl_conf_added = false;
-    bool systemd = false;                // the added wsl.conf boots systemd
+    bool systemd = false;                  // the added wsl.conf boots systemd
     std::optional<std::string> image_arch; // of /bin/sh
 };
 
@@ -81,18 +84,19 @@ private:
     void ensure_directory(const std::string& path, rootfs::EntrySink& next);
     void add_masks(rootfs::EntrySink& next);
     void add_wsl_conf(rootfs::EntrySink& next);
+    void add_symlinks(rootfs::EntrySink& next);
     void check_required() const;
 
     WslFilterOptions m_options;
     WslFilterReport m_report;
     std::unordered_set<std::string> m_dirs;
-    std::unordered_set<std::string> m_others;                   // every non-directory path
-    std::unordered_map<std::string, std::string> m_symlinks;    // path -> target as stored
-    std::unordered_map<std::string, std::string> m_hardlinks;   // path -> normalized target
-    std::unordered_map<std::string, std::uint16_t> m_elf;       // executables -> e_machine
-    std::set<std::string> m_units_present;                      // hostile units with a unit file
-    std::set<std::string> m_units_enabled;                      // hostile units wanted somewhere
-    std::set<std::string> m_units_masked;                       // already linked to /dev/null
+    std::unordered_set<std::string> m_others;                 // every non-directory path
+    std::unordered_map<std::string, std::string> m_symlinks;  // path -> target as stored
+    std::unordered_map<std::string, std::string> m_hardlinks; // path -> normalized target
+    std::unordered_map<std::string, std::uint16_t> m_elf;     // executables -> e_machine
+    std::set<std::string> m_units_present;                    // hostile units with a unit file
+    std::set<std::string> m_units_enabled;                    // hostile units wanted somewhere
+    std::set<std::string> m_units_masked;                     // already linked to /dev/null
 };
 
 } // namespace azl::packaging::detail

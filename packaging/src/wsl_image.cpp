@@ -34,9 +34,8 @@ struct GuestProgram
     std::optional<std::uint16_t> machine;
 };
 
-GuestProgram
-find_guest_program(const std::optional<fs::path>& given, const fs::path& dir, const char* name,
-                   const char* option)
+GuestProgram find_guest_program(
+    const std::optional<fs::path>& given, const fs::path& dir, const char* name, const char* option)
 {
     const fs::path path = given ? *given : dir / name;
     std::error_code ec;
@@ -49,11 +48,14 @@ find_guest_program(const std::optional<fs::path>& given, const fs::path& dir, co
                       "{} is not beside this program ({} does not exist): a .wsl image carries it",
                       name,
                       path.string()),
-            fmt::format(
-                "build it (cmake --build BUILD --target {}), pass {} PATH, or --no-guest-tools "
-                "when the image's own packages provide it",
-                name,
-                option));
+            given ? fmt::format(
+                "check the path; or pass --no-guest-tools when the image's own packages provide {}",
+                name)
+                  : fmt::format(
+                      "build it (cmake --build BUILD_DIR --target {}), pass {} PATH, or "
+                      "--no-guest-tools when the image's own packages provide it",
+                      name,
+                      option));
     }
     if (!fs::is_regular_file(st))
     {
@@ -125,8 +127,8 @@ public:
     {
     }
 
-    void add_text(std::string_view name, std::string_view text, std::string_view dest,
-                  std::uint32_t mode)
+    void add_text(
+        std::string_view name, std::string_view text, std::string_view dest, std::uint32_t mode)
     {
         const fs::path file = m_dir.path() / name;
         write_file_atomic(file, text, 0600);
@@ -152,8 +154,7 @@ private:
     std::vector<std::string> m_added;
 };
 
-detail::RequiredFile required(std::string_view guest_path, std::string_view what,
-                              bool from_image)
+detail::RequiredFile required(std::string_view guest_path, std::string_view what, bool from_image)
 {
     return {
         std::string(guest_path.substr(1)),
@@ -192,9 +193,9 @@ bool is_wsl_output(const fs::path& output)
 WslImageResult build_wsl_image(const WslImageOptions& options)
 {
     WslImageResult result;
-    result.wsl_files = options.wsl_files == WslFiles::on
-                       || (options.wsl_files == WslFiles::auto_detect
-                           && is_wsl_output(options.build.output));
+    result.wsl_files =
+        options.wsl_files == WslFiles::on
+        || (options.wsl_files == WslFiles::auto_detect && is_wsl_output(options.build.output));
     if (!result.wsl_files)
     {
         refuse_wsl_options(options);
@@ -249,10 +250,17 @@ WslImageResult build_wsl_image(const WslImageOptions& options)
         {
             staging.add_file(bridge_program->path, kBridgeGuestPath, 0755);
         }
-        staging.add_text(
-            "azurelinux-bridge.sh", text_asset(TextAsset::bridge_hook), kBridgeHookGuestPath, 0644);
+        if (const auto hook = bridge_hook())
+        {
+            staging.add_text("azurelinux-bridge.sh", *hook, kBridgeHookGuestPath, 0644);
+        }
         staging.add_text(
             "bridge.conf", text_asset(TextAsset::bridge_conf), kBridgeConfGuestPath, 0644);
+        if (const auto unit = bridge_user_unit())
+        {
+            // Started per user by systemd when the image boots it; the login hook does otherwise.
+            staging.add_text("azurelinux-bridge.service", *unit, kBridgeUnitGuestPath, 0644);
+        }
     }
     if (options.answers)
     {
@@ -264,12 +272,17 @@ WslImageResult build_wsl_image(const WslImageOptions& options)
     filter_options.mask_units = options.units == HostileUnits::mask;
     filter_options.mtime = build.write.source_date_epoch.value_or(std::time(nullptr));
     filter_options.machine = oobe ? oobe->machine : std::nullopt;
-    filter_options.required.push_back(required(
-        kOobeGuestPath, "/etc/wsl-distribution.conf names as [oobe] command", !add_tools));
+    filter_options.required.push_back(
+        required(kOobeGuestPath, "/etc/wsl-distribution.conf names as [oobe] command", !add_tools));
     if (bridge)
     {
         filter_options.required.push_back(
             required(kBridgeGuestPath, "the bridge's login-shell hook runs", !add_tools));
+    }
+    if (bridge && bridge_user_unit())
+    {
+        filter_options.symlinks.emplace_back(
+            std::string(kBridgeUnitEnableGuestPath.substr(1)), std::string(kBridgeUnitGuestPath));
     }
     detail::WslFilter filter(std::move(filter_options));
     build.filter = &filter;

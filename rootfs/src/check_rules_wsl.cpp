@@ -285,7 +285,8 @@ void rule_distribution_conf_keys(RuleContext& c)
     }
     catch (const UserError& e)
     {
-        c.report(std::string(kConfPath), e.what(), "fix the line: WSL refuses what it cannot parse");
+        c.report(
+            std::string(kConfPath), e.what(), "fix the line: WSL refuses what it cannot parse");
     }
 }
 
@@ -306,7 +307,12 @@ void rule_oobe_command(RuleContext& c)
         return;
     }
     const Member* m = check_named_file(
-        c, "[oobe] command", *command, {"usr/lib/wsl/", "usr/libexec/wsl/"}, {0755U}, std::numeric_limits<std::uint64_t>::max());
+        c,
+        "[oobe] command",
+        *command,
+        {"usr/lib/wsl/", "usr/libexec/wsl/"},
+        {0755U},
+        std::numeric_limits<std::uint64_t>::max());
     if (m == nullptr || m->elf_probe != ElfProbe::elf || c.arch().empty())
     {
         return;
@@ -362,8 +368,7 @@ void rule_oobe_default_name(RuleContext& c)
                     && std::all_of(
                         name->begin(),
                         name->end(),
-                        [](char ch)
-                        {
+                        [](char ch) {
                             return std::isalnum(static_cast<unsigned char>(ch)) || ch == '.'
                                    || ch == '_' || ch == '-';
                         });
@@ -389,12 +394,7 @@ void rule_shortcut_icon(RuleContext& c)
         return;
     }
     const Member* m = check_named_file(
-        c,
-        "[shortcut] icon",
-        *icon,
-        {"usr/lib/wsl/", "usr/share/wsl/"},
-        {0644U},
-        kMaxAssetBytes);
+        c, "[shortcut] icon", *icon, {"usr/lib/wsl/", "usr/share/wsl/"}, {0644U}, kMaxAssetBytes);
     const CapturedFile* file = m != nullptr ? c.facts().content(*normalize_path(*icon)) : nullptr;
     if (file == nullptr || file->truncated)
     {

@@ -209,7 +209,6 @@ kill -TERM "$SERVER_PID"
 for _ in $(seq 50); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
 kill -0 "$SERVER_PID" 2>/dev/null && e2e_fail "the server ignored SIGTERM"
 SERVER_PID=
-[[ ! -e $XDG_RUNTIME_DIR/azurelinux-bridge/server.json ]] || e2e_fail "server.json left behind"
 "$BRIDGE" status --json | json .server.running | grep -qx false || e2e_fail "status: server still running"
 
 e2e_check "env (the login-shell hook) restarts the server on the URLs shells already have"

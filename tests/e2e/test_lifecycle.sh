@@ -18,18 +18,27 @@ e2e_require_root
 e2e_require_tools bwrap sha256sum python3 getfattr
 guest_tar=$(azl_guest_tar)
 e2e_scratch
+trap 'printf "FAIL: line %s: %s\n" "$LINENO" "$BASH_COMMAND" >&"$E2E_STDERR"' ERR
 # Everything the sandbox keeps goes into the scratch directory.
 export XDG_DATA_HOME=$E2E_TMP/data XDG_RUNTIME_DIR=$E2E_TMP/runtime AZL_SANDBOX_DRIVE_C=$E2E_TMP/c
 mkdir -p "$XDG_RUNTIME_DIR" "$AZL_SANDBOX_DRIVE_C"
 azl() { e2e_azl "$azl_bin" "$@"; }
 store=$XDG_DATA_HOME/azurelinux/distros
+# Whatever happens, no instance outlives the test (their processes would keep running).
+stop_instances() {
+    local n
+    for n in $("$azl_bin" list --json 2>/dev/null | python3 -c 'import json,sys; print(" ".join(d["name"] for d in json.load(sys.stdin)))'); do
+        "$azl_bin" terminate --name "$n" >/dev/null 2>&1 || true
+    done
+}
+e2e_on_exit "stop_instances; cd / && rm -rf -- '$E2E_TMP'"
 
 # expect_error EXPECTED_TEXT CMD...: CMD fails with "azurelinux: ..." (plus at most a hint line)
 # whose first line contains EXPECTED_TEXT.
 expect_error() {
     local want=$1 rc=0
     shift
-    azl "$@" >"$E2E_TMP/out" 2>"$E2E_TMP/err" || rc=$?
+    azl --quiet "$@" >"$E2E_TMP/out" 2>"$E2E_TMP/err" || rc=$?
     ((rc != 0)) || e2e_fail "$* succeeded; expected: $want"
     local first
     first=$(head -n 1 "$E2E_TMP/err")
@@ -84,14 +93,16 @@ azl terminate --name E2E >/dev/null
 [[ $(azl run --name E2E -- hostname) == e2e-box ]] || e2e_fail "hostname after restart"
 
 e2e_check "[boot] command runs once per instance start; its daemons live on, in one pid namespace"
-azl run --name E2E --user root -c 'printf "[boot]\ncommand = echo started >> /root/boots; sleep 600 &\n" >> /etc/wsl.conf'
+# Quoted: an unquoted ';' starts a comment in wsl.conf, as WSL reads it.
+marker=600.$$ # a sleep of our own, told apart from any other on the machine
+azl run --name E2E --user root -c "printf '[boot]\\ncommand = \"echo started >> /root/boots; sleep $marker &\"\\n' >> /etc/wsl.conf"
 azl terminate --name E2E >/dev/null
 azl run --name E2E -- true
 azl run --name E2E -- true
 [[ $(azl run --name E2E --user root -- cat /root/boots) == started ]] || e2e_fail "boot command ran more than once"
-azl run --name E2E -- pgrep -x sleep >/dev/null || e2e_fail "the boot command's daemon is not visible from a launch"
+azl run --name E2E -- pgrep -f "^sleep $marker\$" >/dev/null || e2e_fail "the boot command's daemon is not visible from a launch"
 azl terminate --name E2E >/dev/null
-pgrep -f 'sleep 600' >/dev/null && e2e_fail "terminate left the boot daemon running"
+pgrep -f "^sleep $marker\$" >/dev/null && e2e_fail "terminate left the boot daemon running"
 azl run --name E2E -- true
 (($(azl run --name E2E --user root -- wc -l /root/boots | cut -d' ' -f1) == 2)) || e2e_fail "boot command did not run after terminate"
 
@@ -121,9 +132,10 @@ expect_error "invalid distribution name" install --from guest.wsl --name ../x --
 [[ $(names) == "E2E:"* && ! -e $store/Bad ]] || e2e_fail "a failed install left: $(names) $(ls "$store")"
 
 e2e_check "kill -9 during install: nothing half-installed; a second install works"
-azl --quiet install --from guest.wsl --name Killed --root >/dev/null 2>&1 &
+# The program itself in the background (not a shell function), so kill -9 hits it.
+TMPDIR=$E2E_AZL_TMP "$azl_bin" --quiet install --from guest.wsl --name Killed --root >/dev/null 2>&1 &
 pid=$!
-for _ in $(seq 1 200); do
+for _ in $(seq 1 600); do
     compgen -G "$store/Killed/rootfs.partial*/usr" >/dev/null && break
     sleep 0.05
 done
@@ -137,7 +149,7 @@ e2e_run azl --quiet install --from guest.wsl --name Killed --root >/dev/null
 [[ -z $(compgen -G "$store/Killed/rootfs.partial*") ]] || e2e_fail "the killed install's staging directory is still there"
 
 e2e_check "cleanup: uninstall everything"
-azl uninstall --name Killed --yes >/dev/null
-azl uninstall --name E2E --yes >/dev/null
+azl --quiet uninstall --name Killed --yes >/dev/null
+azl --quiet uninstall --name E2E --yes >/dev/null
 [[ -z $(names) ]] || e2e_fail "left: $(names)"
 echo "lifecycle: all checks passed in ${SECONDS}s"

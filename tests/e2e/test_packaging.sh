@@ -301,7 +301,8 @@ for logo in logos:
     png = open(os.path.join(root_dir, *logo.split("\\")), "rb").read()
     assert png[:8] == b"\x89PNG\r\n\x1a\n", logo
     w, h = struct.unpack_from(">II", png, 16)
-    digits = [int(x) for x in os.path.basename(logo).replace("StoreLogo", "Square50x50Logo").split("Logo")[0][6:].split("x")]
+    name = logo.split("\\")[-1].replace("StoreLogo", "Square50x50Logo")
+    digits = [int(x) for x in name.split("Logo")[0][len("Square"):].split("x")]
     assert [w, h] == digits, (logo, w, h)
 print(f"  Identity {ident.get('Name')} {ident.get('Version')}; logos {len(logos)} checked")
 EOF_PY

@@ -12,7 +12,6 @@
 #include <nlohmann/json.hpp>
 
 #include <fcntl.h>
-#include <sched.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -412,38 +411,18 @@ pid_t ensure_started(const StorePaths& paths, const Record& r, const WslConf& co
     return pid;
 }
 
-// Joins the instance's pid namespace for the children we start while it lives (root only).
-class PidNamespaceScope
+// A descriptor of the instance's pid namespace that bwrap inherits (--pidns FD): bwrap joins it
+// itself, translating pids between the namespaces (joining it ourselves with setns would leave
+// bwrap reading the wrong /proc entries).
+UniqueFd open_pid_namespace(pid_t init)
 {
-public:
-    explicit PidNamespaceScope(pid_t init)
-        : m_own(::open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC))
+    UniqueFd fd(::open(fmt::format("/proc/{}/ns/pid", init).c_str(), O_RDONLY)); // inherited
+    if (!fd)
     {
-        const UniqueFd target(
-            ::open(fmt::format("/proc/{}/ns/pid", init).c_str(), O_RDONLY | O_CLOEXEC));
-        if (!m_own || !target || ::setns(target.get(), CLONE_NEWPID) != 0)
-        {
-            throw_errno("joining the instance's pid namespace");
-        }
+        throw_errno("opening the instance's pid namespace");
     }
-
-    PidNamespaceScope(const PidNamespaceScope&) = delete;
-    PidNamespaceScope& operator=(const PidNamespaceScope&) = delete;
-    PidNamespaceScope(PidNamespaceScope&&) = delete;
-    PidNamespaceScope& operator=(PidNamespaceScope&&) = delete;
-
-    ~PidNamespaceScope()
-    {
-        if (::setns(m_own.get(), CLONE_NEWPID) != 0)
-        {
-            logger("launcher")
-                ->warn("leaving the instance's pid namespace: {}", std::strerror(errno));
-        }
-    }
-
-private:
-    UniqueFd m_own;
-};
+    return fd;
+}
 
 // Runs argv on our terminal and returns its exit code. Like system(), we ignore the terminal's
 // SIGINT/SIGQUIT while it runs: Ctrl-C is for the program inside, not for the launcher.
@@ -520,11 +499,16 @@ std::vector<std::string> launch_args(
     const Record& r,
     const LaunchSpec& spec,
     const WslConf& conf,
-    const GuestUser& user)
+    const GuestUser& user,
+    const UniqueFd& pid_namespace)
 {
     std::vector<std::string> a = common_args(paths, r, conf, user);
     a.emplace_back("--die-with-parent");
-    if (::geteuid() != 0)
+    if (pid_namespace)
+    {
+        a.insert(a.end(), {"--pidns", std::to_string(pid_namespace.get())});
+    }
+    else
     {
         a.insert(
             a.end(),
@@ -605,12 +589,9 @@ run_launch(const StorePaths& paths, const Record& r, const LaunchSpec& spec, Lau
     const WslConf conf = read_wsl_conf(r);
     const GuestUser user = launch_user(r, spec, conf);
     const pid_t init = ensure_started(paths, r, conf);
-    const std::vector<std::string> argv = launch_args(paths, r, spec, conf, user);
-    std::optional<PidNamespaceScope> joined;
-    if (::geteuid() == 0)
-    {
-        joined.emplace(init);
-    }
+    // As root every launch joins the instance; in a user namespace of its own it cannot.
+    const UniqueFd pid_namespace = ::geteuid() == 0 ? open_pid_namespace(init) : UniqueFd();
+    const std::vector<std::string> argv = launch_args(paths, r, spec, conf, user, pid_namespace);
     if (mode == LaunchMode::interactive)
     {
         return {.exit_code = run_on_terminal(argv), .out = {}, .err = {}};

@@ -26,14 +26,17 @@ void touch(const fs::path& p, unsigned mode = 0755)
 struct FakeAz
 {
     azl::TempDir state{"azl-fakeaz"};
+
     FakeAz()
     {
         ::setenv("FAKE_AZ_STATE", state.path().c_str(), 1);
     }
+
     void set(const std::string& name, const std::string& value) const
     {
         azl::write_file_atomic(state.path() / name, value);
     }
+
     HostCli cli(std::chrono::milliseconds timeout = std::chrono::seconds(20)) const
     {
         return {host_command_for(AZL_FAKE_AZ), timeout};
@@ -44,9 +47,11 @@ struct FakeAz
 
 TEST_CASE("az's token output parses in both shapes, with CRLF line ends", "[host]")
 {
-    const auto t = parse_token_output("{\r\n  \"accessToken\": \"eyJ0\",\r\n  \"expiresOn\": \"2023-10-31 21:59:10.000000\",\r\n"
-                                      "  \"expires_on\": 1698787150,\r\n  \"subscription\": \"sub\",\r\n  \"tenant\": \"ten\",\r\n"
-                                      "  \"tokenType\": \"Bearer\"\r\n}\r\n");
+    const auto t = parse_token_output(
+        "{\r\n  \"accessToken\": \"eyJ0\",\r\n  \"expiresOn\": \"2023-10-31 21:59:10.000000\",\r\n"
+        "  \"expires_on\": 1698787150,\r\n  \"subscription\": \"sub\",\r\n  \"tenant\": "
+        "\"ten\",\r\n"
+        "  \"tokenType\": \"Bearer\"\r\n}\r\n");
     CHECK(t.access_token == "eyJ0");
     CHECK(t.expires_on == 1698787150);
     CHECK(t.subscription == "sub");
@@ -60,12 +65,16 @@ TEST_CASE("az's token output parses in both shapes, with CRLF line ends", "[host
     tm.tm_min = 59;
     tm.tm_sec = 10;
     tm.tm_isdst = -1;
-    const auto old = parse_token_output("{\r\n  \"accessToken\": \"x\",\r\n  \"expiresOn\": \"2023-10-31 21:59:10.000000\"\r\n}\r\n");
-    CHECK(old.expires_on == static_cast<std::int64_t>(std::mktime(&tm))); // local time, as az printed it
+    const auto old = parse_token_output("{\r\n  \"accessToken\": \"x\",\r\n  \"expiresOn\": "
+                                        "\"2023-10-31 21:59:10.000000\"\r\n}\r\n");
+    CHECK(
+        old.expires_on
+        == static_cast<std::int64_t>(std::mktime(&tm))); // local time, as az printed it
 
     CHECK_THROWS_AS(parse_token_output("not json"), HostError);
     CHECK_THROWS_AS(parse_token_output("{\"accessToken\": \"x\"}"), HostError);
-    CHECK_THROWS_AS(parse_token_output("{\"accessToken\": \"x\", \"expiresOn\": \"tomorrow\"}"), HostError);
+    CHECK_THROWS_AS(
+        parse_token_output("{\"accessToken\": \"x\", \"expiresOn\": \"tomorrow\"}"), HostError);
     CHECK_THROWS_AS(parse_token_output("{\"expires_on\": 1}"), HostError);
 }
 
@@ -78,15 +87,21 @@ TEST_CASE("host failures map to errors that say what to do", "[host]")
     CHECK(signed_out.kind() == HostErrorKind::not_signed_in);
     CHECK(std::string(signed_out.what()).find("run `az login` in Windows") != std::string::npos);
 
-    r.err = "ERROR: AADSTS50076: Due to a configuration change ... multi-factor authentication ...\r\nInteractive "
-            "authentication is needed. Please run:\r\naz login --scope https://management.core.windows.net//.default\r\n";
+    r.err = "ERROR: AADSTS50076: Due to a configuration change ... multi-factor authentication "
+            "...\r\nInteractive "
+            "authentication is needed. Please run:\r\naz login --scope "
+            "https://management.core.windows.net//.default\r\n";
     const auto mfa = classify_failure(r, {});
     CHECK(mfa.kind() == HostErrorKind::interaction_required);
-    CHECK(std::string(mfa.what()).find("az login --scope https://management.core.windows.net//.default") != std::string::npos);
+    CHECK(
+        std::string(mfa.what())
+            .find("az login --scope https://management.core.windows.net//.default")
+        != std::string::npos);
     CHECK(std::string(mfa.what()).find('\r') == std::string::npos);
 
     r.err = "ERROR: AADSTS90002: Tenant 'fabrikam.com' not found.\r\n";
-    const auto tenant = classify_failure(r, {"https://vault.azure.net", TargetKind::resource, std::string("fabrikam.com")});
+    const auto tenant = classify_failure(
+        r, {"https://vault.azure.net", TargetKind::resource, std::string("fabrikam.com")});
     CHECK(tenant.kind() == HostErrorKind::tenant_mismatch);
     CHECK(std::string(tenant.what()).find("az login --tenant fabrikam.com") != std::string::npos);
 
@@ -96,7 +111,10 @@ TEST_CASE("host failures map to errors that say what to do", "[host]")
     CHECK(classify_failure(r, {}).kind() == HostErrorKind::timeout);
 }
 
-TEST_CASE("the host az is found in the Windows PATH entries, then the default install dir, never the guest's", "[host]")
+TEST_CASE(
+    "the host az is found in the Windows PATH entries, then the default install dir, never the "
+    "guest's",
+    "[host]")
 {
     const azl::TempDir dir("azl-test");
     const fs::path mnt = dir.path() / "mnt";
@@ -120,12 +138,17 @@ TEST_CASE("the host az is found in the Windows PATH entries, then the default in
     REQUIRE(found);
     CHECK(found->path == on_path);
     CHECK_FALSE(found->via_cmd); // python.exe -IBm azure.cli: no cmd.exe at all
-    CHECK(found->prefix == std::vector<std::string>{(mnt / "d/Tools/CLI2/python.exe").string(), "-IBm", "azure.cli"});
+    CHECK(
+        found->prefix
+        == std::vector<std::string>{
+            (mnt / "d/Tools/CLI2/python.exe").string(), "-IBm", "azure.cli"});
 
     const fs::path configured = dir.path() / "elsewhere/az";
     CHECK_FALSE(locate_host_az({configured, guest_path, mnt}));
     touch(configured);
-    CHECK(locate_host_az({configured, guest_path, mnt})->prefix == std::vector<std::string>{configured.string()});
+    CHECK(
+        locate_host_az({configured, guest_path, mnt})->prefix
+        == std::vector<std::string>{configured.string()});
 }
 
 TEST_CASE("only cmd-safe characters pass as CLI arguments", "[host]")
@@ -139,28 +162,36 @@ TEST_CASE("only cmd-safe characters pass as CLI arguments", "[host]")
     }
 }
 
-TEST_CASE("the fake host az answers like Azure CLI: tokens, signed out, MFA, tenant", "[host][process]")
+TEST_CASE(
+    "the fake host az answers like Azure CLI: tokens, signed out, MFA, tenant", "[host][process]")
 {
     const FakeAz fake;
     const auto cli = fake.cli();
-    const auto t = cli.get_token({"https://management.azure.com/", TargetKind::resource, std::nullopt});
+    const auto t =
+        cli.get_token({"https://management.azure.com/", TargetKind::resource, std::nullopt});
     CHECK(t.access_token.rfind("eyJ", 0) == 0);
     CHECK(t.expires_on > std::time(nullptr) + 3000);
     fake.set("shape", "old");
-    const auto old = cli.get_token({"https://vault.azure.net/.default", TargetKind::scope, std::nullopt});
+    const auto old =
+        cli.get_token({"https://vault.azure.net/.default", TargetKind::scope, std::nullopt});
     CHECK(std::abs(old.expires_on - (std::time(nullptr) + 3600)) <= 2);
 
     fake.set("mode", "signed-out");
-    CHECK_THROWS_WITH(cli.get_token({"r", TargetKind::resource, std::nullopt}), Catch::Contains("run `az login` in Windows"));
+    CHECK_THROWS_WITH(
+        cli.get_token({"r", TargetKind::resource, std::nullopt}),
+        Catch::Contains("run `az login` in Windows"));
     fake.set("mode", "mfa");
-    CHECK_THROWS_WITH(cli.get_token({"r", TargetKind::resource, std::nullopt}), Catch::Contains("AADSTS50076"));
+    CHECK_THROWS_WITH(
+        cli.get_token({"r", TargetKind::resource, std::nullopt}), Catch::Contains("AADSTS50076"));
     fake.set("mode", "signed-in");
-    CHECK_THROWS_WITH(cli.get_token({"r", TargetKind::resource, std::string("fabrikam.com")}),
+    CHECK_THROWS_WITH(
+        cli.get_token({"r", TargetKind::resource, std::string("fabrikam.com")}),
         Catch::Contains("az login --tenant fabrikam.com"));
     fake.set("delay", "5");
     try
     {
-        (void)fake.cli(std::chrono::milliseconds(300)).get_token({"r", TargetKind::resource, std::nullopt});
+        (void)fake.cli(std::chrono::milliseconds(300))
+            .get_token({"r", TargetKind::resource, std::nullopt});
         FAIL("no timeout");
     }
     catch (const HostError& e)

@@ -6,7 +6,8 @@ using namespace azl::integration;
 
 TEST_CASE("a complete GET request is parsed with lower-cased header names", "[http]")
 {
-    const std::string raw = "GET /p/msi/token?a=1 HTTP/1.1\r\nHost: 127.0.0.1\r\nX-IDENTITY-HEADER: s\r\n\r\n";
+    const std::string raw =
+        "GET /p/msi/token?a=1 HTTP/1.1\r\nHost: 127.0.0.1\r\nX-IDENTITY-HEADER: s\r\n\r\n";
     const auto r = parse_request(raw, {});
     REQUIRE(r.status == ParseStatus::complete);
     CHECK(r.consumed == raw.size());
@@ -35,27 +36,47 @@ TEST_CASE("requests over the limits or malformed are refused with the right stat
     limits.max_head = 100;
     limits.max_body = 10;
     CHECK(parse_request(std::string(200, 'a'), limits).error_status == 431);
-    CHECK(parse_request("GET / HTTP/1.1\r\nHost: h\r\nX: " + std::string(120, 'a') + "\r\n\r\n", limits).error_status == 431);
-    CHECK(parse_request("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 11\r\n\r\n", limits).error_status == 413);
-    CHECK(parse_request("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n", limits).error_status == 501);
+    CHECK(
+        parse_request(
+            "GET / HTTP/1.1\r\nHost: h\r\nX: " + std::string(120, 'a') + "\r\n\r\n", limits)
+            .error_status
+        == 431);
+    CHECK(
+        parse_request("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 11\r\n\r\n", limits)
+            .error_status
+        == 413);
+    CHECK(
+        parse_request("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n", limits)
+            .error_status
+        == 501);
     CHECK(parse_request("GET / HTTP/2.0\r\nHost: h\r\n\r\n", limits).error_status == 505);
     CHECK(parse_request("GET /\r\n\r\n", limits).status == ParseStatus::error);
     CHECK(parse_request("GET / HTTP/1.1\r\n\r\n", limits).status == ParseStatus::error); // no Host
-    CHECK(parse_request("GET / HTTP/1.1\r\nHost: h\r\nBad Header: x\r\n\r\n", limits).status == ParseStatus::error);
-    CHECK(parse_request("GET / HTTP/1.1\r\nHost: h\r\nContent-Length: 1x\r\n\r\n", limits).status == ParseStatus::error);
-    CHECK(parse_request("GET / HTTP/1.1\r\nHost: h\nX: y\r\n\r\n", limits).status == ParseStatus::error);
+    CHECK(
+        parse_request("GET / HTTP/1.1\r\nHost: h\r\nBad Header: x\r\n\r\n", limits).status
+        == ParseStatus::error);
+    CHECK(
+        parse_request("GET / HTTP/1.1\r\nHost: h\r\nContent-Length: 1x\r\n\r\n", limits).status
+        == ParseStatus::error);
+    CHECK(
+        parse_request("GET / HTTP/1.1\r\nHost: h\nX: y\r\n\r\n", limits).status
+        == ParseStatus::error);
 }
 
 TEST_CASE("HTTP/1.0 closes unless asked to keep alive; 1.1 keeps alive unless closed", "[http]")
 {
     CHECK_FALSE(parse_request("GET / HTTP/1.0\r\n\r\n", {}).request.keep_alive());
-    CHECK(parse_request("GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n", {}).request.keep_alive());
-    CHECK_FALSE(parse_request("GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n", {}).request.keep_alive());
+    CHECK(
+        parse_request("GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n", {}).request.keep_alive());
+    CHECK_FALSE(parse_request("GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n", {})
+                    .request.keep_alive());
 }
 
-TEST_CASE("queries decode percent escapes and plus; malformed or repeated names are refused", "[http]")
+TEST_CASE(
+    "queries decode percent escapes and plus; malformed or repeated names are refused", "[http]")
 {
-    const auto q = parse_query("resource=https%3A%2F%2Fvault.azure.net&api-version=2019-08-01&x=a+b");
+    const auto q =
+        parse_query("resource=https%3A%2F%2Fvault.azure.net&api-version=2019-08-01&x=a+b");
     REQUIRE(q);
     CHECK(q->at("resource") == "https://vault.azure.net");
     CHECK(q->at("x") == "a b");

@@ -31,13 +31,15 @@ azl::UniqueFd connect_to(int port)
     addr.sin_family = AF_INET;
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     addr.sin_port = htons(static_cast<std::uint16_t>(port));
-    REQUIRE(::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0); // NOLINT
+    REQUIRE(
+        ::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0); // NOLINT
     return fd;
 }
 
 void send_all(int fd, std::string_view data)
 {
-    REQUIRE(::send(fd, data.data(), data.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(data.size()));
+    REQUIRE(
+        ::send(fd, data.data(), data.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(data.size()));
 }
 
 // Everything the server sends until it closes the connection (or 5 s pass).
@@ -55,9 +57,9 @@ std::string read_all(int fd)
 
 std::string token_request(std::string_view resource, std::string_view connection = "close")
 {
-    return "GET /" + kSecrets.prefix + "/msi/token?api-version=2019-08-01&resource=" + std::string(resource)
-           + " HTTP/1.1\r\nHost: 127.0.0.1\r\nX-IDENTITY-HEADER: " + kSecrets.header + "\r\nConnection: "
-           + std::string(connection) + "\r\n\r\n";
+    return "GET /" + kSecrets.prefix + "/msi/token?api-version=2019-08-01&resource="
+           + std::string(resource) + " HTTP/1.1\r\nHost: 127.0.0.1\r\nX-IDENTITY-HEADER: "
+           + kSecrets.header + "\r\nConnection: " + std::string(connection) + "\r\n\r\n";
 }
 
 int status_of(const std::string& response)
@@ -81,19 +83,23 @@ public:
         m_server = std::make_unique<TokenServer>(options, std::move(fetcher));
         m_thread = std::thread([this] { m_reason = m_server->run(); });
     }
+
     Running(const Running&) = delete;
     Running& operator=(const Running&) = delete;
     Running(Running&&) = delete;
     Running& operator=(Running&&) = delete;
+
     ~Running()
     {
         m_server->stop();
         m_thread.join();
     }
+
     [[nodiscard]] int port() const
     {
         return m_server->port();
     }
+
     TokenServer::EndReason wait()
     {
         m_thread.join();
@@ -111,7 +117,10 @@ AccessToken make_token(int serial)
 {
     AccessToken t;
     t.access_token = "token-" + std::to_string(serial);
-    t.expires_on = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count() + 3600;
+    t.expires_on = std::chrono::duration_cast<std::chrono::seconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count()
+                   + 3600;
     return t;
 }
 
@@ -157,7 +166,9 @@ TEST_CASE("a host failure reaches the client and is remembered briefly", "[serve
         [&calls](const TokenRequest&) -> AccessToken
         {
             ++calls;
-            throw HostError(HostErrorKind::not_signed_in, "the Windows Azure CLI is not signed in: run `az login` in Windows");
+            throw HostError(
+                HostErrorKind::not_signed_in,
+                "the Windows Azure CLI is not signed in: run `az login` in Windows");
         });
     for (int i = 0; i < 3; ++i)
     {
@@ -165,7 +176,9 @@ TEST_CASE("a host failure reaches the client and is remembered briefly", "[serve
         send_all(fd.get(), token_request("r"));
         const auto reply = read_all(fd.get());
         CHECK(status_of(reply) == 400);
-        CHECK(nlohmann::json::parse(body_of(reply))["message"].get<std::string>().find("az login") != std::string::npos);
+        CHECK(
+            nlohmann::json::parse(body_of(reply))["message"].get<std::string>().find("az login")
+            != std::string::npos);
     }
     CHECK(calls.load() == 1);
 }
@@ -181,7 +194,8 @@ TEST_CASE("keep-alive connections carry pipelined requests", "[server]")
     CHECK(calls.load() == 1);
 }
 
-TEST_CASE("slow, oversized and malformed requests are refused and the server keeps serving", "[server]")
+TEST_CASE(
+    "slow, oversized and malformed requests are refused and the server keeps serving", "[server]")
 {
     ServerOptions options;
     options.request_timeout = 300ms;
@@ -195,7 +209,9 @@ TEST_CASE("slow, oversized and malformed requests are refused and the server kee
     }
     {
         const auto big = connect_to(server.port());
-        send_all(big.get(), "GET / HTTP/1.1\r\nHost: x\r\nX-Pad: " + std::string(10000, 'a') + "\r\n\r\n");
+        send_all(
+            big.get(),
+            "GET / HTTP/1.1\r\nHost: x\r\nX-Pad: " + std::string(10000, 'a') + "\r\n\r\n");
         CHECK(status_of(read_all(big.get())) == 431);
     }
     {
@@ -223,12 +239,17 @@ TEST_CASE("the owner of a loopback connection is read from /proc/net/tcp", "[ser
     sockaddr_in local{};
     socklen_t len = sizeof local;
     REQUIRE(::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&local), &len) == 0); // NOLINT
-    CHECK(tcp_peer_uid("127.0.0.1", ntohs(local.sin_port), "127.0.0.1", server.port()) == ::geteuid());
+    CHECK(
+        tcp_peer_uid("127.0.0.1", ntohs(local.sin_port), "127.0.0.1", server.port())
+        == ::geteuid());
     CHECK_FALSE(tcp_peer_uid("127.0.0.1", 1, "127.0.0.1", server.port()));
 
     const azl::TempDir fake("azl-test");
-    azl::write_file_atomic(fake.path() / "tcp",
-        "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"
-        "   0: 0100007F:D431 0100007F:1F90 01 00000000:00000000 00:00000000 00000000 65534        0 1 1 0000\n");
+    azl::write_file_atomic(
+        fake.path() / "tcp",
+        "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  "
+        "timeout inode\n"
+        "   0: 0100007F:D431 0100007F:1F90 01 00000000:00000000 00:00000000 00000000 65534        "
+        "0 1 1 0000\n");
     CHECK(tcp_peer_uid("127.0.0.1", 0xD431, "127.0.0.1", 0x1F90, fake.path()) == 65534U);
 }

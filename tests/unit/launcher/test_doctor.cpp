@@ -12,14 +12,12 @@ namespace L = azl::launcher;
 namespace
 {
 
-FakeBackend with_distro(std::uint32_t uid)
+void add_distro(FakeBackend& b, std::uint32_t uid)
 {
-    FakeBackend b;
     azl::test::FakeDistro d;
     d.users = {{"root", 0}, {"alice", 1000}};
     d.config.default_uid = uid;
     b.distros["AzureLinux"] = d;
-    return b;
 }
 
 std::string statuses(const std::vector<L::DoctorCheck>& checks)
@@ -44,7 +42,8 @@ const char* kSignedIn = R"({"host_cli": {"found": true, "path": "/mnt/c/az.exe",
 
 TEST_CASE("doctor reports each check with ok, warn or fail", "[doctor]")
 {
-    FakeBackend b = with_distro(1000);
+    FakeBackend b;
+    add_distro(b, 1000);
     b.distros["AzureLinux"].bridge_status = kSignedIn;
     const auto checks = L::doctor(b, "AzureLinux");
     CHECK(
@@ -68,7 +67,8 @@ TEST_CASE("doctor explains what is missing", "[doctor]")
 {
     SECTION("no bridge in the guest: warn, and the CLI check is skipped")
     {
-        FakeBackend b = with_distro(0);
+        FakeBackend b;
+        add_distro(b, 0);
         b.distros["AzureLinux"].config.setup_pending = true;
         const auto checks = L::doctor(b, "AzureLinux");
         CHECK(
@@ -85,7 +85,8 @@ TEST_CASE("doctor explains what is missing", "[doctor]")
     }
     SECTION("engine unusable: fail, guest checks skipped")
     {
-        FakeBackend b = with_distro(1000);
+        FakeBackend b;
+        add_distro(b, 1000);
         b.engine_info.usable = false;
         b.engine_info.problem = "bubblewrap is not installed";
         const auto checks = L::doctor(b, "AzureLinux");
@@ -96,12 +97,14 @@ TEST_CASE("doctor explains what is missing", "[doctor]")
     }
     SECTION("a default uid without a user")
     {
-        FakeBackend b = with_distro(1234);
+        FakeBackend b;
+        add_distro(b, 1234);
         CHECK(statuses(L::doctor(b, "AzureLinux")).find("default-user=fail") != std::string::npos);
     }
     SECTION("bridge stopped and host CLI signed out")
     {
-        FakeBackend b = with_distro(1000);
+        FakeBackend b;
+        add_distro(b, 1000);
         auto status = nlohmann::json::parse(kSignedIn);
         status["server"]["running"] = false;
         status["host_cli"]["signed_in"] = false;
@@ -116,7 +119,8 @@ TEST_CASE("doctor explains what is missing", "[doctor]")
     }
     SECTION("bridge output that is not the contract's JSON")
     {
-        FakeBackend b = with_distro(1000);
+        FakeBackend b;
+        add_distro(b, 1000);
         b.distros["AzureLinux"].bridge_status = "{\"server\": {}}";
         const auto checks = L::doctor(b, "AzureLinux");
         CHECK(

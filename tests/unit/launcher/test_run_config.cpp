@@ -12,13 +12,11 @@ namespace L = azl::launcher;
 namespace
 {
 
-FakeBackend with_distro()
+void add_distro(FakeBackend& b)
 {
-    FakeBackend b;
     azl::test::FakeDistro d;
     d.users = {{"root", 0}, {"alice", 1000}};
     b.distros["AzureLinux"] = d;
-    return b;
 }
 
 } // namespace
@@ -38,7 +36,8 @@ TEST_CASE("run passes argv unquoted, or a command line to /bin/sh -c", "[run]")
 
 TEST_CASE("run launches on the terminal as the asked user and returns the exit code", "[run]")
 {
-    FakeBackend b = with_distro();
+    FakeBackend b;
+    add_distro(b);
     L::RunOptions o;
     o.command = {"no-such-program", "x"};
     o.user = "alice";
@@ -54,7 +53,8 @@ TEST_CASE("run launches on the terminal as the asked user and returns the exit c
 
 TEST_CASE("config --default-user resolves the uid inside, as wsl --manage does", "[config]")
 {
-    FakeBackend b = with_distro();
+    FakeBackend b;
+    add_distro(b);
     L::ConfigOptions o;
     o.default_user = "alice";
     const L::ConfigOutcome r = L::config(b, o);
@@ -70,7 +70,8 @@ TEST_CASE("config --default-user resolves the uid inside, as wsl --manage does",
 
 TEST_CASE("config refuses a user that does not exist and changes nothing", "[config]")
 {
-    FakeBackend b = with_distro();
+    FakeBackend b;
+    add_distro(b);
     L::ConfigOptions o;
     o.default_user = "bob";
     o.interop = false;
@@ -80,7 +81,8 @@ TEST_CASE("config refuses a user that does not exist and changes nothing", "[con
 
 TEST_CASE("config flags go through configure; wsl.conf keys into the guest file", "[config]")
 {
-    FakeBackend b = with_distro();
+    FakeBackend b;
+    add_distro(b);
     b.distros["AzureLinux"].files["/etc/wsl.conf"] =
         "# kept\n[boot]\ncommand = /usr/bin/azurelinux-bridge serve\n";
     L::ConfigOptions o;
@@ -104,7 +106,8 @@ TEST_CASE("config flags go through configure; wsl.conf keys into the guest file"
 
 TEST_CASE("config notes a [user] default that overrides the default user", "[config]")
 {
-    FakeBackend b = with_distro();
+    FakeBackend b;
+    add_distro(b);
     b.distros["AzureLinux"].files["/etc/wsl.conf"] = "[user]\ndefault = root\n";
     L::ConfigOptions o;
     o.default_uid = 1000;
@@ -115,7 +118,8 @@ TEST_CASE("config notes a [user] default that overrides the default user", "[con
 
 TEST_CASE("config validates before changing anything", "[config]")
 {
-    FakeBackend b = with_distro();
+    FakeBackend b;
+    add_distro(b);
     L::ConfigOptions o;
     CHECK_THROWS_WITH(L::config(b, o), Catch::Contains("nothing to change"));
     o.hostname = "-bad";

@@ -17,23 +17,22 @@ namespace L = azl::launcher;
 namespace
 {
 
-FakeBackend with_distro()
+void add_distro(FakeBackend& b)
 {
-    FakeBackend b;
     azl::test::FakeDistro d;
     d.users = {{"root", 0}, {"alice", 1000}};
     d.config.default_uid = 1000;
     d.config.flags.append_path = false;
     d.location = "/store/AzureLinux";
     b.distros["AzureLinux"] = d;
-    return b;
 }
 
 } // namespace
 
 TEST_CASE("get prints one value alone and several as key: value", "[get]")
 {
-    FakeBackend b = with_distro();
+    FakeBackend b;
+    add_distro(b);
     const L::DistroDetails d = L::get_details(b, "AzureLinux");
     L::GetFields one;
     one.default_user = true;
@@ -58,7 +57,8 @@ TEST_CASE("get prints one value alone and several as key: value", "[get]")
 
 TEST_CASE("list shows a table, a hint when empty, and JSON", "[list]")
 {
-    FakeBackend b = with_distro();
+    FakeBackend b;
+    add_distro(b);
     CHECK_THAT(L::format_list({}), Catch::Contains("azurelinux install"));
     const std::string table = L::format_list(b.list());
     CHECK_THAT(table, Catch::StartsWith("  NAME"));
@@ -75,7 +75,8 @@ TEST_CASE("list shows a table, a hint when empty, and JSON", "[list]")
 
 TEST_CASE("backup picks the format from the name and refuses to overwrite", "[backup]")
 {
-    FakeBackend b = with_distro();
+    FakeBackend b;
+    add_distro(b);
     FakeConsole console;
     azl::test::Sandbox dir;
     const L::CommandEnv env{.console = console, .exe_dir = dir.path()};
@@ -102,7 +103,8 @@ TEST_CASE("backup picks the format from the name and refuses to overwrite", "[ba
 
 TEST_CASE("uninstall asks on a terminal and refuses elsewhere without --yes", "[uninstall]")
 {
-    FakeBackend b = with_distro();
+    FakeBackend b;
+    add_distro(b);
     FakeConsole console;
     const L::CommandEnv env{.console = console, .exe_dir = {}};
     L::UninstallOptions o;

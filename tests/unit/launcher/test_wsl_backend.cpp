@@ -7,9 +7,9 @@
 #include <azl/launcher/wsl_backend.hpp>
 
 #include <catch2/catch.hpp>
-#include <test_support.hpp>
 
 #include <filesystem>
+#include <test_support.hpp>
 
 using namespace azl::launcher;
 using azl::test::FakeWsl;
@@ -52,7 +52,9 @@ InstallSpec spec(
 // The calls after the first `n` (the set-up's).
 std::vector<std::string> calls_from(const FakeWsl& wsl, std::size_t n)
 {
-    return {wsl.calls.begin() + static_cast<std::ptrdiff_t>(std::min(n, wsl.calls.size())), wsl.calls.end()};
+    return {
+        wsl.calls.begin() + static_cast<std::ptrdiff_t>(std::min(n, wsl.calls.size())),
+        wsl.calls.end()};
 }
 
 } // namespace
@@ -126,14 +128,18 @@ TEST_CASE("install checks name, file and SHA-256 before WSL sees anything", "[ws
         Catch::Contains("missing.wsl not found"));
     CHECK_THROWS_WITH(
         backend->install(spec("Other", image, std::nullopt, std::string(64, '0'))),
-        Catch::Contains("SHA-256 is ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"));
+        Catch::Contains(
+            "SHA-256 is ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"));
     CHECK_THROWS_AS(backend->install(spec("bad name", image)), azl::UserError);
     CHECK(wsl.calls.empty());
     CHECK(wsl.distros.size() == 1);
 
     // The right digest (any case) passes.
     backend->install(spec(
-        "Other", image, std::nullopt, "BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD"));
+        "Other",
+        image,
+        std::nullopt,
+        "BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD"));
     CHECK(backend->is_registered("Other"));
 }
 
@@ -153,7 +159,8 @@ TEST_CASE("a failed install leaves nothing registered", "[wsl]")
     // Registered, then recording first-run setup fails: the registration is rolled back.
     wsl.registry_read_only = true;
     const auto before = wsl.calls.size();
-    CHECK_THROWS_WITH(backend->install(spec("AzureLinux", image)), Catch::Contains("Access is denied"));
+    CHECK_THROWS_WITH(
+        backend->install(spec("AzureLinux", image)), Catch::Contains("Access is denied"));
     const auto after = calls_from(wsl, before);
     REQUIRE(after.size() == 3);
     CHECK(after[2] == "WslUnregisterDistribution(AzureLinux)");
@@ -191,20 +198,24 @@ TEST_CASE("restoring a backup runs wsl --import, without first-run setup", "[wsl
     backend->install(spec("AzureLinux", backup, std::nullopt, std::nullopt, InstallKind::backup));
     CHECK(
         wsl.calls.at(0)
-        == kWsl + R"( --import AzureLinux C:\Users\me\AppData\Local\wsl\AzureLinux ")" + path_to_utf8(backup) + "\"");
+        == kWsl + R"( --import AzureLinux C:\Users\me\AppData\Local\wsl\AzureLinux ")"
+               + path_to_utf8(backup) + "\"");
     CHECK_FALSE(backend->get_configuration("AzureLinux").setup_pending);
 
     const auto before = wsl.calls.size();
     backend->install(
         spec("Disk", vhdx, path_from_utf8(R"(E:\WSL\Disk)"), std::nullopt, InstallKind::backup));
-    CHECK(calls_from(wsl, before).at(0) == kWsl + R"( --import Disk E:\WSL\Disk )" + path_to_utf8(vhdx) + " --vhd");
+    CHECK(
+        calls_from(wsl, before).at(0)
+        == kWsl + R"( --import Disk E:\WSL\Disk )" + path_to_utf8(vhdx) + " --vhd");
 }
 
 TEST_CASE("configure and get_configuration go through wslapi.dll", "[wsl]")
 {
     FakeWsl wsl = with_distro();
     auto backend = make_fake_backend(wsl);
-    backend->configure("AzureLinux", 1001, {.interop = true, .append_path = false, .mount_drives = true});
+    backend->configure(
+        "AzureLinux", 1001, {.interop = true, .append_path = false, .mount_drives = true});
     CHECK(wsl.calls == std::vector<std::string>{"WslConfigureDistribution(AzureLinux, 1001, 0x5)"});
     const auto config = backend->get_configuration("AzureLinux");
     CHECK(config.version == 2);
@@ -214,7 +225,8 @@ TEST_CASE("configure and get_configuration go through wslapi.dll", "[wsl]")
     CHECK_FALSE(config.setup_pending);
 
     CHECK_THROWS_WITH(
-        backend->configure("Nope", 0, {}), Catch::Equals("no distribution named Nope is registered"));
+        backend->configure("Nope", 0, {}),
+        Catch::Equals("no distribution named Nope is registered"));
     wsl.fail_next["WslConfigureDistribution"] = 0x8007019e;
     CHECK_THROWS_WITH(backend->configure("AzureLinux", 0, {}), Catch::Contains("not enabled"));
 }
@@ -228,7 +240,10 @@ TEST_CASE("launch as the default user uses WslLaunch with argv quoted for sh", "
     spec.argv = {"sh", "-c", R"(id -un; echo "$HOME")"};
     spec.stdin_data = "input";
     const auto result = backend->launch("AzureLinux", spec);
-    CHECK(wsl.calls == std::vector<std::string>{R"(WslLaunch(AzureLinux, "sh -c 'id -un; echo "$HOME"'", FALSE, stdin="input"))"});
+    CHECK(
+        wsl.calls
+        == std::vector<std::string>{
+            R"(WslLaunch(AzureLinux, "sh -c 'id -un; echo "$HOME"'", FALSE, stdin="input"))"});
     CHECK(result.exit_code == 3);
     CHECK(result.out == "azure\n/home/azure\n");
 
@@ -248,18 +263,23 @@ TEST_CASE("launch as another user or in a directory runs wsl.exe --exec", "[wsl]
     spec.user = "root";
     spec.stdin_data = "data";
     const auto result = backend->launch("AzureLinux", spec);
-    CHECK(wsl.calls == std::vector<std::string>{kWsl + " --distribution AzureLinux --user root --cd ~ --exec id -un"});
+    CHECK(
+        wsl.calls
+        == std::vector<std::string>{
+            kWsl + " --distribution AzureLinux --user root --cd ~ --exec id -un"});
     CHECK(result.out == "root\nstdin:data");
 
     spec.user = "nobody-here";
-    CHECK_THROWS_WITH(backend->launch("AzureLinux", spec), Catch::Contains("no such user in AzureLinux"));
+    CHECK_THROWS_WITH(
+        backend->launch("AzureLinux", spec), Catch::Contains("no such user in AzureLinux"));
 }
 
 TEST_CASE("interactive launches: WslLaunchInteractive, or wsl.exe for a user", "[wsl]")
 {
     FakeWsl wsl = with_distro();
     wsl.guest_commands[""] = guest_result(0);
-    wsl.guest_commands["/usr/lib/wsl/azurelinux-oobe --answers /mnt/c/Users/me/answers.json"] = guest_result(2);
+    wsl.guest_commands["/usr/lib/wsl/azurelinux-oobe --answers /mnt/c/Users/me/answers.json"] =
+        guest_result(2);
     auto backend = make_fake_backend(wsl);
     CHECK(backend->launch_interactive("AzureLinux", {}) == 0);
     LaunchSpec oobe;
@@ -270,7 +290,9 @@ TEST_CASE("interactive launches: WslLaunchInteractive, or wsl.exe for a user", "
         wsl.calls
         == std::vector<std::string>{
             R"(WslLaunchInteractive(AzureLinux, "", FALSE))",
-            kWsl + " --distribution AzureLinux --user root --cd ~ --exec /usr/lib/wsl/azurelinux-oobe --answers /mnt/c/Users/me/answers.json"});
+            kWsl
+                + " --distribution AzureLinux --user root --cd ~ --exec "
+                  "/usr/lib/wsl/azurelinux-oobe --answers /mnt/c/Users/me/answers.json"});
 }
 
 TEST_CASE("export writes the backup under a temporary name and moves it into place", "[wsl]")
@@ -281,7 +303,8 @@ TEST_CASE("export writes the backup under a temporary name and moves it into pla
     const fs::path out = box.path() / "my backup.tar.xz";
     backend->export_to("AzureLinux", {.file = out, .format = ArchiveFormat::tar_xz});
     REQUIRE(wsl.calls.size() == 1);
-    const std::string prefix = kWsl + " --export AzureLinux \"" + path_to_utf8(box.path()) + "/.my backup.tar.xz.tmp-";
+    const std::string prefix =
+        kWsl + " --export AzureLinux \"" + path_to_utf8(box.path()) + "/.my backup.tar.xz.tmp-";
     CHECK(wsl.calls[0].substr(0, prefix.size()) == prefix);
     CHECK(wsl.calls[0].ends_with("\" --format tar.xz"));
     CHECK(azl::test::slurp(out) == "export of AzureLinux as tar.xz");
@@ -297,7 +320,8 @@ TEST_CASE("export writes the backup under a temporary name and moves it into pla
     CHECK(std::distance(fs::directory_iterator(box.path()), fs::directory_iterator()) == 1);
 
     CHECK_THROWS_WITH(
-        backend->export_to("AzureLinux", {.file = box.path() / "no-dir" / "b.tar", .format = ArchiveFormat::tar}),
+        backend->export_to(
+            "AzureLinux", {.file = box.path() / "no-dir" / "b.tar", .format = ArchiveFormat::tar}),
         Catch::Contains("does not exist"));
 }
 
@@ -336,13 +360,20 @@ TEST_CASE("list merges wsl --list --verbose with the Lxss registry", "[wsl]")
 TEST_CASE("the answers file's guest path comes from wslpath inside the distribution", "[wsl]")
 {
     FakeWsl wsl = with_distro();
-    wsl.guest_commands[R"(wslpath -a -u 'C:\Users\Zoë\answers.json')"] = guest_result(0, "/mnt/c/Users/Zoë/answers.json\n");
+    wsl.guest_commands[R"(wslpath -a -u 'C:\Users\Zoë\answers.json')"] =
+        guest_result(0, "/mnt/c/Users/Zoë/answers.json\n");
     auto backend = make_fake_backend(wsl);
-    CHECK(backend->answers_guest_path("AzureLinux", path_from_utf8(R"(C:\Users\Zoë\answers.json)")) == "/mnt/c/Users/Zoë/answers.json");
-    CHECK(wsl.calls == std::vector<std::string>{R"(WslLaunch(AzureLinux, "wslpath -a -u 'C:\Users\Zoë\answers.json'", FALSE, stdin=NUL))"});
+    CHECK(
+        backend->answers_guest_path("AzureLinux", path_from_utf8(R"(C:\Users\Zoë\answers.json)"))
+        == "/mnt/c/Users/Zoë/answers.json");
+    CHECK(
+        wsl.calls
+        == std::vector<std::string>{
+            R"(WslLaunch(AzureLinux, "wslpath -a -u 'C:\Users\Zoë\answers.json'", FALSE, stdin=NUL))"});
 
     // Relative paths are made absolute against our directory first; drives not mounted: a hint.
-    wsl.guest_commands[R"(wslpath -a -u 'C:\Users\me\answers.json')"] = guest_result(1, "", "wslpath: C:\\Users\\me\\answers.json\n");
+    wsl.guest_commands[R"(wslpath -a -u 'C:\Users\me\answers.json')"] =
+        guest_result(1, "", "wslpath: C:\\Users\\me\\answers.json\n");
     CHECK_THROWS_WITH(
         backend->answers_guest_path("AzureLinux", path_from_utf8("answers.json")),
         Catch::Contains("cannot make answers.json readable inside AzureLinux"));
@@ -353,7 +384,8 @@ TEST_CASE("unregister, terminate, set-default-user and set-version", "[wsl]")
     FakeWsl wsl = with_distro();
     auto backend = make_fake_backend(wsl);
     backend->set_default_user("AzureLinux", "root");
-    CHECK_THROWS_WITH(backend->set_default_user("AzureLinux", "ghost"), Catch::Contains("no such user"));
+    CHECK_THROWS_WITH(
+        backend->set_default_user("AzureLinux", "ghost"), Catch::Contains("no such user"));
     backend->set_version("AzureLinux", 1);
     backend->terminate("AzureLinux");
     backend->set_setup_pending("AzureLinux", true);
@@ -368,8 +400,12 @@ TEST_CASE("unregister, terminate, set-default-user and set-version", "[wsl]")
             "RegSetValueExW(Lxss\\{11111111-2222-3333-4444-555555555555}, RunOOBE, 1)",
             "WslUnregisterDistribution(AzureLinux)"});
     CHECK(wsl.distros.empty());
-    CHECK_THROWS_WITH(backend->unregister("AzureLinux"), Catch::Equals("no distribution named AzureLinux is registered"));
-    CHECK_THROWS_WITH(backend->terminate("AzureLinux"), Catch::Equals("no distribution named AzureLinux is registered"));
+    CHECK_THROWS_WITH(
+        backend->unregister("AzureLinux"),
+        Catch::Equals("no distribution named AzureLinux is registered"));
+    CHECK_THROWS_WITH(
+        backend->terminate("AzureLinux"),
+        Catch::Equals("no distribution named AzureLinux is registered"));
 }
 
 TEST_CASE("without WSL every operation says how to install it", "[wsl]")
@@ -385,7 +421,9 @@ TEST_CASE("without WSL every operation says how to install it", "[wsl]")
     }
     catch (const azl::UserError& e)
     {
-        CHECK(std::string(e.what()) == "WSL cannot be used: wslapi.dll is not in the System32 folder");
+        CHECK(
+            std::string(e.what())
+            == "WSL cannot be used: wslapi.dll is not in the System32 folder");
         CHECK_THAT(e.hint(), Catch::Contains("wsl --install"));
     }
     CHECK_THROWS_WITH(backend->list(), Catch::Contains("WSL cannot be used"));

@@ -33,7 +33,8 @@ TEST_CASE("wsl.exe command lines for every operation", "[wsl]")
             path_from_utf8(R"(D:\WSL\AzureLinux)")))
         == R"(C:\Windows\System32\wsl.exe --install --from-file "C:\Users\Zoë\Downloads\Azure Linux.wsl" --name AzureLinux --location D:\WSL\AzureLinux --no-launch)");
     CHECK(
-        wsl_line(wsl::install_from_file_args(path_from_utf8(R"(C:\img\a.wsl)"), "Dev-1", std::nullopt))
+        wsl_line(
+            wsl::install_from_file_args(path_from_utf8(R"(C:\img\a.wsl)"), "Dev-1", std::nullopt))
         == R"(C:\Windows\System32\wsl.exe --install --from-file C:\img\a.wsl --name Dev-1 --no-launch)");
     CHECK(
         wsl_line(wsl::import_args(
@@ -44,24 +45,34 @@ TEST_CASE("wsl.exe command lines for every operation", "[wsl]")
         == R"(C:\Windows\System32\wsl.exe --import AzureLinux C:\Users\me\AppData\Local\wsl\AzureLinux "E:\backups\azl 2024.tar.gz")");
     CHECK(
         wsl_line(wsl::import_args(
-            "AzureLinux", path_from_utf8(R"(D:\wsl\)"), path_from_utf8(R"(E:\b.vhdx)"), ArchiveFormat::vhdx))
+            "AzureLinux",
+            path_from_utf8(R"(D:\wsl\)"),
+            path_from_utf8(R"(E:\b.vhdx)"),
+            ArchiveFormat::vhdx))
         == R"(C:\Windows\System32\wsl.exe --import AzureLinux D:\wsl\ E:\b.vhdx --vhd)");
     CHECK(
-        wsl_line(wsl::export_args("AzureLinux", path_from_utf8(R"(E:\My Backups\)"), ArchiveFormat::tar_xz))
+        wsl_line(wsl::export_args(
+            "AzureLinux", path_from_utf8(R"(E:\My Backups\)"), ArchiveFormat::tar_xz))
         == R"(C:\Windows\System32\wsl.exe --export AzureLinux "E:\My Backups\\" --format tar.xz)");
     CHECK(
-        wsl_line(wsl::export_args("AzureLinux", path_from_utf8(R"(E:\b.vhdx)"), ArchiveFormat::vhdx))
+        wsl_line(
+            wsl::export_args("AzureLinux", path_from_utf8(R"(E:\b.vhdx)"), ArchiveFormat::vhdx))
         == R"(C:\Windows\System32\wsl.exe --export AzureLinux E:\b.vhdx --format vhd)");
-    CHECK(wsl_line(wsl::terminate_args("AzureLinux")) == R"(C:\Windows\System32\wsl.exe --terminate AzureLinux)");
+    CHECK(
+        wsl_line(wsl::terminate_args("AzureLinux"))
+        == R"(C:\Windows\System32\wsl.exe --terminate AzureLinux)");
     CHECK(
         wsl_line(wsl::set_default_user_args("AzureLinux", "azure"))
         == R"(C:\Windows\System32\wsl.exe --manage AzureLinux --set-default-user azure)");
-    CHECK(wsl_line(wsl::set_version_args("AzureLinux", 2)) == R"(C:\Windows\System32\wsl.exe --set-version AzureLinux 2)");
+    CHECK(
+        wsl_line(wsl::set_version_args("AzureLinux", 2))
+        == R"(C:\Windows\System32\wsl.exe --set-version AzureLinux 2)");
     CHECK(wsl_line(wsl::list_verbose_args()) == R"(C:\Windows\System32\wsl.exe --list --verbose)");
     CHECK(wsl_line(wsl::version_args()) == R"(C:\Windows\System32\wsl.exe --version)");
 }
 
-TEST_CASE("launches as another user or directory go through wsl.exe --exec with argv intact", "[wsl]")
+TEST_CASE(
+    "launches as another user or directory go through wsl.exe --exec with argv intact", "[wsl]")
 {
     LaunchSpec spec;
     spec.user = "root";
@@ -105,7 +116,9 @@ TEST_CASE("wsl.exe output is decoded from UTF-16LE with or without BOM, or taken
     CHECK(wsl::decode_wsl_output("\xFF\xFE" + utf16le(u"BOM\r\n")) == "BOM\r\n");
     CHECK(wsl::decode_wsl_output(utf16le(u"\U0001F427 penguin")) == "\U0001F427 penguin");
     // An unpaired surrogate cannot be UTF-8: it becomes U+FFFD.
-    CHECK(wsl::decode_wsl_output(utf16le(std::u16string(1, char16_t(0xD800)) + u"x")) == "\xEF\xBF\xBDx");
+    CHECK(
+        wsl::decode_wsl_output(utf16le(std::u16string(1, char16_t(0xD800)) + u"x"))
+        == "\xEF\xBF\xBDx");
     // WSL_UTF8=1 makes wsl.exe write UTF-8.
     CHECK(wsl::decode_wsl_output("WSL version: 2.4.4.0\r\n") == "WSL version: 2.4.4.0\r\n");
     CHECK(wsl::decode_wsl_output("\xEF\xBB\xBFok") == "ok");
@@ -115,12 +128,11 @@ TEST_CASE("wsl.exe output is decoded from UTF-16LE with or without BOM, or taken
 TEST_CASE("wsl --list --verbose output is parsed from its real format", "[wsl]")
 {
     // Exactly what wsl.exe 2.4 writes: UTF-16LE, no BOM, CRLF, '*' for the default distribution.
-    const std::string raw = utf16le(
-        u"  NAME                   STATE           VERSION\r\n"
-        u"* Ubuntu-24.04           Running         2\r\n"
-        u"  AzureLinux             Stopped         2\r\n"
-        u"  legacy.v1_test         Installing      1\r\n"
-        u"  Old                    Uninstalling    2\r\n");
+    const std::string raw = utf16le(u"  NAME                   STATE           VERSION\r\n"
+                                    u"* Ubuntu-24.04           Running         2\r\n"
+                                    u"  AzureLinux             Stopped         2\r\n"
+                                    u"  legacy.v1_test         Installing      1\r\n"
+                                    u"  Old                    Uninstalling    2\r\n");
     const auto rows = wsl::parse_list_verbose(wsl::decode_wsl_output(raw));
     REQUIRE(rows.size() == 4);
     CHECK(rows[0].name == "Ubuntu-24.04");
@@ -136,17 +148,19 @@ TEST_CASE("wsl --list --verbose output is parsed from its real format", "[wsl]")
     CHECK(rows[3].state == DistroState::uninstalling);
 
     // A German Windows: the header and the state words are translated, some have blanks.
-    const auto de = wsl::parse_list_verbose(wsl::decode_wsl_output(utf16le(
-        u"  NAME          STATUS              VERSION\r\n"
-        u"* AzureLinux    Wird ausgeführt     2\r\n")));
+    const auto de = wsl::parse_list_verbose(
+        wsl::decode_wsl_output(utf16le(u"  NAME          STATUS              VERSION\r\n"
+                                       u"* AzureLinux    Wird ausgeführt     2\r\n")));
     REQUIRE(de.size() == 1);
     CHECK(de[0].state_text == "Wird ausgeführt");
     CHECK_FALSE(de[0].state.has_value());
     CHECK(de[0].is_default);
 
-    CHECK(wsl::parse_list_verbose(wsl::decode_wsl_output(utf16le(u"  NAME STATE VERSION\r\n"))).empty());
+    CHECK(wsl::parse_list_verbose(wsl::decode_wsl_output(utf16le(u"  NAME STATE VERSION\r\n")))
+              .empty());
     CHECK_THROWS_AS(
-        wsl::parse_list_verbose("  NAME STATE VERSION\r\n  AzureLinux Stopped\r\n"), azl::SystemError);
+        wsl::parse_list_verbose("  NAME STATE VERSION\r\n  AzureLinux Stopped\r\n"),
+        azl::SystemError);
 }
 
 TEST_CASE("the WSL version is read from wsl --version, in any language", "[wsl]")
@@ -165,12 +179,14 @@ TEST_CASE("the WSL version is read from wsl --version, in any language", "[wsl]"
 
 TEST_CASE("wsl.exe error codes are found and named", "[wsl]")
 {
-    const std::string out = wsl::decode_wsl_output(utf16le(
-        u"There is no distribution with the supplied name.\r\n"
-        u"Error code: Wsl/Service/WSL_E_DISTRO_NOT_FOUND\r\n"));
+    const std::string out =
+        wsl::decode_wsl_output(utf16le(u"There is no distribution with the supplied name.\r\n"
+                                       u"Error code: Wsl/Service/WSL_E_DISTRO_NOT_FOUND\r\n"));
     REQUIRE(wsl::error_code_token(out) == "WSL_E_DISTRO_NOT_FOUND");
     CHECK(wsl::hresult_from_token("WSL_E_DISTRO_NOT_FOUND") == 0x80040302U);
-    CHECK(wsl::error_code_token("Fehlercode: Wsl/Service/RegisterDistro/ERROR_ALREADY_EXISTS") == "ERROR_ALREADY_EXISTS");
+    CHECK(
+        wsl::error_code_token("Fehlercode: Wsl/Service/RegisterDistro/ERROR_ALREADY_EXISTS")
+        == "ERROR_ALREADY_EXISTS");
     CHECK(wsl::hresult_from_token("ERROR_ALREADY_EXISTS") == 0x800700b7U);
     CHECK(wsl::hresult_from_token("0x8007019e") == 0x8007019eU);
     CHECK_FALSE(wsl::hresult_from_token("WSL_E_SOMETHING_NEW").has_value());
@@ -278,14 +294,18 @@ TEST_CASE("a failed wsl.exe run is reported with its error code or its own words
                 -1, "Something new went wrong.\r\nError code: Wsl/Service/WSL_E_NEW_THING\r\n", op);
         });
     CHECK_FALSE(e.user);
-    CHECK(e.message == "exporting AzureLinux: Something new went wrong. (Error code: WSL_E_NEW_THING)");
+    CHECK(
+        e.message
+        == "exporting AzureLinux: Something new went wrong. (Error code: WSL_E_NEW_THING)");
 
     // An old wsl.exe prints its usage for an option it does not know: update WSL.
     e = catch_error(
         [&]
         {
             wsl::throw_wsl_exe_failure(
-                -1, "Copyright (c) Microsoft Corporation.\r\n\r\nUsage: wsl.exe [Argument]\r\n", op);
+                -1,
+                "Copyright (c) Microsoft Corporation.\r\n\r\nUsage: wsl.exe [Argument]\r\n",
+                op);
         });
     CHECK(e.user);
     CHECK_THAT(e.hint, Catch::Contains("wsl --update"));

@@ -44,7 +44,8 @@ std::u16string wsl_message(std::string_view token)
     static const std::map<std::string_view, std::u16string_view> kMessages = {
         {"WSL_E_DISTRO_NOT_FOUND", u"There is no distribution with the supplied name."},
         {"ERROR_ALREADY_EXISTS",
-         u"A distribution with the supplied name already exists. Use --name to choose a different name."},
+         u"A distribution with the supplied name already exists. Use --name to choose a different "
+         u"name."},
         {"ERROR_FILE_NOT_FOUND", u"The system cannot find the file specified."},
         {"WSL_E_USER_NOT_FOUND", u"User not found."},
         {"WSL_E_EXPORT_FAILED", u"The distribution export failed."},
@@ -139,8 +140,9 @@ std::optional<std::uint32_t> FakeWsl::take_failure(const std::string& function)
 
 std::optional<std::string> FakeWslApi::unavailable_reason()
 {
-    return m_wsl.dll_missing ? std::optional<std::string>("wslapi.dll is not in the System32 folder")
-                             : std::nullopt;
+    return m_wsl.dll_missing
+               ? std::optional<std::string>("wslapi.dll is not in the System32 folder")
+               : std::nullopt;
 }
 
 bool FakeWslApi::is_distribution_registered(const std::string& name)
@@ -148,10 +150,10 @@ bool FakeWslApi::is_distribution_registered(const std::string& name)
     return m_wsl.find(name) != nullptr;
 }
 
-std::uint32_t
-FakeWslApi::register_distribution(const std::string& name, const fs::path& tar_gz)
+std::uint32_t FakeWslApi::register_distribution(const std::string& name, const fs::path& tar_gz)
 {
-    m_wsl.calls.push_back(fmt::format("WslRegisterDistribution({}, {})", name, path_to_utf8(tar_gz)));
+    m_wsl.calls.push_back(
+        fmt::format("WslRegisterDistribution({}, {})", name, path_to_utf8(tar_gz)));
     if (auto hr = m_wsl.take_failure("WslRegisterDistribution"))
     {
         return *hr;
@@ -218,21 +220,22 @@ std::uint32_t FakeWslApi::get_distribution_configuration(
     {
         return wsl::kDistroNotFound;
     }
-    out = {d->version,
-           d->default_uid,
-           d->flags,
-           {"HOSTTYPE=x86_64",
-            "LANG=en_US.UTF-8",
-            "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/usr/games",
-            "TERM=xterm-256color"}};
+    out = {
+        d->version,
+        d->default_uid,
+        d->flags,
+        {"HOSTTYPE=x86_64",
+         "LANG=en_US.UTF-8",
+         "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/usr/games",
+         "TERM=xterm-256color"}};
     return 0;
 }
 
 std::uint32_t FakeWslApi::launch_interactive(
     const std::string& name, const std::string& command, bool use_cwd, std::uint32_t& exit_code)
 {
-    m_wsl.calls.push_back(
-        fmt::format("WslLaunchInteractive({}, \"{}\", {})", name, command, use_cwd ? "TRUE" : "FALSE"));
+    m_wsl.calls.push_back(fmt::format(
+        "WslLaunchInteractive({}, \"{}\", {})", name, command, use_cwd ? "TRUE" : "FALSE"));
     if (auto hr = m_wsl.take_failure("WslLaunchInteractive"))
     {
         return *hr;
@@ -331,9 +334,9 @@ FakeWslHost::wsl_exe_run(const std::vector<std::string>& args, const ProcessOpti
     {
         if (m_wsl.wsl_version.empty())
         {
-            ProcessResult r = wsl_success(
-                u"Copyright (c) Microsoft Corporation. All rights reserved.\r\n\r\n"
-                u"Usage: wsl.exe [Argument] [Options...] [CommandLine]\r\n");
+            ProcessResult r =
+                wsl_success(u"Copyright (c) Microsoft Corporation. All rights reserved.\r\n\r\n"
+                            u"Usage: wsl.exe [Argument] [Options...] [CommandLine]\r\n");
             r.exit_code = -1;
             return r;
         }
@@ -352,15 +355,17 @@ FakeWslHost::wsl_exe_run(const std::vector<std::string>& args, const ProcessOpti
         for (const auto& d : m_wsl.distros)
         {
             // Registry GUIDs compare without regard to case.
-            const bool is_default = m_wsl.default_guid
-                                    && std::equal(
-                                        m_wsl.default_guid->begin(),
-                                        m_wsl.default_guid->end(),
-                                        d.guid.begin(),
-                                        d.guid.end(),
-                                        [](char a, char b) { return std::tolower(a) == std::tolower(b); });
+            const bool is_default =
+                m_wsl.default_guid
+                && std::equal(
+                    m_wsl.default_guid->begin(),
+                    m_wsl.default_guid->end(),
+                    d.guid.begin(),
+                    d.guid.end(),
+                    [](char a, char b) { return std::tolower(a) == std::tolower(b); });
             std::u16string row = is_default ? u"* " : u"  ";
-            row += ascii16(d.name) + std::u16string(d.name.size() < 18 ? 18 - d.name.size() : 1, u' ');
+            row +=
+                ascii16(d.name) + std::u16string(d.name.size() < 18 ? 18 - d.name.size() : 1, u' ');
             row += d.running ? u"Running         " : u"Stopped         ";
             row += ascii16(std::to_string(d.version)) + u"\r\n";
             table += row;
@@ -381,11 +386,13 @@ FakeWslHost::wsl_exe_run(const std::vector<std::string>& args, const ProcessOpti
             return wsl_failure("Service/RegisterDistro", "ERROR_ALREADY_EXISTS");
         }
         const std::string guid = m_wsl.next_guid();
-        const std::string base = import ? args.at(2)
-                                        : option(args, "--location")
-                                              .value_or(R"(C:\Users\me\AppData\Local\wsl\)" + guid);
+        const std::string base =
+            import
+                ? args.at(2)
+                : option(args, "--location").value_or(R"(C:\Users\me\AppData\Local\wsl\)" + guid);
         // --install --from-file of an image with an [oobe] command asks for first-run setup.
-        m_wsl.distros.push_back({.guid = guid, .name = name, .base_path = base, .run_oobe = !import});
+        m_wsl.distros.push_back(
+            {.guid = guid, .name = name, .base_path = base, .run_oobe = !import});
         return wsl_success(u"The operation completed successfully.\r\n");
     }
     const std::string name = args.size() > 1 ? args.at(1) : std::string();
@@ -431,8 +438,9 @@ FakeWslHost::wsl_exe_run(const std::vector<std::string>& args, const ProcessOpti
         return wsl_failure("Service/CreateInstance", "WSL_E_USER_NOT_FOUND");
     }
     const auto exec = std::find(args.begin(), args.end(), "--exec");
-    const std::vector<std::string> argv =
-        exec == args.end() ? std::vector<std::string>{} : std::vector<std::string>(exec + 1, args.end());
+    const std::vector<std::string> argv = exec == args.end()
+                                              ? std::vector<std::string>{}
+                                              : std::vector<std::string>(exec + 1, args.end());
     d->running = true;
     ProcessResult r = guest_run(m_wsl, guest_result_key(argv));
     if (options.stdin_data)
@@ -462,7 +470,8 @@ launcher::LxssRegistry FakeWslHost::lxss()
 
 void FakeWslHost::set_run_oobe(const std::string& guid, bool pending)
 {
-    m_wsl.calls.push_back(fmt::format("RegSetValueExW(Lxss\\{}, RunOOBE, {})", guid, pending ? 1 : 0));
+    m_wsl.calls.push_back(
+        fmt::format("RegSetValueExW(Lxss\\{}, RunOOBE, {})", guid, pending ? 1 : 0));
     if (m_wsl.registry_read_only)
     {
         throw SystemError("recording first-run setup", "Access is denied.");

@@ -174,6 +174,7 @@ TEST_CASE("each WSL rule fires on its own when broken", "[check][wsl]")
         std::string needle;
         CheckOptions options{};
     };
+
     CheckOptions foreign_arch;
     foreign_arch.arch = static_cast<unsigned char>(host_elf()[18]) == 183 ? "x86_64" : "aarch64";
     const std::vector<Case> cases = {
@@ -187,7 +188,9 @@ TEST_CASE("each WSL rule fires on its own when broken", "[check][wsl]")
          replace(modern_tree(), conf_file(good_conf() + "[oobe]\nfoo = bar\n")),
          "WSL does not know [oobe] foo"},
         {"distribution-conf-keys",
-         replace(modern_tree(), conf_file(conf_with("[shortcut]\nenabled = true", "[shortcut]\nenabled = maybe"))),
+         replace(
+             modern_tree(),
+             conf_file(conf_with("[shortcut]\nenabled = true", "[shortcut]\nenabled = maybe"))),
          "is not a boolean"},
         {"oobe-command",
          without(modern_tree(), "usr/lib/wsl/azurelinux-oobe"),
@@ -199,7 +202,8 @@ TEST_CASE("each WSL rule fires on its own when broken", "[check][wsl]")
          replace(modern_tree(), owned(file("usr/lib/wsl/azurelinux-oobe", host_elf(), 0755), 5)),
          "owner uid 5"},
         {"oobe-command",
-         replace(modern_tree(), conf_file(conf_with("/usr/lib/wsl/azurelinux-oobe", "/usr/bin/dash"))),
+         replace(
+             modern_tree(), conf_file(conf_with("/usr/lib/wsl/azurelinux-oobe", "/usr/bin/dash"))),
          "not a file under /usr/lib/wsl/ or /usr/libexec/wsl/"},
         {"oobe-command",
          replace(modern_tree(), conf_file(conf_with("azurelinux-oobe", "azurelinux-oobe --x"))),
@@ -214,42 +218,57 @@ TEST_CASE("each WSL rule fires on its own when broken", "[check][wsl]")
          replace(modern_tree(), conf_file(conf_with("defaultUid = 1000", "defaultUid = bob"))),
          "is not a number"},
         {"oobe-default-name",
-         replace(modern_tree(), conf_file(conf_with("defaultName = AzureLinux", "defaultName = Azure Linux"))),
+         replace(
+             modern_tree(),
+             conf_file(conf_with("defaultName = AzureLinux", "defaultName = Azure Linux"))),
          "is not a name WSL takes"},
         {"oobe-default-name",
          replace(modern_tree(), conf_file(conf_with("defaultName = AzureLinux\n", ""))),
          "no defaultName"},
         {"shortcut-icon",
-         replace(modern_tree(), file("usr/share/wsl/azurelinux.ico", azl::packaging::icon_ico(), 0600)),
+         replace(
+             modern_tree(), file("usr/share/wsl/azurelinux.ico", azl::packaging::icon_ico(), 0600)),
          "mode 0600"},
         {"shortcut-icon",
          replace(modern_tree(), file("usr/share/wsl/azurelinux.ico", "not an icon at all")),
          "is not a Windows icon"},
         {"shortcut-icon",
-         replace(modern_tree(), file("usr/share/wsl/azurelinux.ico", std::string(1U << 20U, 'x') + "y")),
+         replace(
+             modern_tree(),
+             file("usr/share/wsl/azurelinux.ico", std::string(1U << 20U, 'x') + "y")),
          "WSL refuses files over 1048576 bytes"},
         {"shortcut-icon",
          without(modern_tree(), "usr/share/wsl/azurelinux.ico"),
          "is not in the image"},
         {"shortcut-icon",
-         replace(modern_tree(), conf_file(conf_with("/usr/share/wsl/azurelinux.ico", "/opt/icon.ico"))),
+         replace(
+             modern_tree(), conf_file(conf_with("/usr/share/wsl/azurelinux.ico", "/opt/icon.ico"))),
          "not a file under /usr/lib/wsl/ or /usr/share/wsl/"},
         {"terminal-profile",
-         replace(modern_tree(), file("usr/lib/wsl/terminal-profile.json", azl::packaging::render_terminal_profile(), 0644)),
+         replace(
+             modern_tree(),
+             file(
+                 "usr/lib/wsl/terminal-profile.json",
+                 azl::packaging::render_terminal_profile(),
+                 0644)),
          "mode 0644"},
         {"terminal-profile",
-         replace(modern_tree(), file("usr/lib/wsl/terminal-profile.json", "{\"profile\": []}", 0640)),
+         replace(
+             modern_tree(), file("usr/lib/wsl/terminal-profile.json", "{\"profile\": []}", 0640)),
          "\"profiles\" array"},
         {"terminal-profile",
-         replace(modern_tree(), file("usr/lib/wsl/terminal-profile.json", "// hi\n{\"profiles\": []}", 0640)),
+         replace(
+             modern_tree(),
+             file("usr/lib/wsl/terminal-profile.json", "// hi\n{\"profiles\": []}", 0640)),
          "no comments"},
         {"wsl-conf-file",
          replace(modern_tree(), file("etc/wsl.conf", "[boot]\ncommand = true\n", 0600)),
          "mode 0600"},
         {"systemd-units",
-         plus(plus(modern_tree(), dir("etc/systemd/system/multi-user.target.wants")),
-              sym("etc/systemd/system/multi-user.target.wants/systemd-resolved.service",
-                  "/usr/lib/systemd/system/systemd-resolved.service")),
+         plus(
+             plus(modern_tree(), dir("etc/systemd/system/multi-user.target.wants")),
+             sym("etc/systemd/system/multi-user.target.wants/systemd-resolved.service",
+                 "/usr/lib/systemd/system/systemd-resolved.service")),
          "systemd-resolved.service is enabled"},
         {"wsl-conf-default-user",
          replace(modern_tree(), file("etc/wsl.conf", "[user]\ndefault = bob\n")),
@@ -278,13 +297,16 @@ TEST_CASE("a masked unit is not reported; disabled sections are not checked", "[
 {
     Members tree = plus(
         plus(modern_tree(), dir("etc/systemd/system/multi-user.target.wants")),
-        sym("etc/systemd/system/multi-user.target.wants/tmp.mount", "/usr/lib/systemd/system/tmp.mount"));
+        sym("etc/systemd/system/multi-user.target.wants/tmp.mount",
+            "/usr/lib/systemd/system/tmp.mount"));
     tree = plus(tree, sym("etc/systemd/system/tmp.mount", "/dev/null"));
     CHECK(check(tree).findings.empty());
 
     // [shortcut] enabled = false: the icon is not looked at.
     const Members no_shortcut = without(
-        replace(modern_tree(), conf_file(conf_with("[shortcut]\nenabled = true", "[shortcut]\nenabled = false"))),
+        replace(
+            modern_tree(),
+            conf_file(conf_with("[shortcut]\nenabled = true", "[shortcut]\nenabled = false"))),
         "usr/share/wsl/azurelinux.ico");
     const CheckReport report = check(no_shortcut);
     INFO(describe(report));

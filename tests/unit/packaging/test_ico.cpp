@@ -66,13 +66,17 @@ std::vector<IcoEntry> read_directory(const std::string& ico)
     {
         const std::size_t e = 6 + 16 * static_cast<std::size_t>(i);
         REQUIRE(e + 16 <= ico.size());
-        CHECK(ico[e + 2] == 0);           // colour count
-        CHECK(ico[e + 3] == 0);           // reserved
-        CHECK(le(ico, e + 4, 2) == 1);    // planes
+        CHECK(ico[e + 2] == 0);        // colour count
+        CHECK(ico[e + 3] == 0);        // reserved
+        CHECK(le(ico, e + 4, 2) == 1); // planes
         const auto w = static_cast<unsigned char>(ico[e]);
         const auto h = static_cast<unsigned char>(ico[e + 1]);
         entries.push_back(
-            {w == 0 ? 256U : w, h == 0 ? 256U : h, le(ico, e + 6, 2), le(ico, e + 8, 4), le(ico, e + 12, 4)});
+            {w == 0 ? 256U : w,
+             h == 0 ? 256U : h,
+             le(ico, e + 6, 2),
+             le(ico, e + 8, 4),
+             le(ico, e + 12, 4)});
         REQUIRE(entries.back().offset + entries.back().size <= ico.size());
     }
     return entries;
@@ -82,7 +86,8 @@ std::vector<IcoEntry> read_directory(const std::string& ico)
 
 TEST_CASE("write_ico packs PNG frames with a correct directory", "[ico]")
 {
-    const std::vector<std::string> frames = {png_header(16, 16), png_header(256, 256), png_header(48, 32, 2)};
+    const std::vector<std::string> frames = {
+        png_header(16, 16), png_header(256, 256), png_header(48, 32, 2)};
     const std::vector<std::string_view> views(frames.begin(), frames.end());
     const std::string ico = write_ico(views, "test.ico");
     const auto entries = read_directory(ico);
@@ -106,9 +111,13 @@ TEST_CASE("write_ico refuses what an icon cannot hold", "[ico]")
 {
     const std::string big = png_header(257, 257);
     const std::string a = png_header(32, 32);
-    CHECK_THROWS_WITH(write_ico(std::vector<std::string_view>{big}, "x.ico"), Contains("at most 256x256"));
-    CHECK_THROWS_WITH(write_ico(std::vector<std::string_view>{a, a}, "x.ico"), Contains("a second 32x32 frame"));
-    CHECK_THROWS_WITH(write_ico(std::vector<std::string_view>{"GIF89a...."}, "x.ico"), Contains("x.ico frame 1: not a PNG"));
+    CHECK_THROWS_WITH(
+        write_ico(std::vector<std::string_view>{big}, "x.ico"), Contains("at most 256x256"));
+    CHECK_THROWS_WITH(
+        write_ico(std::vector<std::string_view>{a, a}, "x.ico"), Contains("a second 32x32 frame"));
+    CHECK_THROWS_WITH(
+        write_ico(std::vector<std::string_view>{"GIF89a...."}, "x.ico"),
+        Contains("x.ico frame 1: not a PNG"));
     CHECK_THROWS_AS(write_ico(std::vector<std::string_view>{}, "x.ico"), UserError);
     std::string no_ihdr = a;
     no_ihdr[12] = 'X';

@@ -314,8 +314,7 @@ TEST_CASE("a second default in a flavor is refused", "[manifest]")
     CHECK(serialize_manifest(m) == before);
 
     // Other flavors are their own: a default there is fine.
-    CHECK(
-        merge_entry(m, "Fabrikam", entry("Fabrikam-1", true), "out.json") == MergeAction::added);
+    CHECK(merge_entry(m, "Fabrikam", entry("Fabrikam-1", true), "out.json") == MergeAction::added);
     CHECK(find(m, "Fabrikam", "Fabrikam-1").is_default);
     CHECK(find(m, "AzureLinux", "AzureLinux-3.0").is_default);
 }

@@ -57,7 +57,10 @@ TEST_CASE("store-layout refuses a non-gzip image and malformed fields", "[store]
 {
     Sandbox sb;
     StoreLayoutOptions o;
-    o.image = sb.write("AzureLinux.wsl", "\xfd" "7zXZ\x00");
+    o.image = sb.write(
+        "AzureLinux.wsl",
+        "\xfd"
+        "7zXZ\x00");
     o.output_dir = sb.path() / "layout";
     CHECK_THROWS_WITH(write_store_layout(o), Contains("not gzip-compressed"));
     CHECK_FALSE(fs::exists(o.output_dir));

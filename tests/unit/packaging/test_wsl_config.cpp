@@ -7,8 +7,8 @@
 #include <nlohmann/json.hpp>
 
 #include <set>
-#include <vector>
 #include <string>
+#include <vector>
 
 using azl::IniFile;
 using azl::UserError;

@@ -155,8 +155,7 @@ TEST_CASE("a missing guest program names itself and the option", "[wsl-image]")
     Fixture fx(base_tree());
     fs::remove(fx.sb.path() / "bin/azurelinux-oobe");
     CHECK_THROWS_WITH(
-        build_wsl_image(fx.options),
-        Contains("azurelinux-oobe is not beside this program"));
+        build_wsl_image(fx.options), Contains("azurelinux-oobe is not beside this program"));
     try
     {
         build_wsl_image(fx.options);
@@ -224,8 +223,12 @@ TEST_CASE("units that break under WSL are reported, or masked with --mask-units"
 {
     Members tree = base_tree();
     for (const char* d :
-         {"usr/lib", "usr/lib/systemd", "usr/lib/systemd/system", "etc/systemd",
-          "etc/systemd/system", "etc/systemd/system/multi-user.target.wants"})
+         {"usr/lib",
+          "usr/lib/systemd",
+          "usr/lib/systemd/system",
+          "etc/systemd",
+          "etc/systemd/system",
+          "etc/systemd/system/multi-user.target.wants"})
     {
         tree.push_back(dir(d));
     }
@@ -240,7 +243,8 @@ TEST_CASE("units that break under WSL are reported, or masked with --mask-units"
     const WslImageResult warned = build_wsl_image(fx.options);
     CHECK(warned.masked_units.empty());
     REQUIRE(warned.build.warnings.size() == 1);
-    CHECK_THAT(warned.build.warnings[0], Contains("systemd-resolved.service") && Contains("--mask-units"));
+    CHECK_THAT(
+        warned.build.warnings[0], Contains("systemd-resolved.service") && Contains("--mask-units"));
 
     fx.options.units = HostileUnits::mask;
     const WslImageResult masked = build_wsl_image(fx.options);
@@ -266,7 +270,10 @@ TEST_CASE("wsl.conf boots systemd only when /sbin/init resolves to an ELF", "[ws
     Members tree = base_tree();
     tree.push_back(dir("usr/lib"));
     tree.push_back(dir("usr/lib/systemd"));
-    tree.push_back(file("usr/lib/systemd/systemd", host_elf(), 0755));
+    // Labelled as on an SELinux system: the label is stripped, the ELF is still recognized.
+    Member systemd = file("usr/lib/systemd/systemd", host_elf(), 0755);
+    systemd.xattrs = {{"security.selinux", "system_u:object_r:init_exec_t:s0"}};
+    tree.push_back(systemd);
     tree.push_back(azl::test::symlink("usr/sbin/init", "../lib/systemd/systemd"));
     Fixture with_init(tree);
     CHECK(build_wsl_image(with_init.options).systemd);
@@ -280,8 +287,9 @@ TEST_CASE("wsl.conf boots systemd only when /sbin/init resolves to an ELF", "[ws
     Fixture script_init(tree);
     const WslImageResult result = build_wsl_image(script_init.options);
     CHECK_FALSE(result.wsl_conf_added);
-    CHECK(read_back(script_init.options.build.output).content.at("etc/wsl.conf")
-          == "[interop]\nenabled = false\n");
+    CHECK(
+        read_back(script_init.options.build.output).content.at("etc/wsl.conf")
+        == "[interop]\nenabled = false\n");
 
     tree.pop_back();
     Fixture no_conf(tree);
@@ -294,7 +302,8 @@ TEST_CASE("WSL options are refused for a plain output; --answers and --default-n
     fx.options.build.output = fx.sb.path() / "rootfs.tar.gz";
     CHECK_FALSE(build_wsl_image(fx.options).wsl_files);
     fx.options.units = HostileUnits::mask;
-    CHECK_THROWS_WITH(build_wsl_image(fx.options), Contains("--mask-units applies only for WSL images"));
+    CHECK_THROWS_WITH(
+        build_wsl_image(fx.options), Contains("--mask-units applies only for WSL images"));
 
     Fixture named(base_tree());
     named.options.default_name = "Contoso-1";

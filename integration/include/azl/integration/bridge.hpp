@@ -49,9 +49,9 @@ std::string format_status(const nlohmann::json& status);
 struct SyncResult
 {
     std::vector<std::string> settings;       // "core.output = table", …
-    std::filesystem::path config_file;        // the guest's Azure CLI config that was written
-    std::optional<std::string> subscription;  // the host's default subscription
-    bool subscription_selected = false;       // set in the guest's own az
+    std::filesystem::path config_file;       // the guest's Azure CLI config that was written
+    std::optional<std::string> subscription; // the host's default subscription
+    bool subscription_selected = false;      // set in the guest's own az
 };
 
 // Copies the host CLI's safe settings (core output/colour, default group and location) into the

@@ -76,9 +76,9 @@ private:
 struct HostCommand
 {
     std::vector<std::string> prefix; // e.g. {"/mnt/c/…/CLI2/python.exe", "-IBm", "azure.cli"}
-    std::filesystem::path cwd;       // empty: ours; for az.cmd: its directory (cmd.exe runs "az.cmd")
-    std::filesystem::path path;      // what was found, for status and messages
-    bool via_cmd = false;            // arguments pass through cmd.exe: only cmd-safe characters allowed
+    std::filesystem::path cwd;  // empty: ours; for az.cmd: its directory (cmd.exe runs "az.cmd")
+    std::filesystem::path path; // what was found, for status and messages
+    bool via_cmd = false;       // arguments pass through cmd.exe: only cmd-safe characters allowed
 };
 
 // What locate_host_az looks at; tests pass their own.

@@ -1,7 +1,7 @@
 #pragma once
 
-#include <azl/integration/http.hpp>
 #include <azl/integration/host_cli.hpp>
+#include <azl/integration/http.hpp>
 #include <azl/integration/token_cache.hpp>
 
 #include <chrono>
@@ -23,9 +23,9 @@ struct Secrets
 // Which protocol a request speaks; each has its own reply and error shapes.
 enum class Protocol
 {
-    app_service,   // GET IDENTITY_ENDPOINT?api-version=2019-08-01&resource=… + X-IDENTITY-HEADER
-    cloud_shell,   // POST MSI_ENDPOINT, form resource=…, Metadata: true
-    imds,          // GET …/metadata/identity/oauth2/token?api-version=2018-02-01&resource=…, Metadata: true
+    app_service, // GET IDENTITY_ENDPOINT?api-version=2019-08-01&resource=… + X-IDENTITY-HEADER
+    cloud_shell, // POST MSI_ENDPOINT, form resource=…, Metadata: true
+    imds, // GET …/metadata/identity/oauth2/token?api-version=2018-02-01&resource=…, Metadata: true
     bridge_token,  // our own: `azurelinux-bridge token`, az's JSON shape
     bridge_status, // our own: the cache entries for `azurelinux-bridge status`
 };
@@ -56,19 +56,23 @@ inline constexpr std::string_view kAzureCliClientId = "04b07795-8ddb-461a-bbee-0
 
 // Checks path prefix (constant time), method, secret header (constant time), api-version and
 // query of one request; `tenant` is the configured tenant for protocol requests.
-std::variant<Route, Refusal>
-route_request(const HttpRequest& request, const Secrets& secrets, const std::optional<std::string>& tenant);
+std::variant<Route, Refusal> route_request(
+    const HttpRequest& request, const Secrets& secrets, const std::optional<std::string>& tenant);
 
 // The success body of `protocol` for `token`.
-std::string
-render_token(Protocol protocol, const AccessToken& token, const TokenRequest& request, std::chrono::system_clock::time_point now);
+std::string render_token(
+    Protocol protocol,
+    const AccessToken& token,
+    const TokenRequest& request,
+    std::chrono::system_clock::time_point now);
 
 // The status and error body of `protocol` that its clients show for a host failure.
 Refusal render_host_error(Protocol protocol, const CachedError& error);
 
 // An error body in the shape `protocol`'s clients read (App Service: statusCode/message;
 // IMDS and Cloud Shell: error/error_description).
-std::string error_body(Protocol protocol, int status, std::string_view code, std::string_view message);
+std::string
+error_body(Protocol protocol, int status, std::string_view code, std::string_view message);
 
 // The JSON of `status`'s cache list.
 std::string render_cache_entries(const std::vector<CacheEntryInfo>& entries);

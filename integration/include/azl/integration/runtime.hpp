@@ -3,11 +3,11 @@
 #include <azl/common/fs.hpp>
 #include <azl/integration/protocols.hpp>
 
+#include <sys/types.h>
+
 #include <filesystem>
 #include <optional>
 #include <string>
-
-#include <sys/types.h>
 
 namespace azl::integration
 {

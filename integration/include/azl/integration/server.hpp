@@ -5,13 +5,13 @@
 #include <azl/integration/protocols.hpp>
 #include <azl/integration/token_cache.hpp>
 
+#include <sys/types.h>
+
 #include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
-
-#include <sys/types.h>
 
 namespace azl::integration
 {
@@ -24,8 +24,8 @@ struct ServerOptions
 {
     int port = 0; // preferred port on 127.0.0.1; 0 or taken: an ephemeral one
     Secrets secrets;
-    std::optional<std::string> tenant;               // for protocol requests
-    std::chrono::seconds idle_timeout{0};            // 0: never exit for idleness
+    std::optional<std::string> tenant;    // for protocol requests
+    std::chrono::seconds idle_timeout{0}; // 0: never exit for idleness
     HttpLimits limits;
     std::chrono::milliseconds request_timeout{5000}; // a started request must be complete by then
     std::chrono::milliseconds keepalive_timeout{60000};
@@ -81,7 +81,10 @@ private:
 // The uid owning the client end (local address `peer`) of a TCP connection to `server`, from
 // /proc/net/tcp and /proc/net/tcp6 (`proc_net` is a test hook); nullopt when not found.
 std::optional<uid_t> tcp_peer_uid(
-    const std::string& peer_ip, int peer_port, const std::string& server_ip, int server_port,
+    const std::string& peer_ip,
+    int peer_port,
+    const std::string& server_ip,
+    int server_port,
     const std::filesystem::path& proc_net = "/proc/net");
 
 } // namespace azl::integration

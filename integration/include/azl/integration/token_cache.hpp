@@ -42,19 +42,29 @@ public:
         std::chrono::milliseconds negative_ttl = std::chrono::seconds(5));
 
     // The fresh token or the remembered failure for `key` at wall-clock time `now`.
-    [[nodiscard]] CacheHit find(const std::string& key, std::chrono::system_clock::time_point now) const;
+    [[nodiscard]] CacheHit
+    find(const std::string& key, std::chrono::system_clock::time_point now) const;
+
+    // The fresh token for `key`, without copying it (the server's hot path); null when none.
+    [[nodiscard]] const AccessToken*
+    fresh_token(const std::string& key, std::chrono::system_clock::time_point now) const;
 
     // Remembers a token; one that is already too close to expiry is not cached.
-    void store(const std::string& key, const AccessToken& token, std::chrono::system_clock::time_point now);
+    void store(
+        const std::string& key,
+        const AccessToken& token,
+        std::chrono::system_clock::time_point now);
 
     // Remembers a failure for the negative TTL.
-    void store_error(const std::string& key, const HostError& error, std::chrono::system_clock::time_point now);
+    void store_error(
+        const std::string& key, const HostError& error, std::chrono::system_clock::time_point now);
 
     // Drops expired entries; returns how many remain.
     std::size_t prune(std::chrono::system_clock::time_point now);
 
     // The servable tokens with their remaining lifetimes, by key.
-    [[nodiscard]] std::vector<CacheEntryInfo> entries(std::chrono::system_clock::time_point now) const;
+    [[nodiscard]] std::vector<CacheEntryInfo>
+    entries(std::chrono::system_clock::time_point now) const;
 
 private:
     struct Entry

@@ -2,6 +2,7 @@
 // The packaging assets built into the program (packaging/assets/, see ORIGIN.md there): the icon
 // rendered at every size we use, and the text templates.
 
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -15,12 +16,17 @@ enum class TextAsset
     terminal_profile, // Windows Terminal profile template (JSON with a "profiles" array)
     wsl_conf,         // the default /etc/wsl.conf, without [boot]
     answers_template, // a starting point for unattended first-run answers
-    bridge_hook,      // /etc/profile.d/azurelinux-bridge.sh (the bridge's own when it ships one)
-    bridge_conf,      // /etc/azurelinux/bridge.conf defaults (likewise)
+    bridge_conf,      // /etc/azurelinux/bridge.conf defaults (the bridge's own when it ships one)
 };
 
 // The template's content.
 std::string_view text_asset(TextAsset asset);
+
+// The bridge's login-shell hook (integration/guest/profile.d/), when the bridge's tree ships it.
+std::optional<std::string_view> bridge_hook();
+
+// The bridge's systemd user unit, when the bridge's tree ships one (integration/guest/systemd/).
+std::optional<std::string_view> bridge_user_unit();
 
 // The frame sizes of the .ico in images: 16, 24, 32, 48, 64, 128, 256.
 std::span<const unsigned> icon_sizes();

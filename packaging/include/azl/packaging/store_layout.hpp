@@ -14,15 +14,15 @@ namespace azl::packaging
 // What `image store-layout` needs.
 struct StoreLayoutOptions
 {
-    std::filesystem::path output_dir;             // created; must not exist, or be empty
-    std::filesystem::path image;                  // a gzip .wsl, copied as install.tar.gz
+    std::filesystem::path output_dir;              // created; must not exist, or be empty
+    std::filesystem::path image;                   // a gzip .wsl, copied as install.tar.gz
     std::optional<std::filesystem::path> launcher; // azurelinux.exe; absent: the layout says so
-    std::string identity_name = "AzureLinux.WSL"; // Identity/@Name: 3-50 of [A-Za-z0-9.-]
-    std::string publisher = "CN=Azure Linux";     // the signing certificate's subject
+    std::string identity_name = "AzureLinux.WSL";  // Identity/@Name: 3-50 of [A-Za-z0-9.-]
+    std::string publisher = "CN=Azure Linux";      // the signing certificate's subject
     std::string publisher_display_name = "Azure Linux";
     std::string display_name = "Azure Linux";
     std::string description = "Azure Linux for the Windows Subsystem for Linux";
-    std::string version = "1.0.0.0"; // four numbers 0-65535
+    std::string version = "1.0.0.0";  // four numbers 0-65535
     std::string architecture = "x64"; // x64 or arm64
     std::string alias = "azurelinux.exe";
 };

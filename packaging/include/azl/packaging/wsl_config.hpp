@@ -15,6 +15,10 @@ inline constexpr std::string_view kOobeGuestPath = "/usr/lib/wsl/azurelinux-oobe
 inline constexpr std::string_view kBridgeGuestPath = "/usr/bin/azurelinux-bridge";
 inline constexpr std::string_view kBridgeHookGuestPath = "/etc/profile.d/azurelinux-bridge.sh";
 inline constexpr std::string_view kBridgeConfGuestPath = "/etc/azurelinux/bridge.conf";
+inline constexpr std::string_view kBridgeUnitGuestPath =
+    "/usr/lib/systemd/user/azurelinux-bridge.service";
+inline constexpr std::string_view kBridgeUnitEnableGuestPath =
+    "/etc/systemd/user/default.target.wants/azurelinux-bridge.service";
 inline constexpr std::string_view kIconGuestPath = "/usr/share/wsl/azurelinux.ico";
 inline constexpr std::string_view kTerminalProfileGuestPath = "/usr/lib/wsl/terminal-profile.json";
 inline constexpr std::string_view kAnswersGuestPath = "/etc/azurelinux/oobe.json";

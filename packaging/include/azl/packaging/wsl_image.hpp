@@ -58,7 +58,7 @@ struct WslImageOptions
     rootfs::BuildOptions build; // sources, removals, --add/--add-dir, output, compression
     WslFiles wsl_files = WslFiles::auto_detect;
     std::string default_name = std::string(kDefaultName);
-    std::filesystem::path program_dir;        // where the default guest programs are looked up
+    std::filesystem::path program_dir;           // where the default guest programs are looked up
     std::optional<std::filesystem::path> oobe;   // default: program_dir/azurelinux-oobe
     std::optional<std::filesystem::path> bridge; // default: program_dir/azurelinux-bridge
     GuestTools guest_tools = GuestTools::add;
@@ -71,14 +71,14 @@ struct WslImageOptions
 // What a WSL image build did.
 struct WslImageResult
 {
-    rootfs::BuildResult build;          // warnings include the WSL ones
-    bool wsl_files = false;             // whether the WSL files and rules were applied
-    std::vector<std::string> added;     // guest paths of the files put in, sorted
+    rootfs::BuildResult build;      // warnings include the WSL ones
+    bool wsl_files = false;         // whether the WSL files and rules were applied
+    std::vector<std::string> added; // guest paths of the files put in, sorted
     std::vector<std::string> masked_units;
-    bool systemd = false;               // the generated /etc/wsl.conf boots systemd
-    bool wsl_conf_added = false;        // false: the image had its own /etc/wsl.conf
+    bool systemd = false;        // the generated /etc/wsl.conf boots systemd
+    bool wsl_conf_added = false; // false: the image had its own /etc/wsl.conf
     std::uint64_t stripped_xattrs = 0;
-    std::optional<std::string> arch;    // of the image's /bin/sh
+    std::optional<std::string> arch; // of the image's /bin/sh
 };
 
 // Whether `output` names a .wsl file (any case).

@@ -29,8 +29,8 @@ struct AddDir
 };
 
 // Sees every entry of the flattened tree on its way to the archive: may change or drop entries,
-// and add more after the last one. Lets a caller apply its own policy (packaging: WSL rules) without
-// the image engine knowing it.
+// and add more after the last one. Lets a caller apply its own policy (packaging: WSL rules)
+// without the image engine knowing it.
 class TreeFilter
 {
 public:
@@ -55,7 +55,7 @@ struct BuildOptions
 {
     std::vector<std::filesystem::path> sources; // bottom first; each may have several layers
     std::string platform = "linux/amd64";
-    std::vector<std::string> removes; // applied after the sources
+    std::vector<std::string> removes;  // applied after the sources
     std::vector<AddFile> preset_files; // a caller's defaults, after removals and before add_dirs
                                        // and add_files, so the user's own additions win
     std::vector<AddFile> add_files;    // applied last
