@@ -186,6 +186,7 @@ void add_wsl_options(CLI::App& cmd, BuildArgs& args)
            "--default-name",
            args.default_name,
            "Name WSL registers with `wsl --install --from-file` ([oobe] defaultName)")
+        ->type_name("NAME")
         ->group(group)
         ->capture_default_str();
     cmd.add_option(
@@ -193,12 +194,14 @@ void add_wsl_options(CLI::App& cmd, BuildArgs& args)
            args.oobe,
            "First-run setup program for /usr/lib/wsl/azurelinux-oobe (default: azurelinux-oobe "
            "beside this program)")
+        ->type_name("PATH")
         ->group(group);
     cmd.add_option(
            "--bridge",
            args.bridge,
            "Azure bridge program for /usr/bin/azurelinux-bridge (default: azurelinux-bridge beside "
            "this program)")
+        ->type_name("PATH")
         ->group(group);
     cmd.add_flag(
            "--no-guest-tools",
@@ -210,6 +213,7 @@ void add_wsl_options(CLI::App& cmd, BuildArgs& args)
            "--answers",
            args.answers,
            "First-run answers to bake in as /etc/azurelinux/oobe.json (root, 0600)")
+        ->type_name("FILE")
         ->group(group);
     cmd.add_flag(
            "--keep-xattrs",

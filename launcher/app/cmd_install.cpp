@@ -1,7 +1,13 @@
 #include "context.hpp"
 
+#include <azl/common/error.hpp>
+
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+
+#include <unistd.h>
+
+#include <cstdio>
 
 namespace azl::app
 {
@@ -16,6 +22,37 @@ struct InstallArgs
     std::optional<std::string> location;
     std::optional<std::string> answers;
     bool json = false;
+};
+
+// With --json, stdout is JSON only: while it lives, what first-run setup prints (it inherits our
+// stdout) goes to stderr instead.
+class StdoutToStderr
+{
+public:
+    StdoutToStderr()
+    {
+        std::fflush(stdout);
+        m_saved = ::dup(STDOUT_FILENO);
+        if (m_saved < 0 || ::dup2(STDERR_FILENO, STDOUT_FILENO) < 0)
+        {
+            throw_errno("redirecting stdout to stderr");
+        }
+    }
+
+    StdoutToStderr(const StdoutToStderr&) = delete;
+    StdoutToStderr& operator=(const StdoutToStderr&) = delete;
+    StdoutToStderr(StdoutToStderr&&) = delete;
+    StdoutToStderr& operator=(StdoutToStderr&&) = delete;
+
+    ~StdoutToStderr()
+    {
+        std::fflush(stdout);
+        ::dup2(m_saved, STDOUT_FILENO);
+        ::close(m_saved);
+    }
+
+private:
+    int m_saved = -1;
 };
 
 std::string_view setup_text(launcher::SetupOutcome s)
@@ -49,8 +86,14 @@ void run_install(InstallArgs& args, Context& ctx)
     {
         args.options.answers = path_from_utf8(*args.answers);
     }
+    std::optional<StdoutToStderr> redirect;
+    if (args.json)
+    {
+        redirect.emplace();
+    }
     const launcher::InstallOutcome r =
         launcher::install(ctx.backend(), args.options, ctx.command_env(args.json));
+    redirect.reset();
     if (args.json)
     {
         const nlohmann::json j = {

@@ -618,9 +618,9 @@ json parse_json(std::string_view text, std::string_view origin)
     {
         return json::parse(text);
     }
-    catch (const json::parse_error& e)
+    catch (const json::exception& e)
     {
-        // nlohmann's message carries the line and column.
+        // parse_error (with line and column) for syntax; out_of_range for numbers too large to hold.
         throw AnswersError(origin, "", fmt::format("not valid JSON: {}", e.what()));
     }
 }

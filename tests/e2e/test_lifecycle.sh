@@ -5,7 +5,7 @@
 # (WSL_DISTRO_NAME, /mnt/c, hostname, [boot] command once per start, one pid namespace per instance)
 # -> backup tar.gz -> uninstall -> restore -> the same files. Then bad inputs (each one line and a
 # non-zero exit, nothing registered) and kill -9 during install (nothing half-installed; a second
-# install works).
+# install works). When azurelinux-oobe was built beside azurelinux: first run with an answers file.
 #
 # Usage: test_lifecycle.sh PATH/TO/azurelinux
 set -euo pipefail
@@ -147,6 +147,19 @@ expect_error "there is no distribution named Killed" run --name Killed -- true
 e2e_run azl --quiet install --from guest.wsl --name Killed --root >/dev/null
 [[ $(azl run --name Killed -- cat /etc/debian_version) == 12.* ]] || e2e_fail "the second install does not run"
 [[ -z $(compgen -G "$store/Killed/rootfs.partial*") ]] || e2e_fail "the killed install's staging directory is still there"
+
+oobe_bin=$(dirname "$azl_bin")/azurelinux-oobe
+if [[ -x $oobe_bin ]]; then
+    e2e_check "first run: the image's OOBE runs as root with --answers, then its defaultUid is the default user"
+    e2e_run azl --quiet image build --from "$guest_tar" --oobe "$oobe_bin" --no-bridge --level 1 -o oobe.wsl >/dev/null
+    install -m 0600 "$here/../../oobe/examples/answers.json" answers.json
+    azl --quiet install --from oobe.wsl --name FirstRun --answers answers.json --json >firstrun.json
+    python3 -c 'import json,sys; j = json.load(open(sys.argv[1])); assert j["setup"] == "done" and j["default_uid"] == 1000, j' firstrun.json
+    [[ $(azl run --name FirstRun -- id -un) == dev ]] || e2e_fail "the answers' user is not the default user"
+    azl --quiet uninstall --name FirstRun --yes >/dev/null
+else
+    e2e_log "skipping first run: no $oobe_bin (build the azurelinux-oobe target)"
+fi
 
 e2e_check "cleanup: uninstall everything"
 azl --quiet uninstall --name Killed --yes >/dev/null

@@ -105,13 +105,7 @@ AtomicFile::AtomicFile(fs::path destination, unsigned /*mode*/)
                             L"." + m_destination.filename().wstring() + L".tmp-"
                             + win32::to_wide(random_suffix()));
         HANDLE handle = ::CreateFileW(
-            temp.c_str(),
-            GENERIC_WRITE,
-            0,
-            nullptr,
-            CREATE_NEW,
-            FILE_ATTRIBUTE_NORMAL,
-            nullptr);
+            temp.c_str(), GENERIC_WRITE, 0, nullptr, CREATE_NEW, FILE_ATTRIBUTE_NORMAL, nullptr);
         if (handle == INVALID_HANDLE_VALUE)
         {
             const DWORD err = ::GetLastError();
@@ -173,8 +167,8 @@ void AtomicFile::commit(Overwrite overwrite)
     }
     m_fd.close(what);
     // Without MOVEFILE_REPLACE_EXISTING the move fails instead of replacing: atomic no-clobber.
-    const DWORD flags = MOVEFILE_WRITE_THROUGH
-                        | (overwrite == Overwrite::yes ? MOVEFILE_REPLACE_EXISTING : 0U);
+    const DWORD flags =
+        MOVEFILE_WRITE_THROUGH | (overwrite == Overwrite::yes ? MOVEFILE_REPLACE_EXISTING : 0U);
     if (::MoveFileExW(m_temp.c_str(), m_destination.c_str(), flags) == 0)
     {
         const DWORD err = ::GetLastError();
@@ -210,8 +204,8 @@ std::string read_file(const fs::path& path, std::uintmax_t max_bytes)
         nullptr));
     if (!file)
     {
-        throw UserError(
-            fmt::format("cannot read {}: {}", display(path), win32::error_message(::GetLastError())));
+        throw UserError(fmt::format(
+            "cannot read {}: {}", display(path), win32::error_message(::GetLastError())));
     }
     BY_HANDLE_FILE_INFORMATION info = {};
     if (::GetFileInformationByHandle(file.get(), &info) == 0)

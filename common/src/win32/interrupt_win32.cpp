@@ -5,9 +5,9 @@
 #include <atomic>
 #include <cstring>
 
-// Windows counterpart of interrupt_posix.cpp. Ctrl-C, Ctrl-Break and closing the console window call
-// the handler on a thread of their own; it deletes the registered files and then declines the event,
-// so the default handler ends the process with the usual exit status.
+// Windows counterpart of interrupt_posix.cpp. Ctrl-C, Ctrl-Break and closing the console window
+// call the handler on a thread of their own; it deletes the registered files and then declines the
+// event, so the default handler ends the process with the usual exit status.
 
 namespace azl
 {

@@ -13,8 +13,8 @@
 // Windows counterpart of process_posix.cpp: CreateProcessW with a command line quoted by the
 // CommandLineToArgvW rules, a Unicode environment block, anonymous pipes served by one thread each
 // (they cannot be polled), and exactly the three standard handles inherited (a handle list), so a
-// child never holds another child's pipe open. With a timeout the child runs in a job object, and the
-// whole job is ended when the time is up.
+// child never holds another child's pipe open. With a timeout the child runs in a job object, and
+// the whole job is ended when the time is up.
 
 namespace azl
 {
@@ -82,7 +82,13 @@ UniqueHandle inherit_standard(DWORD which)
     }
     HANDLE dup = nullptr;
     if (::DuplicateHandle(
-            ::GetCurrentProcess(), ours, ::GetCurrentProcess(), &dup, 0, TRUE, DUPLICATE_SAME_ACCESS)
+            ::GetCurrentProcess(),
+            ours,
+            ::GetCurrentProcess(),
+            &dup,
+            0,
+            TRUE,
+            DUPLICATE_SAME_ACCESS)
         == 0)
     {
         win32::throw_last_error("passing a standard handle to a child process");
@@ -171,6 +177,12 @@ public:
             })
     {
     }
+
+    Worker(const Worker&) = delete;
+    Worker& operator=(const Worker&) = delete;
+    Worker(Worker&&) = delete; // the thread holds `this`
+    Worker& operator=(Worker&&) = delete;
+    ~Worker() = default;
 
     // Waits for the thread and rethrows what it threw.
     void join()
@@ -484,8 +496,9 @@ ProcessResult run_process(const std::vector<std::string>& argv, const ProcessOpt
     }
 
     const DWORD wait_ms =
-        options.timeout ? static_cast<DWORD>(std::min<long long>(options.timeout->count(), INFINITE - 1))
-                        : INFINITE;
+        options.timeout
+            ? static_cast<DWORD>(std::min<long long>(options.timeout->count(), INFINITE - 1))
+            : INFINITE;
     if (::WaitForSingleObject(process.get(), wait_ms) == WAIT_TIMEOUT)
     {
         ::TerminateJobObject(job.get(), 1);

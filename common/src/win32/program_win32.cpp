@@ -24,7 +24,8 @@ struct LocalFreer
 std::vector<std::string> utf8_arguments(int /*argc*/, char** /*argv*/)
 {
     int count = 0;
-    const std::unique_ptr<wchar_t*, LocalFreer> wide(::CommandLineToArgvW(::GetCommandLineW(), &count));
+    const std::unique_ptr<wchar_t*, LocalFreer> wide(
+        ::CommandLineToArgvW(::GetCommandLineW(), &count));
     if (!wide)
     {
         win32::throw_last_error("reading the command line");

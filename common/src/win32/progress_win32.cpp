@@ -4,8 +4,9 @@
 
 #include <string>
 
-// The bar is written with WriteConsoleW, so UTF-8 labels show right whatever the code page. Consoles
-// without virtual-terminal sequences (before Windows 10) get the line padded with blanks instead.
+// The bar is written with WriteConsoleW, so UTF-8 labels show right whatever the code page.
+// Consoles without virtual-terminal sequences (before Windows 10) get the line padded with blanks
+// instead.
 
 namespace azl::detail
 {
@@ -77,7 +78,9 @@ void progress_terminal_clear()
         write(L"\r\x1b[2K");
         return;
     }
-    write(L"\r" + std::wstring(static_cast<std::size_t>(progress_terminal_width() - 1), L' ') + L"\r");
+    write(
+        L"\r" + std::wstring(static_cast<std::size_t>(progress_terminal_width() - 1), L' ')
+        + L"\r");
 }
 
 } // namespace azl::detail

@@ -20,8 +20,7 @@ std::wstring to_wide(std::string_view utf8, std::string_view what)
     if (needed <= 0)
     {
         throw UserError(
-            fmt::format("{} is not valid UTF-8", what),
-            "pass names and paths as Unicode text");
+            fmt::format("{} is not valid UTF-8", what), "pass names and paths as Unicode text");
     }
     std::wstring out(static_cast<std::size_t>(needed), L'\0');
     ::MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, utf8.data(), size, out.data(), needed);
@@ -50,8 +49,7 @@ std::string error_message(DWORD code)
 {
     wchar_t* buffer = nullptr;
     const DWORD length = ::FormatMessageW(
-        FORMAT_MESSAGE_ALLOCATE_BUFFER | FORMAT_MESSAGE_FROM_SYSTEM
-            | FORMAT_MESSAGE_IGNORE_INSERTS,
+        FORMAT_MESSAGE_ALLOCATE_BUFFER | FORMAT_MESSAGE_FROM_SYSTEM | FORMAT_MESSAGE_IGNORE_INSERTS,
         nullptr,
         code,
         0,

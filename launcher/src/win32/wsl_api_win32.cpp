@@ -6,6 +6,7 @@
 #include <azl/launcher/wsl_backend.hpp>
 
 #include <fmt/format.h>
+
 #include <wslapi.h>
 
 #include <array>
@@ -44,6 +45,7 @@ public:
     EnvironmentStrings& operator=(const EnvironmentStrings&) = delete;
     EnvironmentStrings(EnvironmentStrings&&) = delete;
     EnvironmentStrings& operator=(EnvironmentStrings&&) = delete;
+
     ~EnvironmentStrings()
     {
         for (ULONG i = 0; m_strings != nullptr && i < m_count; ++i)
@@ -218,7 +220,8 @@ private:
     void bind(Fn& fn, const char* symbol)
     {
         // Through void(*)(): the one function pointer type GCC lets any other convert from.
-        fn = reinterpret_cast<Fn>(reinterpret_cast<void (*)()>(::GetProcAddress(m_module.get(), symbol)));
+        fn = reinterpret_cast<Fn>(
+            reinterpret_cast<void (*)()>(::GetProcAddress(m_module.get(), symbol)));
         if (fn == nullptr && !m_unavailable)
         {
             m_unavailable = fmt::format("wslapi.dll has no {}: this Windows is too old", symbol);
@@ -274,8 +277,10 @@ std::uint32_t DllWslApi::launch(
         std::launch::async,
         [pipe = std::move(in_write), data = stdin_data.value_or(std::string())]() mutable
         { write_and_close(std::move(pipe), data); });
-    auto out_reader = std::async(std::launch::async, [h = out_read.get()] { return read_to_end(h); });
-    auto err_reader = std::async(std::launch::async, [h = err_read.get()] { return read_to_end(h); });
+    auto out_reader =
+        std::async(std::launch::async, [h = out_read.get()] { return read_to_end(h); });
+    auto err_reader =
+        std::async(std::launch::async, [h = err_read.get()] { return read_to_end(h); });
     ::WaitForSingleObject(child.get(), INFINITE);
     writer.get();
     out.out = out_reader.get();

@@ -40,7 +40,8 @@ std::optional<RegKey> open_key(const std::wstring& path, REGSAM access)
     if (status != ERROR_SUCCESS)
     {
         throw win32::make_system_error(
-            fmt::format("opening registry key HKCU\\{}", to_utf8(path)), static_cast<DWORD>(status));
+            fmt::format("opening registry key HKCU\\{}", to_utf8(path)),
+            static_cast<DWORD>(status));
     }
     return RegKey(key);
 }
@@ -48,7 +49,8 @@ std::optional<RegKey> open_key(const std::wstring& path, REGSAM access)
 std::optional<std::wstring> read_string(HKEY key, const wchar_t* name)
 {
     DWORD bytes = 0;
-    const DWORD flags = RRF_RT_REG_SZ | RRF_RT_REG_EXPAND_SZ;
+    // REG_EXPAND_SZ values are expanded and come back as REG_SZ.
+    const DWORD flags = RRF_RT_REG_SZ;
     if (::RegGetValueW(key, nullptr, name, flags, nullptr, nullptr, &bytes) != ERROR_SUCCESS)
     {
         return std::nullopt;
@@ -124,7 +126,8 @@ void check_nt(NTSTATUS status, const std::string& what)
 {
     if (!BCRYPT_SUCCESS(status))
     {
-        throw SystemError(what, fmt::format("BCrypt status 0x{:08x}", static_cast<unsigned long>(status)));
+        throw SystemError(
+            what, fmt::format("BCrypt status 0x{:08x}", static_cast<unsigned long>(status)));
     }
 }
 
@@ -171,7 +174,8 @@ public:
             }
             if (status != ERROR_SUCCESS)
             {
-                throw win32::make_system_error("reading the WSL registry key", static_cast<DWORD>(status));
+                throw win32::make_system_error(
+                    "reading the WSL registry key", static_cast<DWORD>(status));
             }
             if (auto entry = read_entry(lxss->get(), std::wstring(name.data(), length)))
             {
@@ -187,11 +191,17 @@ public:
         const auto key = open_key(path, KEY_SET_VALUE);
         if (!key)
         {
-            throw SystemError("recording first-run setup", fmt::format("registry key {} is gone", guid));
+            throw SystemError(
+                "recording first-run setup", fmt::format("registry key {} is gone", guid));
         }
         const DWORD value = pending ? 1 : 0;
         const LSTATUS status = ::RegSetValueExW(
-            key->get(), L"RunOOBE", 0, REG_DWORD, reinterpret_cast<const BYTE*>(&value), sizeof value);
+            key->get(),
+            L"RunOOBE",
+            0,
+            REG_DWORD,
+            reinterpret_cast<const BYTE*>(&value),
+            sizeof value);
         if (status != ERROR_SUCCESS)
         {
             throw win32::make_system_error("recording first-run setup", static_cast<DWORD>(status));
@@ -207,7 +217,8 @@ public:
         const std::unique_ptr<wchar_t, decltype(&::CoTaskMemFree)> folder(raw, &::CoTaskMemFree);
         if (FAILED(hr))
         {
-            throw win32::make_system_error("finding the local application data folder", static_cast<DWORD>(hr));
+            throw win32::make_system_error(
+                "finding the local application data folder", static_cast<DWORD>(hr));
         }
         return fs::path(folder.get()) / L"wsl" / win32::to_wide(name, "a distribution name");
     }
@@ -227,7 +238,9 @@ public:
 
     void move_replace(const fs::path& from, const fs::path& to) override
     {
-        if (::MoveFileExW(from.c_str(), to.c_str(), MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH) == 0)
+        if (::MoveFileExW(
+                from.c_str(), to.c_str(), MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH)
+            == 0)
         {
             win32::throw_last_error(fmt::format("moving the export into place as {}", to.string()));
         }
@@ -245,15 +258,24 @@ std::string SystemWslHost::sha256_file(const fs::path& file, ProgressMode progre
     const std::unique_ptr<void, HashDestroyer> hash(hash_raw);
 
     const UniqueHandle handle(::CreateFileW(
-        file.c_str(), GENERIC_READ, FILE_SHARE_READ, nullptr, OPEN_EXISTING, FILE_FLAG_SEQUENTIAL_SCAN, nullptr));
+        file.c_str(),
+        GENERIC_READ,
+        FILE_SHARE_READ,
+        nullptr,
+        OPEN_EXISTING,
+        FILE_FLAG_SEQUENTIAL_SCAN,
+        nullptr));
     if (!handle)
     {
-        throw UserError(fmt::format("cannot read {}: {}", file.string(), win32::error_message(::GetLastError())));
+        throw UserError(fmt::format(
+            "cannot read {}: {}", file.string(), win32::error_message(::GetLastError())));
     }
     LARGE_INTEGER size = {};
     ::GetFileSizeEx(handle.get(), &size);
     Progress progress(
-        fmt::format("Checking {}", file.filename().string()), static_cast<std::uint64_t>(size.QuadPart), progress_mode);
+        fmt::format("Checking {}", file.filename().string()),
+        static_cast<std::uint64_t>(size.QuadPart),
+        progress_mode);
     std::vector<UCHAR> buf(1U << 20U);
     for (;;)
     {
@@ -270,7 +292,8 @@ std::string SystemWslHost::sha256_file(const fs::path& file, ProgressMode progre
         progress.advance(n);
     }
     std::array<UCHAR, 32> digest{};
-    check_nt(::BCryptFinishHash(hash.get(), digest.data(), static_cast<ULONG>(digest.size()), 0), what);
+    check_nt(
+        ::BCryptFinishHash(hash.get(), digest.data(), static_cast<ULONG>(digest.size()), 0), what);
     std::string hex;
     for (const UCHAR b : digest)
     {

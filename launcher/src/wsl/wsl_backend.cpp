@@ -113,9 +113,10 @@ std::string WslBackend::wsl_version()
         ProcessOptions options = captured();
         options.timeout = std::chrono::seconds(60);
         const ProcessResult result = m_host->run({path_to_utf8(wsl_exe()), "--version"}, options);
-        m_version = result.ok() ? wsl::parse_wsl_version(wsl::decode_wsl_output(result.out))
-                                      .value_or(std::string())
-                                : std::string();
+        m_version =
+            result.ok()
+                ? wsl::parse_wsl_version(wsl::decode_wsl_output(result.out)).value_or(std::string())
+                : std::string();
     }
     return *m_version;
 }
@@ -190,9 +191,10 @@ std::vector<DistroInfo> WslBackend::list()
             .version = entry.version,
             .location = entry.base_path,
             .default_uid = entry.default_uid,
-            .default_user = entry.default_uid == 0 ? std::optional<std::string>("root")
-                                                   : std::nullopt,
-            .is_default = registry.default_guid && lower(*registry.default_guid) == lower(entry.guid),
+            .default_user =
+                entry.default_uid == 0 ? std::optional<std::string>("root") : std::nullopt,
+            .is_default =
+                registry.default_guid && lower(*registry.default_guid) == lower(entry.guid),
             .setup_pending = entry.run_oobe,
         };
         const auto row = std::find_if(
@@ -203,7 +205,8 @@ std::vector<DistroInfo> WslBackend::list()
             // the log; such a distribution counts as stopped.
             if (!row->state)
             {
-                logger("launcher")->debug("unknown WSL state \"{}\" of {}", row->state_text, row->name);
+                logger("launcher")
+                    ->debug("unknown WSL state \"{}\" of {}", row->state_text, row->name);
             }
             info.state = row->state.value_or(DistroState::stopped);
             info.version = row->version;
@@ -211,8 +214,7 @@ std::vector<DistroInfo> WslBackend::list()
         }
         out.push_back(std::move(info));
     }
-    std::sort(
-        out.begin(), out.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
+    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
     return out;
 }
 
@@ -236,7 +238,8 @@ void WslBackend::remove_failed_install(const std::string& name)
 void WslBackend::install(const InstallSpec& spec)
 {
     validate_name(spec.name);
-    const Operation op{.doing = "installing", .name = spec.name, .detail = path_to_utf8(spec.image)};
+    const Operation op{
+        .doing = "installing", .name = spec.name, .detail = path_to_utf8(spec.image)};
     std::error_code ec;
     if (!fs::is_regular_file(spec.image, ec))
     {
@@ -255,7 +258,10 @@ void WslBackend::install(const InstallSpec& spec)
         {
             throw UserError(
                 fmt::format(
-                    "{}: SHA-256 is {}, expected {}", path_to_utf8(spec.image), actual, *spec.sha256),
+                    "{}: SHA-256 is {}, expected {}",
+                    path_to_utf8(spec.image),
+                    actual,
+                    *spec.sha256),
                 "the file is damaged or not the published one: download it again");
         }
     }
@@ -268,7 +274,8 @@ void WslBackend::install(const InstallSpec& spec)
             const auto format = archive_format_from_path(spec.image).value_or(ArchiveFormat::tar);
             run_wsl(wsl::import_args(spec.name, location, spec.image, format), op);
         }
-        else if (wsl::version_at_least(wsl_version().empty() ? "0" : wsl_version(), wsl::kModernWslVersion))
+        else if (wsl::version_at_least(
+                     wsl_version().empty() ? "0" : wsl_version(), wsl::kModernWslVersion))
         {
             run_wsl(wsl::install_from_file_args(spec.image, spec.name, spec.location), op);
         }
@@ -277,7 +284,10 @@ void WslBackend::install(const InstallSpec& spec)
             if (spec.location)
             {
                 throw UserError(
-                    fmt::format("cannot install {} with --location: WSL is older than {}", spec.name, wsl::kModernWslVersion),
+                    fmt::format(
+                        "cannot install {} with --location: WSL is older than {}",
+                        spec.name,
+                        wsl::kModernWslVersion),
                     "update WSL with `wsl --update`, or leave out --location");
             }
             // The classic API: the files go beside the calling executable, as with the Store
@@ -293,7 +303,9 @@ void WslBackend::install(const InstallSpec& spec)
         const auto entry = lxss_entry(spec.name);
         if (!entry)
         {
-            throw SystemError(fmt::format("installing {}", spec.name), "WSL registered it but wrote no registry key for it");
+            throw SystemError(
+                fmt::format("installing {}", spec.name),
+                "WSL registered it but wrote no registry key for it");
         }
         m_host->set_run_oobe(entry->guid, spec.kind == InstallKind::image);
     }
@@ -337,7 +349,8 @@ DistroConfiguration WslBackend::get_configuration(const std::string& name)
     const std::uint32_t hr = api().get_distribution_configuration(name, raw);
     if (wsl::failed(hr))
     {
-        wsl::throw_hresult(hr, {.doing = "reading the configuration of", .name = name}, api().describe(hr));
+        wsl::throw_hresult(
+            hr, {.doing = "reading the configuration of", .name = name}, api().describe(hr));
     }
     const auto entry = lxss_entry(name);
     return {
@@ -432,12 +445,10 @@ void WslBackend::export_to(const std::string& name, const ExportSpec& spec)
     // wsl.exe writes the file itself: let it write a temporary name, then move it into place, so
     // a failed or interrupted export leaves no partial backup under the real name.
     std::random_device random;
-    const fs::path temp = dir
-                          / path_from_utf8(fmt::format(
-                              ".{}.tmp-{:08x}{:08x}",
-                              path_to_utf8(spec.file.filename()),
-                              random(),
-                              random()));
+    const fs::path temp =
+        dir
+        / path_from_utf8(fmt::format(
+            ".{}.tmp-{:08x}{:08x}", path_to_utf8(spec.file.filename()), random(), random()));
     try
     {
         run_wsl(

@@ -16,7 +16,8 @@ namespace fs = std::filesystem;
 std::vector<std::string> install_from_file_args(
     const fs::path& image, const std::string& name, const std::optional<fs::path>& location)
 {
-    std::vector<std::string> args = {"--install", "--from-file", path_to_utf8(image), "--name", name};
+    std::vector<std::string> args = {
+        "--install", "--from-file", path_to_utf8(image), "--name", name};
     if (location)
     {
         args.insert(args.end(), {"--location", path_to_utf8(*location)});
@@ -133,7 +134,8 @@ std::string utf16le_to_utf8(std::string_view bytes)
     const auto unit = [&bytes](std::size_t i)
     {
         return static_cast<char16_t>(
-            static_cast<unsigned char>(bytes[i]) | (static_cast<unsigned char>(bytes[i + 1]) << 8U));
+            static_cast<unsigned char>(bytes[i])
+            | (static_cast<unsigned char>(bytes[i + 1]) << 8U));
     };
     constexpr char32_t kReplacement = 0xFFFD;
     for (std::size_t i = 0; i + 1 < bytes.size(); i += 2)

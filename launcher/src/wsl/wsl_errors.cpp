@@ -85,15 +85,18 @@ void throw_hresult(std::uint32_t hr, const Operation& op, std::string_view syste
             fmt::format("stop it with `wsl --terminate {}` and try again", op.name));
     case kNotALinuxDistro:
         throw UserError(
-            fmt::format("{}: {} is not a Linux root file system (no /etc, no /bin/sh)", subject(op), what),
-            "make the image with `azurelinux image build` and check it with `azurelinux image check`");
+            fmt::format(
+                "{}: {} is not a Linux root file system (no /etc, no /bin/sh)", subject(op), what),
+            "make the image with `azurelinux image build` and check it with `azurelinux image "
+            "check`");
     case kInvalidArg:
         throw UserError(
             fmt::format("{}: WSL rejected the request: {}", subject(op), system_text),
             "names may only hold letters, digits, '.', '_' and '-'");
     default:
         throw SystemError(
-            subject(op), fmt::format("{} (0x{:08x})", system_text.empty() ? "WSL failed" : system_text, hr));
+            subject(op),
+            fmt::format("{} (0x{:08x})", system_text.empty() ? "WSL failed" : system_text, hr));
     }
 }
 

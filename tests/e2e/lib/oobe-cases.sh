@@ -317,7 +317,7 @@ wait_exit() {
 case_interactive() {
     local root=$1
     TMUX_SOCKET=azl-oobe-e2e-$$
-    e2e_on_exit "tmux -L '$TMUX_SOCKET' kill-server 2>/dev/null; cd / && rm -rf -- '$E2E_TMP'"
+    e2e_on_exit "tmux -L '$TMUX_SOCKET' kill-server 2>/dev/null || true; cd / && rm -rf -- '$E2E_TMP'"
     local before
     before=$(cat "$root/etc/passwd" "$root/etc/shadow" "$root/etc/group" | sha256sum)
 

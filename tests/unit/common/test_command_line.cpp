@@ -155,7 +155,8 @@ TEST_CASE("windows_command_line round-trips through the CommandLineToArgvW rules
     for (const auto& arg : tricky)
     {
         INFO(arg);
-        CHECK(parse_windows_command_line("x.exe " + azl::quote_windows_arg(arg))
-              == std::vector<std::string>{"x.exe", arg});
+        CHECK(
+            parse_windows_command_line("x.exe " + azl::quote_windows_arg(arg))
+            == std::vector<std::string>{"x.exe", arg});
     }
 }

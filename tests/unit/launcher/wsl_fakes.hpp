@@ -42,7 +42,7 @@ struct FakeWsl
     std::string wsl_version = "2.4.4.0"; // empty: the inbox wsl.exe, which has no --version
     bool dll_missing = false;
     bool wsl_exe_missing = false;
-    bool registry_read_only = false; // writing RunOOBE fails (access denied)
+    bool registry_read_only = false;                 // writing RunOOBE fails (access denied)
     std::map<std::string, std::uint32_t> fail_next;  // API function name -> HRESULT, once
     std::map<std::string, std::string> fail_wsl_exe; // first wsl.exe argument -> error token, once
     std::map<std::string, std::uint32_t> users = {{"root", 0}, {"azure", 1000}};
@@ -68,6 +68,7 @@ public:
         : m_wsl(wsl)
     {
     }
+
     std::optional<std::string> unavailable_reason() override;
     bool is_distribution_registered(const std::string& name) override;
     std::uint32_t
@@ -102,6 +103,7 @@ public:
         : m_wsl(wsl)
     {
     }
+
     std::optional<std::filesystem::path> wsl_exe() override;
     ProcessResult run(const std::vector<std::string>& argv, const ProcessOptions& options) override;
     launcher::LxssRegistry lxss() override;

@@ -1,11 +1,12 @@
 #pragma once
-// WslBackend: the Backend on Windows. wslapi.dll where it has the call, wsl.exe for what only it does
+// WslBackend: the Backend on Windows. wslapi.dll where it has the call, wsl.exe for what only it
+// does
 // (--install --from-file, --import, --export, --terminate, launches as another user or directory,
 // --list --verbose, --version), the Lxss registry key for what neither reports (location, RunOOBE).
 //
 // The class is platform-neutral: it reaches Windows only through two small seams, WslApi (the DLL's
-// functions) and WslHost (processes, registry, hashing, file moves). win32/ implements them with the
-// real calls; the unit tests implement them with recording fakes, so every command line and API
+// functions) and WslHost (processes, registry, hashing, file moves). win32/ implements them with
+// the real calls; the unit tests implement them with recording fakes, so every command line and API
 // argument is checked on Linux. Strings are UTF-8 on both sides of the seams.
 
 #include <azl/common/process.hpp>
@@ -59,14 +60,17 @@ public:
     // WslUnregisterDistribution.
     virtual std::uint32_t unregister_distribution(const std::string& name) = 0;
     // WslConfigureDistribution.
-    virtual std::uint32_t
-    configure_distribution(const std::string& name, std::uint32_t default_uid, std::uint32_t flags) = 0;
+    virtual std::uint32_t configure_distribution(
+        const std::string& name, std::uint32_t default_uid, std::uint32_t flags) = 0;
     // WslGetDistributionConfiguration (frees what the DLL allocated).
     virtual std::uint32_t
     get_distribution_configuration(const std::string& name, WslApiConfiguration& out) = 0;
     // WslLaunchInteractive on our console; `command` empty: the default shell.
     virtual std::uint32_t launch_interactive(
-        const std::string& name, const std::string& command, bool use_cwd, std::uint32_t& exit_code) = 0;
+        const std::string& name,
+        const std::string& command,
+        bool use_cwd,
+        std::uint32_t& exit_code) = 0;
     // WslLaunch with stdin fed from `stdin_data` (else empty) and stdout/stderr captured; waits.
     virtual std::uint32_t launch(
         const std::string& name,
@@ -86,7 +90,7 @@ struct LxssEntry
     std::filesystem::path base_path;
     unsigned version = 2;
     std::uint32_t default_uid = 0;
-    bool run_oobe = false; // RunOOBE: WSL (and we) still have to run first-run setup
+    bool run_oobe = false;   // RunOOBE: WSL (and we) still have to run first-run setup
     std::uint32_t state = 1; // State: 1 installed; other values are transient
 };
 
@@ -111,7 +115,8 @@ public:
     // System32\wsl.exe; nullopt when it is not there.
     virtual std::optional<std::filesystem::path> wsl_exe() = 0;
     // Runs a program to completion (azl::run_process: CreateProcessW, no shell).
-    virtual ProcessResult run(const std::vector<std::string>& argv, const ProcessOptions& options) = 0;
+    virtual ProcessResult
+    run(const std::vector<std::string>& argv, const ProcessOptions& options) = 0;
     // Reads the Lxss key (empty when WSL never registered anything).
     virtual LxssRegistry lxss() = 0;
     // Writes RunOOBE of the distribution key `guid`.
@@ -123,7 +128,8 @@ public:
     // `path` made absolute against our current directory (a Windows path).
     virtual std::filesystem::path absolute_path(const std::filesystem::path& path) = 0;
     // Renames `from` over `to` (MoveFileExW, replacing).
-    virtual void move_replace(const std::filesystem::path& from, const std::filesystem::path& to) = 0;
+    virtual void
+    move_replace(const std::filesystem::path& from, const std::filesystem::path& to) = 0;
 };
 
 namespace wsl

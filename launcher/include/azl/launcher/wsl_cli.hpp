@@ -17,21 +17,24 @@ namespace azl::launcher::wsl
 {
 
 // HRESULTs WSL returns that have a specific meaning for the user (winerror.h, wslservice.idl).
-inline constexpr std::uint32_t kFileNotFound = 0x80070002;            // ERROR_FILE_NOT_FOUND
-inline constexpr std::uint32_t kPathNotFound = 0x80070003;            // ERROR_PATH_NOT_FOUND
-inline constexpr std::uint32_t kAccessDenied = 0x80070005;            // E_ACCESSDENIED
-inline constexpr std::uint32_t kInvalidArg = 0x80070057;              // E_INVALIDARG
-inline constexpr std::uint32_t kAlreadyExists = 0x800700b7;           // ERROR_ALREADY_EXISTS
-inline constexpr std::uint32_t kSubsystemNotPresent = 0x8007019e;     // ERROR_LINUX_SUBSYSTEM_NOT_PRESENT
-inline constexpr std::uint32_t kDistroNotFound = 0x80040302;          // WSL_E_DISTRO_NOT_FOUND
-inline constexpr std::uint32_t kUserNotFound = 0x80040308;            // WSL_E_USER_NOT_FOUND
-inline constexpr std::uint32_t kExportFailed = 0x8004030a;            // WSL_E_EXPORT_FAILED
-inline constexpr std::uint32_t kImportFailed = 0x8004030b;            // WSL_E_IMPORT_FAILED
-inline constexpr std::uint32_t kDistroNotStopped = 0x8004030c;        // WSL_E_DISTRO_NOT_STOPPED
-inline constexpr std::uint32_t kOptionalComponentRequired = 0x80040321; // WSL_E_WSL_OPTIONAL_COMPONENT_REQUIRED
-inline constexpr std::uint32_t kNotALinuxDistro = 0x80040326;         // WSL_E_NOT_A_LINUX_DISTRO
-inline constexpr std::uint32_t kVmPlatformRequired = 0x8004032d;      // WSL_E_VIRTUAL_MACHINE_PLATFORM_REQUIRED
-inline constexpr std::uint32_t kHyperVNotInstalled = 0x80370102;      // HCS_E_HYPERV_NOT_INSTALLED
+inline constexpr std::uint32_t kFileNotFound = 0x80070002;  // ERROR_FILE_NOT_FOUND
+inline constexpr std::uint32_t kPathNotFound = 0x80070003;  // ERROR_PATH_NOT_FOUND
+inline constexpr std::uint32_t kAccessDenied = 0x80070005;  // E_ACCESSDENIED
+inline constexpr std::uint32_t kInvalidArg = 0x80070057;    // E_INVALIDARG
+inline constexpr std::uint32_t kAlreadyExists = 0x800700b7; // ERROR_ALREADY_EXISTS
+inline constexpr std::uint32_t kSubsystemNotPresent =
+    0x8007019e;                                                // ERROR_LINUX_SUBSYSTEM_NOT_PRESENT
+inline constexpr std::uint32_t kDistroNotFound = 0x80040302;   // WSL_E_DISTRO_NOT_FOUND
+inline constexpr std::uint32_t kUserNotFound = 0x80040308;     // WSL_E_USER_NOT_FOUND
+inline constexpr std::uint32_t kExportFailed = 0x8004030a;     // WSL_E_EXPORT_FAILED
+inline constexpr std::uint32_t kImportFailed = 0x8004030b;     // WSL_E_IMPORT_FAILED
+inline constexpr std::uint32_t kDistroNotStopped = 0x8004030c; // WSL_E_DISTRO_NOT_STOPPED
+inline constexpr std::uint32_t kOptionalComponentRequired =
+    0x80040321; // WSL_E_WSL_OPTIONAL_COMPONENT_REQUIRED
+inline constexpr std::uint32_t kNotALinuxDistro = 0x80040326; // WSL_E_NOT_A_LINUX_DISTRO
+inline constexpr std::uint32_t kVmPlatformRequired =
+    0x8004032d; // WSL_E_VIRTUAL_MACHINE_PLATFORM_REQUIRED
+inline constexpr std::uint32_t kHyperVNotInstalled = 0x80370102; // HCS_E_HYPERV_NOT_INSTALLED
 
 // True for a failure HRESULT (severity bit set).
 constexpr bool failed(std::uint32_t hr) noexcept
