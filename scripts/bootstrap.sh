@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The newcomer's first command: installs dependencies, builds, then runs the main job on a real root
 # filesystem — a Debian minbase tree (made once with mmdebstrap, cached) turned into a 3-layer OCI
-# image — building build/AzureLinux-demo.wsl, checking and inspecting it.
+# image — building build/AzureLinux-demo.wsl, checking and inspecting it; then the whole lifecycle:
+# a .wsl of the guest tree installed into the Linux sandbox with an answers file, a command run as
+# the user first-run setup created.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

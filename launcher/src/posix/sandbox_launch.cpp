@@ -318,6 +318,9 @@ std::string start_detached(const std::vector<std::string>& argv, const fs::path&
         {
             ::_exit(127);
         }
+        // The instance outlives us: it must not hold our caller's pipes open (`… | tail` would
+        // wait for it) or any other descriptor we inherited.
+        ::close_range(4, ~0U, 0);
         ::execvp(cargv[0], cargv.data());
         ::_exit(127);
     }
