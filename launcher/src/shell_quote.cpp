@@ -6,6 +6,8 @@ namespace azl::launcher
 namespace
 {
 
+// Characters sh gives no meaning to anywhere in a word. Not '=': a first word "A=b" would be an
+// assignment, not the command argv[0] names.
 bool is_plain(char c)
 {
     if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
@@ -18,7 +20,6 @@ bool is_plain(char c)
     case '@':
     case '%':
     case '+':
-    case '=':
     case ':':
     case ',':
     case '.':

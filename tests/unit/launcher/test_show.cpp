@@ -123,7 +123,9 @@ TEST_CASE("uninstall asks on a terminal and refuses elsewhere without --yes", "[
 
 TEST_CASE("shell_join quotes each word so sh -c execs exactly argv", "[quote]")
 {
-    CHECK(L::shell_quote("plain-word_1.2/x:y@z%+=,") == "plain-word_1.2/x:y@z%+=,");
+    CHECK(L::shell_quote("plain-word_1.2/x:y@z%+,") == "plain-word_1.2/x:y@z%+,");
+    // A first word with '=' would be a variable assignment: argv[0] "A=b" must stay a command.
+    CHECK(L::shell_join({"A=b", "x=y"}) == "'A=b' 'x=y'");
     CHECK(L::shell_quote("") == "''");
     CHECK(L::shell_quote("a b") == "'a b'");
     CHECK(L::shell_quote("it's") == R"('it'\''s')");
