@@ -3,6 +3,7 @@
 #include <azl/common/error.hpp>
 #include <azl/common/fs.hpp>
 #include <azl/common/log.hpp>
+#include <azl/common/program.hpp>
 #include <azl/packaging/wsl_image.hpp>
 #include <azl/rootfs/build.hpp>
 
@@ -45,15 +46,6 @@ struct BuildArgs
     bool mask_units = false;
 };
 
-// The folder of the running program: the default guest programs are built (and installed) beside
-// it.
-std::filesystem::path program_dir()
-{
-    std::error_code ec;
-    const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
-    return ec ? std::filesystem::path() : self.parent_path();
-}
-
 packaging::WslImageOptions wsl_options(const BuildArgs& args)
 {
     packaging::WslImageOptions o;
@@ -61,7 +53,8 @@ packaging::WslImageOptions wsl_options(const BuildArgs& args)
                   : args.no_wsl_files ? packaging::WslFiles::off
                                       : packaging::WslFiles::auto_detect;
     o.default_name = args.default_name;
-    o.program_dir = program_dir();
+    // The default guest programs are built (and installed) beside the running program.
+    o.program_dir = azl::executable_path().parent_path();
     o.oobe = args.oobe;
     o.bridge = args.bridge;
     o.answers = args.answers;

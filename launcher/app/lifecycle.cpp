@@ -1,6 +1,8 @@
 // The glue every lifecycle command shares: the backend, the terminal, the --name option.
 #include "context.hpp"
 
+#include <azl/common/program.hpp>
+
 #include <fmt/format.h>
 
 #include <unistd.h>
@@ -54,13 +56,6 @@ private:
     bool m_quiet;
 };
 
-std::filesystem::path executable_dir()
-{
-    std::error_code ec;
-    const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
-    return ec ? std::filesystem::current_path() : self.parent_path();
-}
-
 } // namespace
 
 launcher::Backend& Context::backend()
@@ -79,7 +74,10 @@ launcher::CommandEnv Context::command_env(bool json)
         // With --json, stdout is JSON only; status lines go to stderr anyway.
         m_console = std::make_unique<TerminalConsole>(quiet);
     }
-    return {.console = *m_console, .exe_dir = executable_dir(), .progress = progress(json)};
+    return {
+        .console = *m_console,
+        .exe_dir = azl::executable_path().parent_path(),
+        .progress = progress(json)};
 }
 
 void add_name_option(CLI::App& cmd, std::string& name)

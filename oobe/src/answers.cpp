@@ -620,7 +620,8 @@ json parse_json(std::string_view text, std::string_view origin)
     }
     catch (const json::exception& e)
     {
-        // parse_error (with line and column) for syntax; out_of_range for numbers too large to hold.
+        // parse_error (with line and column) for syntax; out_of_range for numbers too large to
+        // hold.
         throw AnswersError(origin, "", fmt::format("not valid JSON: {}", e.what()));
     }
 }

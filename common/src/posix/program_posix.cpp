@@ -1,6 +1,7 @@
 #include <azl/common/program.hpp>
 
 #include <clocale>
+#include <system_error>
 
 namespace azl
 {
@@ -18,6 +19,13 @@ void setup_utf8_console()
     {
         std::setlocale(LC_CTYPE, "");
     }
+}
+
+std::filesystem::path executable_path()
+{
+    std::error_code ec;
+    auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+    return ec ? std::filesystem::path() : self;
 }
 
 } // namespace azl

@@ -4,6 +4,7 @@
 #include <shellapi.h>
 
 #include <memory>
+#include <string>
 
 namespace azl
 {
@@ -44,6 +45,26 @@ void setup_utf8_console()
     // fmt::print and spdlog write UTF-8 bytes; with code page 65001 the console shows them as text.
     ::SetConsoleOutputCP(CP_UTF8);
     ::SetConsoleCP(CP_UTF8);
+}
+
+std::filesystem::path executable_path()
+{
+    // GetModuleFileNameW truncates silently: grow until the name fits (long paths exceed MAX_PATH).
+    std::wstring buf(MAX_PATH, L'\0');
+    for (;;)
+    {
+        const DWORD n = ::GetModuleFileNameW(nullptr, buf.data(), static_cast<DWORD>(buf.size()));
+        if (n == 0)
+        {
+            return {};
+        }
+        if (n < buf.size())
+        {
+            buf.resize(n);
+            return std::filesystem::path(buf);
+        }
+        buf.resize(buf.size() * 2);
+    }
 }
 
 } // namespace azl

@@ -6,6 +6,7 @@
 #include <azl/common/fs.hpp>
 #include <azl/common/log.hpp>
 #include <azl/common/process.hpp>
+#include <azl/common/program.hpp>
 #include <azl/launcher/commands.hpp>
 #include <azl/rootfs/build.hpp>
 #include <azl/rootfs/digest.hpp>
@@ -232,13 +233,6 @@ void require_root_filesystem(const InstallSpec& spec, const fs::path& rootfs)
     }
 }
 
-fs::path self_dir()
-{
-    std::error_code ec;
-    const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-    return ec ? fs::path() : exe.parent_path();
-}
-
 } // namespace
 
 StorePaths store_paths(const BackendOptions& options)
@@ -273,7 +267,7 @@ StorePaths store_paths(const BackendOptions& options)
     }
     const char* drive = std::getenv("AZL_SANDBOX_DRIVE_C");
     p.drive_c = (drive != nullptr && *drive != '\0') ? fs::absolute(drive) : p.data / "host" / "c";
-    p.helper = self_dir() / "azurelinux-sandbox-exec";
+    p.helper = executable_path().parent_path() / "azurelinux-sandbox-exec";
     return p;
 }
 
