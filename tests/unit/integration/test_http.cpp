@@ -63,7 +63,7 @@ TEST_CASE("requests over the limits or malformed are refused with the right stat
         == ParseStatus::error);
 }
 
-TEST_CASE("HTTP/1.0 closes unless asked to keep alive; 1.1 keeps alive unless closed", "[http]")
+TEST_CASE("HTTP/1.0 closes unless asked to keep alive, 1.1 keeps alive unless closed", "[http]")
 {
     CHECK_FALSE(parse_request("GET / HTTP/1.0\r\n\r\n", {}).request.keep_alive());
     CHECK(

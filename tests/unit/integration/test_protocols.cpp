@@ -160,7 +160,7 @@ TEST_CASE(
               .contains("error_description")); // IMDS's error shape
 }
 
-TEST_CASE("replies have each protocol's fields; errors each protocol's shape", "[protocols]")
+TEST_CASE("replies have each protocol's fields, errors each protocol's shape", "[protocols]")
 {
     AccessToken t;
     t.access_token = "tok";

@@ -192,7 +192,7 @@ TEST_CASE("install refuses bad input before touching the backend", "[install]")
     CHECK(f.backend.calls_starting("install").empty());
 }
 
-TEST_CASE("--sha256 wins over the .sha256 file and is normalized", "[install]")
+TEST_CASE("install: --sha256 wins over the .sha256 file and is normalized", "[install]")
 {
     azl::test::Sandbox dir;
     const auto image = dir.write("x.wsl", "x");

@@ -79,7 +79,7 @@ TEST_CASE("config refuses a user that does not exist and changes nothing", "[con
     CHECK(b.calls_starting("configure").empty());
 }
 
-TEST_CASE("config flags go through configure; wsl.conf keys into the guest file", "[config]")
+TEST_CASE("config flags go through configure, wsl.conf keys into the guest file", "[config]")
 {
     FakeBackend b;
     add_distro(b);

@@ -293,7 +293,7 @@ TEST_CASE("each WSL rule fires on its own when broken", "[check][wsl]")
     }
 }
 
-TEST_CASE("a masked unit is not reported; disabled sections are not checked", "[check][wsl]")
+TEST_CASE("a masked unit is not reported, disabled sections are not checked", "[check][wsl]")
 {
     Members tree = plus(
         plus(modern_tree(), dir("etc/systemd/system/multi-user.target.wants")),

@@ -193,7 +193,7 @@ TEST_CASE("zstd or no compression is refused for a .wsl before anything else", "
     CHECK(build_wsl_image(fx.options).wsl_files);
 }
 
-TEST_CASE("security.selinux/ima/evm are stripped unless kept; capabilities stay", "[wsl-image]")
+TEST_CASE("security.selinux/ima/evm are stripped unless kept, capabilities stay", "[wsl-image]")
 {
     Members tree = base_tree();
     Member tool = file("usr/bin/tool", "x", 0755);
@@ -296,7 +296,7 @@ TEST_CASE("wsl.conf boots systemd only when /sbin/init resolves to an ELF", "[ws
     CHECK_FALSE(build_wsl_image(no_conf.options).systemd);
 }
 
-TEST_CASE("WSL options are refused for a plain output; --answers and --default-name", "[wsl-image]")
+TEST_CASE("WSL options are refused for a plain output, --answers and --default-name", "[wsl-image]")
 {
     Fixture fx(base_tree());
     fx.options.build.output = fx.sb.path() / "rootfs.tar.gz";

@@ -308,7 +308,7 @@ TEST_CASE("flatten: the root entry is kept when a layer has one", "[flatten]")
     CHECK(sink->at(".").entry.mode == 0700);
 }
 
-TEST_CASE("flatten: stats count entries and content bytes; output is deterministic", "[flatten]")
+TEST_CASE("flatten: stats count entries and content bytes, output is deterministic", "[flatten]")
 {
     const MemLayer lower({mem_dir("d"), mem_file("d/a", "12345"), mem_link("d/b", "d/a")});
     const MemLayer upper({mem_file("d/a", "xy"), mem_file("d/c", "abc")});
