@@ -73,7 +73,7 @@ TEST_CASE("HTTP/1.0 closes unless asked to keep alive, 1.1 keeps alive unless cl
 }
 
 TEST_CASE(
-    "queries decode percent escapes and plus; malformed or repeated names are refused", "[http]")
+    "queries decode percent escapes and plus, malformed or repeated names are refused", "[http]")
 {
     const auto q =
         parse_query("resource=https%3A%2F%2Fvault.azure.net&api-version=2019-08-01&x=a+b");

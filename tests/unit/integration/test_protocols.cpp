@@ -113,7 +113,7 @@ TEST_CASE("a wrong or missing path prefix is refused with 403 before anything el
 }
 
 TEST_CASE(
-    "Cloud Shell takes a POSTed form with Metadata: true; IMDS a GET with api-version",
+    "Cloud Shell takes a POSTed form with Metadata: true, IMDS a GET with api-version",
     "[protocols]")
 {
     const auto cs = route_request(

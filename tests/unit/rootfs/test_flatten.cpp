@@ -162,7 +162,7 @@ TEST_CASE("flatten: the later entry of a path within one layer wins", "[flatten]
 }
 
 TEST_CASE(
-    "flatten: missing parents are synthesized; entries below a non-directory are refused",
+    "flatten: missing parents are synthesized, entries below a non-directory are refused",
     "[flatten]")
 {
     const MemLayer layer({mem_file("a/b/c", "deep")});
