@@ -2,6 +2,7 @@
 
 #include <azl/common/error.hpp>
 #include <azl/packaging/wsl_config.hpp>
+#include <azl/rootfs/wsl_facts.hpp>
 
 #include <fmt/format.h>
 
@@ -27,27 +28,9 @@ constexpr std::string_view kMaskDir = "etc/systemd/system";
 constexpr std::array<std::string_view, 3> kWsl1Xattrs = {
     "security.selinux", "security.ima", "security.evm"};
 
-constexpr std::array<std::string_view, 16> kHostileUnits = {
-    "systemd-resolved.service",
-    "systemd-networkd.service",
-    "systemd-networkd-wait-online.service",
-    "systemd-tmpfiles-setup.service",
-    "systemd-tmpfiles-setup-dev.service",
-    "systemd-tmpfiles-setup-dev-early.service",
-    "systemd-tmpfiles-clean.service",
-    "systemd-tmpfiles-clean.timer",
-    "systemd-vconsole-setup.service",
-    "tmp.mount",
-    "NetworkManager.service",
-    "NetworkManager-wait-online.service",
-    "console-getty.service",
-    "networking.service",
-    "hypervkvpd.service",
-    "hv-kvp-daemon.service",
-};
-
-constexpr std::array<std::string_view, 3> kUnitDirs = {
-    "etc/systemd/system", "usr/lib/systemd/system", "lib/systemd/system"};
+// One list with image check's warning (rootfs/wsl_facts.hpp).
+constexpr const auto& kHostileUnits = rootfs::kWslHostileUnits;
+constexpr const auto& kUnitDirs = rootfs::kSystemdUnitDirs;
 
 bool is_hostile(std::string_view unit)
 {

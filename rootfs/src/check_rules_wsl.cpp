@@ -7,6 +7,7 @@
 
 #include <azl/common/error.hpp>
 #include <azl/common/ini.hpp>
+#include <azl/rootfs/wsl_facts.hpp>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -39,28 +40,9 @@ constexpr std::array<std::string_view, 7> kConfKeys = {
     "windowsterminal.profiletemplate",
 };
 
-// Units that misbehave under WSL (WSL-FACTS.md); packaging masks the same list with --mask-units.
-constexpr std::array<std::string_view, 16> kHostileUnits = {
-    "systemd-resolved.service",
-    "systemd-networkd.service",
-    "systemd-networkd-wait-online.service",
-    "systemd-tmpfiles-setup.service",
-    "systemd-tmpfiles-setup-dev.service",
-    "systemd-tmpfiles-setup-dev-early.service",
-    "systemd-tmpfiles-clean.service",
-    "systemd-tmpfiles-clean.timer",
-    "systemd-vconsole-setup.service",
-    "tmp.mount",
-    "NetworkManager.service",
-    "NetworkManager-wait-online.service",
-    "console-getty.service",
-    "networking.service",
-    "hypervkvpd.service",
-    "hv-kvp-daemon.service",
-};
-
-constexpr std::array<std::string_view, 3> kUnitDirs = {
-    "etc/systemd/system", "usr/lib/systemd/system", "lib/systemd/system"};
+// The unit lists live in wsl_facts.hpp: packaging masks the same units with --mask-units.
+constexpr const auto& kHostileUnits = kWslHostileUnits;
+constexpr const auto& kUnitDirs = kSystemdUnitDirs;
 
 // The parsed /etc/wsl-distribution.conf, or nullopt when absent or unparsable (the keys rule says).
 std::optional<IniFile> read_conf(const ImageFacts& f)
