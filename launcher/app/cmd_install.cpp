@@ -29,8 +29,12 @@ struct InstallArgs
 class StdoutToStderr
 {
 public:
-    StdoutToStderr()
+    explicit StdoutToStderr(bool enabled)
     {
+        if (!enabled)
+        {
+            return;
+        }
         std::fflush(stdout);
         m_saved = ::dup(STDOUT_FILENO);
         if (m_saved < 0 || ::dup2(STDERR_FILENO, STDOUT_FILENO) < 0)
@@ -46,9 +50,19 @@ public:
 
     ~StdoutToStderr()
     {
+        restore();
+    }
+
+    void restore() noexcept
+    {
+        if (m_saved < 0)
+        {
+            return;
+        }
         std::fflush(stdout);
         ::dup2(m_saved, STDOUT_FILENO);
         ::close(m_saved);
+        m_saved = -1;
     }
 
 private:
@@ -86,14 +100,10 @@ void run_install(InstallArgs& args, Context& ctx)
     {
         args.options.answers = path_from_utf8(*args.answers);
     }
-    std::optional<StdoutToStderr> redirect;
-    if (args.json)
-    {
-        redirect.emplace();
-    }
+    StdoutToStderr redirect(args.json);
     const launcher::InstallOutcome r =
         launcher::install(ctx.backend(), args.options, ctx.command_env(args.json));
-    redirect.reset();
+    redirect.restore();
     if (args.json)
     {
         const nlohmann::json j = {
