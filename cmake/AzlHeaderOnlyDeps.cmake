@@ -1,10 +1,11 @@
 # The Windows cross-build's dependencies: header-only libraries from the build host's Debian packages
-# (libcli11-dev, nlohmann-json3-dev, libspdlog-dev, libfmt-dev), used header-only (STYLE.md).
+# (libcli11-dev, nlohmann-json3-dev, libspdlog-dev, libfmt-dev).
 #
 # Their CMake packages cannot be used: spdlog::spdlog and fmt::fmt name the host's shared libraries,
 # and adding the host's /usr/include to the search path would let glibc's headers shadow mingw-w64's.
 # So each library's own header directory is linked into one private include directory, and targets
-# with the usual names are defined on top of it.
+# with the usual names are defined on top of it. fmt and spdlog are compiled once, by
+# common/runtime, as on Linux.
 
 set(AZL_HOST_INCLUDE_DIR "/usr/include" CACHE PATH
     "Where the build host's header-only libraries (CLI, nlohmann, spdlog, fmt) are installed")
@@ -33,13 +34,10 @@ _azl_host_header(fmt core.h "FMT_VERSION ([0-9]+)" 90000 fmt)
 
 add_library(fmt::fmt INTERFACE IMPORTED)
 set_target_properties(fmt::fmt PROPERTIES
-    INTERFACE_INCLUDE_DIRECTORIES "${_azl_headers}"
-    INTERFACE_COMPILE_DEFINITIONS "FMT_HEADER_ONLY=1")
+    INTERFACE_INCLUDE_DIRECTORIES "${_azl_headers}")
 add_library(spdlog::spdlog INTERFACE IMPORTED)
 set_target_properties(spdlog::spdlog PROPERTIES
-    INTERFACE_INCLUDE_DIRECTORIES "${_azl_headers}"
-    INTERFACE_COMPILE_DEFINITIONS "SPDLOG_FMT_EXTERNAL"
-    INTERFACE_LINK_LIBRARIES fmt::fmt)
+    INTERFACE_INCLUDE_DIRECTORIES "${_azl_headers}")
 add_library(CLI11::CLI11 INTERFACE IMPORTED)
 set_target_properties(CLI11::CLI11 PROPERTIES INTERFACE_INCLUDE_DIRECTORIES "${_azl_headers}")
 add_library(nlohmann_json::nlohmann_json INTERFACE IMPORTED)

@@ -82,7 +82,9 @@ e2e_run azl config --name E2E --default-user alice >/dev/null
     e2e_fail "environment: $(azl run --name E2E -c 'echo $HOME:$USER:$SHELL:$PWD:$WSL_DISTRO_NAME')"
 [[ $(azl get --name E2E --default-user) == alice ]] || e2e_fail "get --default-user"
 [[ $(azl run --name E2E --cwd /tmp -- pwd) == /tmp ]] || e2e_fail "--cwd"
-azl run --name E2E -- grep -q CapEff:.0000000000000000 /proc/self/status || e2e_fail "alice has capabilities"
+caps=$(azl run --name E2E -- grep -E '^(Cap(Eff|Prm)|Uid|Gid):' /proc/self/status | tr -s '\t\n' '  ') ||
+    e2e_fail "reading alice's /proc/self/status failed: $caps"
+[[ $caps == *"CapPrm: 0000000000000000 CapEff: 0000000000000000"* ]] || e2e_fail "alice has capabilities: $caps"
 
 e2e_check "the host folder is /mnt/c; the host name comes from /etc/wsl.conf"
 echo "from the host" >"$AZL_SANDBOX_DRIVE_C/hello.txt"
