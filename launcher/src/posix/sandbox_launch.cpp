@@ -206,10 +206,7 @@ common_args(const StorePaths& paths, const Record& r, const WslConf& conf, const
         "/run",
         "--bind",
         (rt / "tmp").string(),
-        "/tmp",
-        "--ro-bind",
-        paths.helper.string(),
-        std::string(kHelperGuestPath)};
+        "/tmp"};
     const bool mounted = conf.automount && r.flags.mount_drives;
     if (mounted)
     {
@@ -347,12 +344,36 @@ std::string start_detached(const std::vector<std::string>& argv, const fs::path&
     return out;
 }
 
+// The helper is copied into the instance's own /run when it starts, rather than bind-mounted into
+// every sandbox: one mount fewer per launch (each costs ~0.7 ms of a ~15 ms launch). Only the
+// guest's root can change it there, and it runs with no more than the guest's root already has.
+void install_helper(const StorePaths& paths, const Record& r)
+{
+    const fs::path target = paths.instance_runtime(r) / "run" / kHelperGuestPath.substr(5);
+    // An instance started by an older launcher has an empty mount point there.
+    std::error_code ec;
+    const auto size = fs::file_size(target, ec);
+    if (!ec && size == fs::file_size(paths.helper))
+    {
+        return;
+    }
+    const fs::path staging = target.parent_path() / ".sandbox-exec.new";
+    fs::copy_file(paths.helper, staging, fs::copy_options::overwrite_existing);
+    fs::permissions(
+        staging,
+        fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec
+            | fs::perms::others_read | fs::perms::others_exec);
+    fs::rename(staging, target);
+}
+
 // Starts the instance when it does not run: fresh /run and /tmp, then init and the boot command.
 pid_t ensure_started(const StorePaths& paths, const Record& r, const WslConf& conf)
 {
     const UniqueFd lock = lock_runtime(paths, r);
     if (const auto pid = live_init(paths, r))
     {
+        // Started by an older launcher (or the guest's root removed it).
+        install_helper(paths, r);
         return *pid;
     }
     const fs::path rt = paths.instance_runtime(r);
@@ -365,6 +386,7 @@ pid_t ensure_started(const StorePaths& paths, const Record& r, const WslConf& co
     make_dir(rt / "run" / "lock", open_perms);
     make_dir(rt / "run" / "azurelinux", dir_perms);
     make_dir(rt / "tmp", open_perms);
+    install_helper(paths, r);
 
     const GuestUser root{
         .name = "root", .uid = 0, .gid = 0, .home = "/root", .shell = "/bin/sh", .groups = {}};
@@ -506,16 +528,20 @@ std::vector<std::string> launch_args(
     const UniqueFd& pid_namespace)
 {
     std::vector<std::string> a = common_args(paths, r, conf, user);
-    a.emplace_back("--die-with-parent");
     if (pid_namespace)
     {
+        // Without --die-with-parent: bubblewrap (0.8) ties the command's parent-death signal to
+        // the short-lived process that joins the namespace, so about one launch in fifty was
+        // killed (SIGKILL, exit 137) as it started. A joined command belongs to the instance, as
+        // on WSL: it ends with the instance (terminate) or its session, not with the launcher.
         a.insert(a.end(), {"--pidns", std::to_string(pid_namespace.get())});
     }
     else
     {
         a.insert(
             a.end(),
-            {"--unshare-user",
+            {"--die-with-parent",
+             "--unshare-user",
              "--unshare-pid",
              "--uid",
              std::to_string(user.uid),
