@@ -5,15 +5,17 @@
 #   scripts/fuzz.sh                    every target, 30 s each (what CI runs)
 #   scripts/fuzz.sh -t 3600 ini        one target for an hour (a deeper local run)
 #   scripts/fuzz.sh --regress          only replay the committed corpus (no new inputs)
+#   scripts/fuzz.sh --preset asan -t 20  with the CI's sanitizer build (clang, unit tests too)
 #
-# New interesting inputs go to build/fuzz/corpus/<target>/ (not the repo). A crash stops the run
-# with a non-zero exit and leaves the input in build/fuzz/crashes/<target>/: fix the bug, then commit
+# New interesting inputs go to build/<preset>/corpus/<target>/ (not the repo). A crash stops the run
+# with a non-zero exit and leaves the input in build/<preset>/crashes/<target>/: fix the bug, then commit
 # the input into fuzz/corpus/<target>/ so every later run replays it as a regression test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 seconds=30
 regress=false
+preset=fuzz
 targets=()
 while (($#)); do
     case $1 in
@@ -24,6 +26,10 @@ while (($#)); do
     --regress)
         regress=true
         shift
+        ;;
+    --preset)
+        preset=$2
+        shift 2
         ;;
     -h | --help)
         sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
@@ -43,17 +49,18 @@ if ((${#targets[@]} == 0)); then
     mapfile -t targets < <(find fuzz/corpus -mindepth 1 -maxdepth 1 -type d -printf '%f\n' | sort)
 fi
 
-cmake --preset fuzz >/dev/null
-cmake --build --preset fuzz --target "${targets[@]/#/fuzz_}"
+cmake --preset "$preset" >/dev/null
+cmake --build --preset "$preset" --target "${targets[@]/#/fuzz_}"
+out=build/$preset
 
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:allocator_may_return_null=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 status=0
 for t in "${targets[@]}"; do
-    bin=build/fuzz/bin/fuzz_$t
+    bin=$out/bin/fuzz_$t
     seeds=fuzz/corpus/$t
-    work=build/fuzz/corpus/$t
-    crashes=build/fuzz/crashes/$t
+    work=$out/corpus/$t
+    crashes=$out/crashes/$t
     mkdir -p "$work" "$crashes"
     printf '\n=== fuzz_%s: ' "$t"
     if $regress; then
@@ -64,13 +71,13 @@ for t in "${targets[@]}"; do
     printf '%s s, seeds %s\n' "$seconds" "$seeds"
     # -rss_limit_mb: our readers must stay bounded on any input; -max_len covers the seeds.
     if ! "$bin" -max_total_time="$seconds" -timeout=20 -rss_limit_mb=2048 -max_len=65536 \
-        -artifact_prefix="$crashes/" -print_final_stats=1 "$work" "$seeds" >"build/fuzz/$t.log" 2>&1; then
+        -artifact_prefix="$crashes/" -print_final_stats=1 "$work" "$seeds" >"$out/$t.log" 2>&1; then
         status=1
-        grep -E 'ERROR|SUMMARY|Test unit written' "build/fuzz/$t.log" | head -n 8
-        echo "fuzz_$t FAILED: log build/fuzz/$t.log, input in $crashes/"
+        grep -E 'ERROR|SUMMARY|Test unit written' "$out/$t.log" | head -n 8
+        echo "fuzz_$t FAILED: log $out/$t.log, input in $crashes/"
         continue
     fi
-    grep -E '^stat::number_of_executed_units|^stat::peak_rss_mb' "build/fuzz/$t.log" |
+    grep -E '^stat::number_of_executed_units|^stat::peak_rss_mb' "$out/$t.log" |
         tr '\n' ' ' | sed 's/stat:://g'
     printf ' corpus %s inputs\n' "$(find "$work" -type f | wc -l)"
 done

@@ -28,16 +28,22 @@ fs::path sudoers_path(const std::string& user)
     return fs::path("/etc/sudoers.d") / fmt::format("10-azurelinux-{}", user);
 }
 
-// Removes the user, home and sudoers file; used to roll back and to clear a killed run's leftovers.
+// Removes the sudoers file, user and home; used to roll back and to clear a killed run's leftovers.
+// The sudoers rule goes first: killed in between, no rule is left naming a user that is gone (whom
+// a later account of the same name would inherit it).
 void remove_user(const std::string& name, spdlog::logger& log)
 {
+    std::error_code ec;
+    fs::remove(sudoers_path(name), ec);
+    if (ec)
+    {
+        log.warn("removing {}: {}", sudoers_path(name).string(), ec.message());
+    }
     const auto result = run_process({"userdel", "-r", name});
     if (!result.ok())
     {
         log.warn("userdel -r {} exited with {}: {}", name, result.exit_code, result.err);
     }
-    std::error_code ec;
-    fs::remove(sudoers_path(name), ec);
 }
 
 // Deletes the user again unless dismissed: a failed or interrupted user step leaves no account.
@@ -87,6 +93,24 @@ std::string sudo_words(SudoMode mode)
         return "no sudo";
     }
     return {};
+}
+
+// Checked before anything changes: without these an account would be left half made (useradd
+// without chpasswd: a user with no password; no userdel: no rollback).
+void require_account_tools(const FamilyFacts& facts)
+{
+    for (const char* tool : {"useradd", "chpasswd", "userdel"})
+    {
+        if (!find_program(tool))
+        {
+            throw UserError(fmt::format(
+                "{} is not installed, so no user can be created: install it with `{}` (as root) "
+                "and launch again",
+                tool,
+                facts.family == Family::rpm ? "tdnf install shadow-utils"
+                                            : "apt-get install passwd"));
+        }
+    }
 }
 
 void create_account(const UserAnswers& u, const FamilyFacts& facts)
@@ -204,6 +228,11 @@ std::string plan_user(const StepContext& ctx)
 std::string apply_user(StepContext& ctx)
 {
     const auto& u = *ctx.answers.user;
+    require_account_tools(ctx.facts);
+    for (const auto& lock : clear_stale_account_locks("/etc"))
+    {
+        ctx.log->info("removed {}, left by an account tool that was killed", lock.string());
+    }
     if (UserDatabase::load().user(u.name))
     {
         // Preflight let an existing account through only as the leftover of a killed run.

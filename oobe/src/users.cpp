@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <sstream>
 
@@ -112,6 +113,72 @@ std::string new_username_problem(std::string_view name, const UserDatabase& db)
         return fmt::format("a group named \"{}\" already exists", name);
     }
     return {};
+}
+
+namespace
+{
+
+// Whether the PID written in the lock file `lock` is a running shadow account tool.
+bool held_by_account_tool(const std::filesystem::path& lock)
+{
+    std::string text;
+    try
+    {
+        text = read_file(lock, 64);
+    }
+    catch (const std::exception&)
+    {
+        return false;
+    }
+    while (!text.empty() && (text.back() == '\n' || text.back() == '\0'))
+    {
+        text.pop_back();
+    }
+    const std::uint32_t pid = to_id(text);
+    if (pid == 0 || pid == UINT32_MAX)
+    {
+        return false;
+    }
+    std::string comm;
+    try
+    {
+        comm = read_file(fmt::format("/proc/{}/comm", pid), 64);
+    }
+    catch (const std::exception&)
+    {
+        return false; // no such process
+    }
+    if (!comm.empty() && comm.back() == '\n')
+    {
+        comm.pop_back();
+    }
+    constexpr std::array kTools = {"useradd",  "userdel", "usermod",  "groupadd",  "groupdel",
+                                   "groupmod", "gpasswd", "chpasswd", "chgpasswd", "passwd",
+                                   "chage",    "chfn",    "chsh",     "newusers",  "vipw",
+                                   "vigr",     "pwconv",  "grpconv",  "pwck",      "grpck"};
+    return std::find(kTools.begin(), kTools.end(), comm) != kTools.end();
+}
+
+} // namespace
+
+std::vector<std::filesystem::path> clear_stale_account_locks(const std::filesystem::path& etc)
+{
+    std::vector<std::filesystem::path> removed;
+    for (const char* db : {"passwd", "shadow", "group", "gshadow", "subuid", "subgid"})
+    {
+        const auto lock = etc / fmt::format("{}.lock", db);
+        std::error_code ec;
+        if (!std::filesystem::is_regular_file(std::filesystem::symlink_status(lock, ec))
+            || held_by_account_tool(lock))
+        {
+            continue;
+        }
+        if (std::filesystem::remove(lock, ec))
+        {
+            removed.push_back(lock);
+        }
+    }
+    return removed;
 }
 
 } // namespace azl::oobe

@@ -298,6 +298,70 @@ removal_warnings(const std::vector<std::string>& unmatched, const std::vector<st
     return warnings;
 }
 
+// Bytes of the tar stream a tree or file adds: a header block per entry and the content padded to
+// blocks. A source file counts with its own size (a lower bound when it is compressed).
+std::uint64_t tar_bytes_of(const fs::path& path)
+{
+    constexpr std::uint64_t kBlock = 512;
+    std::error_code ec;
+    if (!fs::is_directory(path, ec))
+    {
+        const auto size = fs::file_size(path, ec);
+        return ec ? 0 : kBlock + size;
+    }
+    std::uint64_t total = kBlock;
+    for (auto it = fs::recursive_directory_iterator(
+             path, fs::directory_options::skip_permission_denied, ec);
+         !ec && it != fs::recursive_directory_iterator();
+         it.increment(ec))
+    {
+        total += kBlock;
+        if (it->is_regular_file(ec) && !it->is_symlink(ec))
+        {
+            total += (it->file_size(ec) + kBlock - 1) / kBlock * kBlock;
+        }
+    }
+    return total;
+}
+
+// What the archive's tar stream will be, estimated cheaply (no decompression, one stat per file):
+// checked against the free space before writing, and the "needed ~N" when the disk fills anyway.
+std::uint64_t estimate_tar_bytes(const BuildOptions& options)
+{
+    std::uint64_t total = 2 * 512; // the end-of-archive blocks
+    for (const auto& source : options.sources)
+    {
+        total += tar_bytes_of(source);
+    }
+    for (const auto& add : options.preset_files)
+    {
+        total += tar_bytes_of(add.source);
+    }
+    for (const auto& add : options.add_files)
+    {
+        total += tar_bytes_of(add.source);
+    }
+    for (const auto& add : options.add_dirs)
+    {
+        total += tar_bytes_of(add.source);
+    }
+    return total;
+}
+
+// Removes OUT.sha256 of an earlier build before the new OUT replaces the old one: a build killed in
+// between leaves OUT without a checksum file rather than with one that does not match it.
+void remove_stale_checksum(const fs::path& output)
+{
+    fs::path sum = output;
+    sum += ".sha256";
+    std::error_code ec;
+    fs::remove(sum, ec);
+    if (ec)
+    {
+        throw SystemError(fmt::format("removing {}", sum.string()), ec.message());
+    }
+}
+
 // Writes OUT.sha256 once OUT is in place; if that fails, OUT goes too, so the two always agree.
 fs::path write_checksum_file(const WriteResult& archive)
 {
@@ -407,7 +471,13 @@ BuildResult build_image(const BuildOptions& options)
 
     BuildResult result;
     {
-        ArchiveWriter writer(options.output, options.write);
+        WriteOptions write = options.write;
+        // Removals make the sum of the sources an overestimate: no guess then.
+        if (write.expected_tar_bytes == 0 && options.removes.empty())
+        {
+            write.expected_tar_bytes = estimate_tar_bytes(options);
+        }
+        ArchiveWriter writer(options.output, write);
         FlattenStats stats;
         {
             Progress progress(
@@ -422,6 +492,7 @@ BuildResult build_image(const BuildOptions& options)
         {
             options.filter->finish(writer);
         }
+        remove_stale_checksum(options.output);
         result.archive = writer.commit();
         result.warnings = removal_warnings(stats.unmatched_whiteouts, options.removes);
     }

@@ -5,6 +5,7 @@
 #include <azl/rootfs/writer.hpp>
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <span>
@@ -33,6 +34,13 @@ class Compressor : public ByteSink
 public:
     // Compresses and passes on everything still held; no write() may follow.
     virtual void finish() = 0;
+
+    // How many input bytes the output handed to the sink so far (the current write included)
+    // holds; 0 when the codec cannot tell. Scales a partial output up to an estimate of the whole.
+    [[nodiscard]] virtual std::uint64_t input_passed_on() const noexcept
+    {
+        return 0;
+    }
 };
 
 // The level to use: the codec's default when unset; throws UserError when out of the codec's range

@@ -4,6 +4,7 @@
 
 #include "archive_util.hpp"
 
+#include <azl/common/disk_space.hpp>
 #include <azl/common/error.hpp>
 #include <azl/common/fs.hpp>
 #include <azl/common/log.hpp>
@@ -16,6 +17,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -34,34 +36,32 @@ namespace
 // Warnings of the same kind (xattrs a non-root user cannot set) are logged this often, then summed.
 constexpr std::uint64_t kMaxLoggedWarnings = 5;
 
+// When the disk fills, up to this much of the archive file is still read to tell how much room it
+// needed; beyond it the need is extrapolated.
+constexpr std::uint64_t kCountRestLimit = 64ULL << 20U;
+
 bool is_device(EntryType t)
 {
     return t == EntryType::char_device || t == EntryType::block_device;
 }
 
-// The total content limit and how to explain hitting it.
+// The total content limit and the room the target had before we wrote.
 struct TotalLimit
 {
     std::uint64_t bytes = 0;
     bool from_free_space = false;
-    fs::path filesystem; // where the free space was measured
+    SpaceInfo space;
 };
 
 TotalLimit total_limit(const ExtractLimits& limits, const fs::path& staging)
 {
+    SpaceInfo space = space_info(staging);
     if (limits.max_total_bytes != 0)
     {
-        return {limits.max_total_bytes, false, {}};
+        return {limits.max_total_bytes, false, std::move(space)};
     }
-    struct statvfs sv = {};
-    if (::statvfs(staging.c_str(), &sv) != 0)
-    {
-        throw_errno(fmt::format("measuring the free space of {}", staging.parent_path().string()));
-    }
-    return {
-        static_cast<std::uint64_t>(sv.f_bavail) * static_cast<std::uint64_t>(sv.f_frsize),
-        true,
-        staging.parent_path()};
+    const std::uint64_t free = space.free;
+    return {free, true, std::move(space)};
 }
 
 // Decides, before anything is written, whether each member may be extracted.
@@ -185,10 +185,15 @@ private:
 class Extractor
 {
 public:
-    Extractor(const fs::path& archive, const fs::path& root, const ExtractOptions& options)
+    Extractor(
+        const fs::path& archive,
+        const fs::path& root,
+        const fs::path& dest,
+        const ExtractOptions& options)
         : m_archive(archive)
         , m_name(archive.string())
         , m_root(root)
+        , m_dest(dest)
         , m_options(options)
         , m_total(total_limit(options.limits, root))
         , m_policy(m_name)
@@ -248,6 +253,10 @@ public:
                                        "corrupt or truncated after member {} ({})",
                                        m_last,
                                        detail::archive_message(m_reader.get())));
+            }
+            if (m_result.entries == 0)
+            {
+                check_room_for_archive();
             }
             extract_member(ae, progress);
         }
@@ -316,20 +325,17 @@ private:
                     human_bytes(m_options.limits.max_entry_bytes)));
         }
         m_declared += size;
+        // Every entry takes whole blocks: 3000 files of 3 bytes need 12 MiB, not 9 KiB. Only the
+        // estimate counts blocks; the limit stays on content, so that file systems which pack
+        // small files (btrfs inlining, compression) are never refused what fits.
+        m_allocated += allocation(size);
         if (m_declared <= m_total.bytes)
         {
             return;
         }
         if (m_total.from_free_space)
         {
-            throw UserError(
-                fmt::format(
-                    "{}: extracting needs more than the {} free on {} (at member {})",
-                    m_name,
-                    human_bytes(m_total.bytes),
-                    m_total.filesystem.string(),
-                    raw),
-                "free some space there, or install to a location on a larger filesystem");
+            throw no_space();
         }
         m_policy.refuse(
             raw,
@@ -358,7 +364,7 @@ private:
             }
             if (archive_write_data_block(m_disk.get(), buf, size, offset) < ARCHIVE_OK)
             {
-                throw write_failure(raw);
+                throw_write_failure(raw);
             }
             m_result.bytes += size;
             progress.set(static_cast<std::uint64_t>(archive_filter_bytes(m_reader.get(), -1)));
@@ -377,12 +383,88 @@ private:
             warn(fmt::format("{}: {}", raw, detail::archive_message(m_disk.get())));
             return;
         }
-        throw write_failure(raw);
+        throw_write_failure(raw);
     }
 
-    UserError write_failure(const std::string& raw)
+    // Before the first byte is written: an uncompressed archive is exactly as big as its tar
+    // stream; a compressed one is at least as big as the file (content rarely compresses below
+    // the tree it unpacks to). Compressed sizes are then caught by check_size as members come.
+    void check_room_for_archive() const
     {
-        return UserError(
+        if (!m_total.from_free_space)
+        {
+            return;
+        }
+        std::error_code ec;
+        const std::uint64_t size = fs::file_size(m_archive, ec);
+        if (ec || size <= m_total.bytes)
+        {
+            return;
+        }
+        const bool exact = archive_filter_code(m_reader.get(), 0) == ARCHIVE_FILTER_NONE;
+        throw NoSpaceError(
+            m_dest, m_total.space, size, exact ? SizeEstimate::about : SizeEstimate::at_least);
+    }
+
+    // What an entry of `size` content bytes takes on disk, about.
+    [[nodiscard]] std::uint64_t allocation(std::uint64_t size) const
+    {
+        const std::uint64_t block = m_total.space.block_size;
+        return std::max<std::uint64_t>(1, (size + block - 1) / block) * block;
+    }
+
+    // The whole tree's size on disk, for a no-space error: the rest of a small archive is read
+    // (headers only) to count it; a large one is extrapolated from how far we got in the file.
+    [[nodiscard]] NoSpaceError no_space()
+    {
+        std::error_code ec;
+        const std::uint64_t file_size = fs::file_size(m_archive, ec);
+        const auto consumed = static_cast<std::uint64_t>(
+            std::max<la_int64_t>(0, archive_filter_bytes(m_reader.get(), -1)));
+        if (!ec && file_size - std::min(consumed, file_size) <= kCountRestLimit && count_rest())
+        {
+            return {m_dest, m_total.space, m_allocated, SizeEstimate::about};
+        }
+        const std::uint64_t known = std::max(m_allocated, m_result.bytes);
+        if (!ec && consumed > 0 && known > 0)
+        {
+            const auto estimate = static_cast<std::uint64_t>(
+                static_cast<double>(known) * static_cast<double>(file_size)
+                / static_cast<double>(consumed));
+            return {m_dest, m_total.space, std::max(estimate, known), SizeEstimate::about};
+        }
+        return {
+            m_dest, m_total.space, std::max(m_declared, m_result.bytes), SizeEstimate::at_least};
+    }
+
+    // Adds the members not read yet to m_allocated; false when the archive does not read to its
+    // end (then the count is partial).
+    bool count_rest()
+    {
+        archive_entry* ae = nullptr;
+        for (;;)
+        {
+            const int rc = archive_read_next_header(m_reader.get(), &ae);
+            if (rc == ARCHIVE_EOF)
+            {
+                return true;
+            }
+            if (rc < ARCHIVE_WARN)
+            {
+                return false;
+            }
+            const auto declared = archive_entry_size_is_set(ae) != 0 ? archive_entry_size(ae) : 0;
+            m_allocated += allocation(declared > 0 ? static_cast<std::uint64_t>(declared) : 0);
+        }
+    }
+
+    [[noreturn]] void throw_write_failure(const std::string& raw)
+    {
+        if (is_no_space(archive_errno(m_disk.get())))
+        {
+            throw no_space();
+        }
+        throw UserError(
             fmt::format(
                 "{}: cannot write member {}: {}",
                 m_name,
@@ -406,6 +488,10 @@ private:
         // writable first so that their content can go in).
         if (archive_write_close(m_disk.get()) != ARCHIVE_OK)
         {
+            if (is_no_space(archive_errno(m_disk.get())))
+            {
+                throw no_space();
+            }
             throw UserError(
                 fmt::format(
                     "{}: finishing the extraction failed: {}",
@@ -428,6 +514,7 @@ private:
     fs::path m_archive;
     std::string m_name;
     fs::path m_root;
+    fs::path m_dest;
     const ExtractOptions& m_options;
     TotalLimit m_total;
     MemberPolicy m_policy;
@@ -435,6 +522,7 @@ private:
     detail::ArchiveWrite m_disk;
     ExtractResult m_result;
     std::uint64_t m_declared = 0;
+    std::uint64_t m_allocated = 0; // m_declared in whole blocks, an entry at least one
     std::uint64_t m_warnings = 0;
     std::string m_last;
     bool m_root_seen = false;
@@ -526,7 +614,7 @@ extract_archive(const fs::path& archive, const fs::path& dest, const ExtractOpti
     const fs::path root = fs::canonical(staging.path());
     ExtractResult result;
     {
-        Extractor extractor(archive, root, options);
+        Extractor extractor(archive, root, target, options);
         result = extractor.run();
     }
     sync_tree(root);

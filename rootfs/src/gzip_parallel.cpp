@@ -183,6 +183,7 @@ void ParallelGzip::write_oldest()
     {
         std::rethrow_exception(job.error);
     }
+    m_input_passed_on += job.input_size;
     m_out.write(std::span(job.output.data(), job.output_size));
     m_free.push_back(std::move(m_in_flight.front()));
     m_in_flight.pop_front();

@@ -42,6 +42,11 @@ public:
     void write(std::span<const std::byte> data) override;
     void finish() override;
 
+    [[nodiscard]] std::uint64_t input_passed_on() const noexcept override
+    {
+        return m_input_passed_on;
+    }
+
 private:
     using Deflater = UniqueCPtr<libdeflate_compressor, &libdeflate_free_compressor>;
 
@@ -63,6 +68,7 @@ private:
     std::unique_ptr<Job> take_free_job();
 
     ByteSink& m_out;
+    std::uint64_t m_input_passed_on = 0;
     unsigned char m_extra_flags;
     std::size_t m_max_in_flight;
     std::unique_ptr<Job> m_filling;

@@ -1,6 +1,7 @@
 #include "archive_util.hpp"
 #include "compress.hpp"
 
+#include <azl/common/disk_space.hpp>
 #include <azl/common/error.hpp>
 #include <azl/common/fs.hpp>
 #include <azl/common/log.hpp>
@@ -62,9 +63,10 @@ constexpr std::size_t kCopyBufferSize = std::size_t{256} << 10U;
 class OutputFile final : public detail::ByteSink
 {
 public:
-    explicit OutputFile(const fs::path& path)
+    OutputFile(const fs::path& path, std::uint64_t expected_bytes)
         : m_file(path, 0644)
     {
+        m_file.expect_size(expected_bytes);
     }
 
     void write(std::span<const std::byte> data) override
@@ -117,10 +119,13 @@ struct ArchiveWriter::Impl
     void copy_content(const Entry& entry, ContentReader& content);
     WriteResult finish();
     void check(la_ssize_t rc, std::string_view what);
+    [[noreturn]] void rethrow_sink_error();
     static la_ssize_t on_write(archive* a, void* client, const void* buf, size_t size);
 
     fs::path m_path;
     std::optional<std::int64_t> m_epoch;
+    std::uint64_t m_expected_tar_bytes;
+    bool m_compressed;
     // Declared before the archive so that they outlive the writes libarchive
     // makes when it is freed.
     OutputFile m_out;
@@ -138,7 +143,9 @@ struct ArchiveWriter::Impl
 ArchiveWriter::Impl::Impl(const fs::path& path, const WriteOptions& options)
     : m_path(path)
     , m_epoch(options.source_date_epoch)
-    , m_out(path)
+    , m_expected_tar_bytes(options.expected_tar_bytes)
+    , m_compressed(options.compression != Compression::none)
+    , m_out(path, options.compression == Compression::none ? options.expected_tar_bytes : 0)
 {
     const int level = detail::resolve_level(options.compression, options.level);
     m_compressor = detail::make_compressor(
@@ -200,11 +207,39 @@ void ArchiveWriter::Impl::check(la_ssize_t rc, std::string_view what)
     }
     if (m_sink_error)
     {
-        std::rethrow_exception(std::exchange(m_sink_error, nullptr));
+        rethrow_sink_error();
     }
     throw SystemError(
         fmt::format("writing {} ({})", m_path.string(), what),
         detail::archive_message(m_archive.get()));
+}
+
+void ArchiveWriter::Impl::rethrow_sink_error()
+{
+    try
+    {
+        std::rethrow_exception(std::exchange(m_sink_error, nullptr));
+    }
+    catch (const NoSpaceError& e)
+    {
+        // The compressed output so far, scaled by how much of the tar stream it holds, is the
+        // best guess of the whole archive's size.
+        // Without compression the output file knew the expected size already.
+        const std::uint64_t input = m_compressed ? m_compressor->input_passed_on() : 0;
+        const std::uint64_t consumed = input != 0 ? input : m_tar_bytes;
+        if (!m_compressed || m_expected_tar_bytes == 0 || consumed == 0 || e.needed() == 0)
+        {
+            throw;
+        }
+        const auto ratio = static_cast<double>(e.needed()) / static_cast<double>(consumed);
+        const auto estimate =
+            static_cast<std::uint64_t>(ratio * static_cast<double>(m_expected_tar_bytes));
+        if (estimate <= e.needed())
+        {
+            throw;
+        }
+        throw NoSpaceError(e.target(), e.space(), estimate, SizeEstimate::about);
+    }
 }
 
 void ArchiveWriter::Impl::write_entry(const Entry& entry, ContentReader* content)
@@ -276,7 +311,15 @@ void ArchiveWriter::Impl::copy_content(const Entry& entry, ContentReader& conten
 WriteResult ArchiveWriter::Impl::finish()
 {
     check(archive_write_close(m_archive.get()), "finishing the archive");
-    m_compressor->finish();
+    try
+    {
+        m_compressor->finish();
+    }
+    catch (const NoSpaceError&)
+    {
+        m_sink_error = std::current_exception();
+        rethrow_sink_error();
+    }
     WriteResult result;
     result.path = m_path;
     result.bytes = m_out.bytes();
@@ -289,8 +332,12 @@ WriteResult ArchiveWriter::Impl::finish()
 
 ArchiveWriter::ArchiveWriter(const fs::path& path, const WriteOptions& options)
 {
-    // Reject a bad level before a temporary file exists.
+    // Reject a bad level, or an archive that cannot fit, before a temporary file exists.
     detail::resolve_level(options.compression, options.level);
+    if (options.compression == Compression::none && options.expected_tar_bytes != 0)
+    {
+        require_free_space(path, options.expected_tar_bytes);
+    }
     m_impl = std::make_unique<Impl>(path, options);
 }
 

@@ -138,17 +138,17 @@ e2e_check "kill -9 during install: nothing half-installed; a second install work
 TMPDIR=$E2E_AZL_TMP "$azl_bin" --quiet install --from guest.wsl --name Killed --root >/dev/null 2>&1 &
 pid=$!
 for _ in $(seq 1 600); do
-    compgen -G "$store/Killed/rootfs.partial*/usr" >/dev/null && break
+    compgen -G "$store/.Killed.installing-*/rootfs.partial*/usr" >/dev/null && break
     sleep 0.05
 done
-compgen -G "$store/Killed/rootfs.partial*/usr" >/dev/null || e2e_fail "the install never started extracting"
+compgen -G "$store/.Killed.installing-*/rootfs.partial*/usr" >/dev/null || e2e_fail "the install never started extracting"
 kill -9 "$pid"
 wait "$pid" || true
 [[ $(names) == "E2E:"* && $(names) != *Killed* ]] || e2e_fail "list after kill -9: $(names)"
 expect_error "there is no distribution named Killed" run --name Killed -- true
 e2e_run azl --quiet install --from guest.wsl --name Killed --root >/dev/null
 [[ $(azl run --name Killed -- cat /etc/debian_version) == 12.* ]] || e2e_fail "the second install does not run"
-[[ -z $(compgen -G "$store/Killed/rootfs.partial*") ]] || e2e_fail "the killed install's staging directory is still there"
+[[ -z $(compgen -G "$store/.Killed.installing-*") ]] || e2e_fail "the killed install's staging directory is still there"
 
 oobe_bin=$(dirname "$azl_bin")/azurelinux-oobe
 if [[ -x $oobe_bin ]]; then

@@ -1,6 +1,11 @@
 #include "test_support.hpp"
 
+#include <fmt/format.h>
+
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <iterator>
@@ -37,6 +42,38 @@ std::string slurp(const std::filesystem::path& file)
         throw std::runtime_error("cannot read " + file.string());
     }
     return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+SmallTmpfs::SmallTmpfs(const std::filesystem::path& dir, std::uint64_t bytes)
+    : m_dir(dir)
+{
+    std::filesystem::create_directories(m_dir);
+    if (::geteuid() != 0)
+    {
+        return;
+    }
+    // A private mount namespace once per process: later unshares would only nest.
+    static const bool kPrivate =
+        ::unshare(CLONE_NEWNS) == 0
+        && ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) == 0;
+    if (!kPrivate)
+    {
+        throw std::runtime_error("cannot make a private mount namespace for a test tmpfs");
+    }
+    const std::string options = fmt::format("size={}", bytes);
+    if (::mount("tmpfs", m_dir.c_str(), "tmpfs", 0, options.c_str()) != 0)
+    {
+        throw std::runtime_error("cannot mount a test tmpfs at " + m_dir.string());
+    }
+    m_mounted = true;
+}
+
+SmallTmpfs::~SmallTmpfs()
+{
+    if (m_mounted)
+    {
+        ::umount2(m_dir.c_str(), MNT_DETACH);
+    }
 }
 
 } // namespace azl::test

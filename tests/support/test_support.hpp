@@ -3,6 +3,7 @@
 
 #include <azl/common/fs.hpp>
 
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <string_view>
@@ -28,6 +29,36 @@ public:
 
 private:
     TempDir m_dir;
+};
+
+// A tmpfs of `bytes` mounted at a new directory, in a mount namespace of this process's own (so
+// nobody else sees it and it goes when the process does); unmounted on destruction. Needs root:
+// mounted() is false otherwise and the caller skips its checks.
+class SmallTmpfs
+{
+public:
+    SmallTmpfs(const std::filesystem::path& dir, std::uint64_t bytes);
+    SmallTmpfs(const SmallTmpfs&) = delete;
+    SmallTmpfs& operator=(const SmallTmpfs&) = delete;
+    SmallTmpfs(SmallTmpfs&&) = delete;
+    SmallTmpfs& operator=(SmallTmpfs&&) = delete;
+    ~SmallTmpfs();
+
+    // Whether the file system is there (false when not root).
+    [[nodiscard]] bool mounted() const noexcept
+    {
+        return m_mounted;
+    }
+
+    // Its mount point.
+    [[nodiscard]] const std::filesystem::path& path() const noexcept
+    {
+        return m_dir;
+    }
+
+private:
+    std::filesystem::path m_dir;
+    bool m_mounted = false;
 };
 
 // The whole content of a file.

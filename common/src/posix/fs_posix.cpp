@@ -1,3 +1,4 @@
+#include <azl/common/disk_space.hpp>
 #include <azl/common/error.hpp>
 #include <azl/common/fs.hpp>
 #include <azl/common/interrupt.hpp>
@@ -11,6 +12,7 @@
 #include <array>
 #include <cerrno>
 #include <cstdlib>
+#include <random>
 #include <system_error>
 #include <utility>
 
@@ -63,7 +65,12 @@ void UniqueFd::close(const std::string& what)
     }
 }
 
-void write_all(int fd, std::span<const std::byte> data, const std::string& what)
+namespace
+{
+
+// Writes all of `data`; returns 0, or the errno of the write that failed. `written` counts what
+// reached the file, also on failure.
+int write_fully(int fd, std::span<const std::byte> data, std::uint64_t& written) noexcept
 {
     while (!data.empty())
     {
@@ -74,9 +81,41 @@ void write_all(int fd, std::span<const std::byte> data, const std::string& what)
             {
                 continue;
             }
-            throw_errno(what);
+            return errno;
         }
+        written += static_cast<std::uint64_t>(n);
         data = data.subspan(static_cast<std::size_t>(n));
+    }
+    return 0;
+}
+
+// The error for a temporary file that filled its file system. The free space reported is what
+// there will be once the temporary file is gone (the unwinding caller removes it), and the need is
+// the caller's estimate or, without one, what we tried to write.
+NoSpaceError
+no_space_for(const fs::path& destination, int fd, std::uint64_t attempted, std::uint64_t expected)
+{
+    SpaceInfo space = space_info(destination);
+    struct stat st = {};
+    if (fd >= 0 && ::fstat(fd, &st) == 0)
+    {
+        space.free += static_cast<std::uint64_t>(st.st_blocks) * 512U;
+    }
+    if (expected > attempted)
+    {
+        return {destination, std::move(space), expected, SizeEstimate::about};
+    }
+    return {destination, std::move(space), attempted, SizeEstimate::at_least};
+}
+
+} // namespace
+
+void write_all(int fd, std::span<const std::byte> data, const std::string& what)
+{
+    std::uint64_t written = 0;
+    if (const int err = write_fully(fd, data, written); err != 0)
+    {
+        throw SystemError::from_errno(what, err);
     }
 }
 
@@ -95,10 +134,65 @@ void fsync_directory(const fs::path& dir)
 
 } // namespace
 
+namespace
+{
+
+// An unnamed file in `dir` (O_TMPFILE), or no descriptor where the file system does not support
+// that or /proc, through which commit() names it, is not mounted.
+UniqueFd open_unnamed(const fs::path& dir)
+{
+    if (::access("/proc/self/fd", X_OK) != 0)
+    {
+        return UniqueFd();
+    }
+    return UniqueFd(::open(dir.empty() ? "." : dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600));
+}
+
+// Gives the unnamed file open as `fd` a temporary name beside `destination`, to rename from.
+fs::path link_unnamed(int fd, const fs::path& destination)
+{
+    const std::string proc = fmt::format("/proc/self/fd/{}", fd);
+    std::random_device random;
+    for (int attempt = 0; attempt < 100; ++attempt)
+    {
+        fs::path temp = destination.parent_path()
+                        / fmt::format(".{}.tmp-{:08x}", destination.filename().string(), random());
+        if (::linkat(AT_FDCWD, proc.c_str(), AT_FDCWD, temp.c_str(), AT_SYMLINK_FOLLOW) == 0)
+        {
+            return temp;
+        }
+        if (errno != EEXIST)
+        {
+            throw_errno(fmt::format("writing {}", destination.string()));
+        }
+    }
+    throw SystemError(
+        fmt::format("writing {}", destination.string()), "no free temporary name beside it");
+}
+
+void set_mode(int fd, unsigned mode, const fs::path& file)
+{
+    const mode_t mask = ::umask(0);
+    ::umask(mask);
+    if (::fchmod(fd, static_cast<mode_t>(mode) & ~mask) != 0)
+    {
+        throw_errno(fmt::format("setting permissions of {}", file.string()));
+    }
+}
+
+} // namespace
+
 AtomicFile::AtomicFile(fs::path destination, unsigned mode)
     : m_destination(std::move(destination))
 {
     const fs::path dir = m_destination.parent_path();
+    // Unnamed until commit(): a kill -9 or a power loss before then leaves nothing behind.
+    if (UniqueFd unnamed = open_unnamed(dir); unnamed)
+    {
+        m_fd = std::move(unnamed);
+        set_mode(m_fd.get(), mode, m_destination);
+        return;
+    }
     std::string pattern =
         (dir / fmt::format(".{}.tmp-XXXXXX", m_destination.filename().string())).string();
     const int fd = ::mkostemp(pattern.data(), O_CLOEXEC);
@@ -114,18 +208,21 @@ AtomicFile::AtomicFile(fs::path destination, unsigned mode)
                     dir.empty() ? "." : dir.string()),
                 "create the directory first or choose another output path");
         }
+        if (is_unwritable(err))
+        {
+            throw unwritable_error(m_destination, err);
+        }
+        if (is_no_space(err))
+        {
+            throw NoSpaceError(m_destination, space_info(m_destination), 0);
+        }
         throw SystemError::from_errno(
             fmt::format("creating a file next to {}", m_destination.string()), err);
     }
     m_fd = UniqueFd(fd);
     m_temp = pattern;
     m_cleanup = std::make_unique<InterruptCleanup>(m_temp);
-    const mode_t mask = ::umask(0);
-    ::umask(mask);
-    if (::fchmod(fd, static_cast<mode_t>(mode) & ~mask) != 0)
-    {
-        throw_errno(fmt::format("setting permissions of {}", m_temp.string()));
-    }
+    set_mode(fd, mode, m_temp);
 }
 
 AtomicFile::~AtomicFile()
@@ -139,7 +236,17 @@ AtomicFile::~AtomicFile()
 
 void AtomicFile::write(std::span<const std::byte> data)
 {
-    write_all(m_fd.get(), data, fmt::format("writing {}", m_destination.string()));
+    const std::uint64_t before = m_written;
+    const int err = write_fully(m_fd.get(), data, m_written);
+    if (err == 0)
+    {
+        return;
+    }
+    if (is_no_space(err))
+    {
+        throw no_space_for(m_destination, m_fd.get(), before + data.size(), m_expected);
+    }
+    throw SystemError::from_errno(fmt::format("writing {}", m_destination.string()), err);
 }
 
 void AtomicFile::write(std::string_view text)
@@ -150,9 +257,20 @@ void AtomicFile::write(std::string_view text)
 void AtomicFile::commit(Overwrite overwrite)
 {
     const std::string what = fmt::format("writing {}", m_destination.string());
+    // File systems that allocate late (NFS, delayed allocation) report a full disk only here.
     if (::fsync(m_fd.get()) != 0)
     {
-        throw_errno(what);
+        const int err = errno;
+        if (is_no_space(err))
+        {
+            throw no_space_for(m_destination, m_fd.get(), m_written, m_expected);
+        }
+        throw SystemError::from_errno(what, err);
+    }
+    if (m_temp.empty())
+    {
+        m_temp = link_unnamed(m_fd.get(), m_destination);
+        m_cleanup = std::make_unique<InterruptCleanup>(m_temp);
     }
     m_fd.close(what);
     if (overwrite == Overwrite::no)
@@ -241,7 +359,17 @@ TempDir::TempDir(std::string_view prefix, const fs::path& parent)
     std::string pattern = (base / fmt::format("{}-XXXXXX", prefix)).string();
     if (::mkdtemp(pattern.data()) == nullptr)
     {
-        throw_errno(fmt::format("creating a temporary directory in {}", base.string()));
+        const int err = errno;
+        if (is_unwritable(err))
+        {
+            throw unwritable_error(pattern, err);
+        }
+        if (is_no_space(err))
+        {
+            throw NoSpaceError(base, space_info(base), 0);
+        }
+        throw SystemError::from_errno(
+            fmt::format("creating a temporary directory in {}", base.string()), err);
     }
     m_path = pattern;
 }

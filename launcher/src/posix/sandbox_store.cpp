@@ -2,6 +2,7 @@
 #include "guest_fs.hpp"
 #include "sandbox_backend.hpp"
 
+#include <azl/common/disk_space.hpp>
 #include <azl/common/error.hpp>
 #include <azl/common/fs.hpp>
 #include <azl/common/log.hpp>
@@ -22,6 +23,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <random>
 
@@ -34,6 +36,51 @@ namespace
 {
 
 constexpr std::string_view kPendingFile = "install.pending";
+
+// Every launch runs bubblewrap: without it nothing installed here can start.
+constexpr std::string_view kBwrapMissing = "bwrap (bubblewrap) is not installed";
+constexpr std::string_view kBwrapInstall = "install it: apt-get install bubblewrap";
+
+void require_bwrap()
+{
+    if (!find_program("bwrap"))
+    {
+        throw UserError(
+            fmt::format("{}: the Linux sandbox runs distributions with it", kBwrapMissing),
+            std::string(kBwrapInstall));
+    }
+}
+
+// create_directories with the errors a user can fix (read-only, permissions, full) as UserErrors
+// whose hint is `fix`.
+void create_store_directory(const fs::path& dir, std::string_view fix)
+{
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (!ec)
+    {
+        return;
+    }
+    const int err = ec.value();
+    if (is_unwritable(err))
+    {
+        throw unwritable_error(dir, err, fix);
+    }
+    if (is_no_space(err))
+    {
+        throw NoSpaceError(dir, space_info(dir), 0);
+    }
+    throw SystemError(fmt::format("creating {}", dir.string()), ec.message());
+}
+
+// The fix when the store itself cannot be written.
+std::string store_fix(const fs::path& data)
+{
+    return fmt::format(
+        "distributions are kept in {}: make it writable, or set XDG_DATA_HOME to a directory you "
+        "can write to",
+        data.string());
+}
 
 // An flock on locks/NAME.lock, released on destruction.
 class NameLock
@@ -53,7 +100,7 @@ public:
     NameLock(const StorePaths& paths, const std::string& name, Mode mode, Wait wait)
     {
         const fs::path dir = paths.data / "locks";
-        fs::create_directories(dir);
+        create_store_directory(dir, store_fix(paths.data));
         const fs::path file = dir / (name + ".lock");
         m_fd = UniqueFd(::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
         if (!m_fd)
@@ -141,16 +188,25 @@ std::pair<std::string, std::string> os_release(const fs::path& rootfs)
     return out;
 }
 
-// Removes what a killed install of `name` left behind (we hold its lock, so nobody else works on
-// it).
-void remove_leftovers(const StorePaths& paths, const std::string& name)
+// Hidden siblings of an instance directory: one being built by an install, or one being deleted by
+// an uninstall. Each appears or leaves the name in one rename.
+constexpr std::string_view kInstallingTag = ".installing-";
+constexpr std::string_view kRemovingTag = ".removing-";
+
+// The name whose hidden directory `dir_name` is (".NAME.installing-ID"), or empty.
+std::string hidden_owner(const std::string& dir_name, std::string_view tag)
 {
-    const fs::path dir = paths.distro_dir(name);
+    const auto at = dir_name.rfind(tag);
+    return dir_name.starts_with('.') && at != std::string::npos && at > 1
+               ? dir_name.substr(1, at - 1)
+               : std::string();
+}
+
+// Deletes an instance directory no longer in view, and the rootfs at the external --location that
+// its install.pending names.
+void remove_instance_files(const fs::path& dir)
+{
     std::error_code ec;
-    if (!fs::exists(dir, ec) || fs::exists(paths.record_file(name), ec))
-    {
-        return;
-    }
     const fs::path pending = dir / kPendingFile;
     if (fs::exists(pending, ec))
     {
@@ -164,9 +220,45 @@ void remove_leftovers(const StorePaths& paths, const std::string& name)
             }
         }
     }
-    logger("launcher")
-        ->info("removing what an interrupted install of {} left in {}", name, dir.string());
     fs::remove_all(dir);
+}
+
+// Removes what a killed install or uninstall of `name` left behind (we hold its lock, so nobody
+// else works on it).
+void remove_leftovers(const StorePaths& paths, const std::string& name)
+{
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(paths.data / "distros", ec))
+    {
+        const std::string n = entry.path().filename().string();
+        if (hidden_owner(n, kInstallingTag) == name || hidden_owner(n, kRemovingTag) == name)
+        {
+            logger("launcher")->info("removing {}, left by an interrupted run", n);
+            remove_instance_files(entry.path());
+        }
+    }
+    // An instance directory without a record: what a killed install of an earlier version left.
+    const fs::path dir = paths.distro_dir(name);
+    if (fs::exists(dir, ec) && !fs::exists(paths.record_file(name), ec))
+    {
+        logger("launcher")
+            ->info("removing what an interrupted install of {} left in {}", name, dir.string());
+        remove_instance_files(dir);
+    }
+}
+
+// Renames the directory `from` to `to`, which must not exist.
+void rename_noreplace(const fs::path& from, const fs::path& to)
+{
+    if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) == 0)
+    {
+        return;
+    }
+    // File systems without RENAME_NOREPLACE: rename(2) replaces only an empty directory.
+    if (errno != EINVAL || ::rename(from.c_str(), to.c_str()) != 0)
+    {
+        throw_errno(fmt::format("renaming {} to {}", from.string(), to.string()));
+    }
 }
 
 // Removes the files of an install that failed, unless dismissed.
@@ -309,7 +401,10 @@ Record load_record(const StorePaths& paths, const std::string& name)
     }
 }
 
-void save_record(const StorePaths& paths, const Record& r)
+namespace
+{
+
+void write_record(const fs::path& file, const Record& r)
 {
     const nlohmann::json j = {
         {"name", r.name},
@@ -323,7 +418,14 @@ void save_record(const StorePaths& paths, const Record& r)
         {"os", {{"id", r.os_id}, {"version_id", r.os_version}}},
         {"installed_at", r.installed_at},
     };
-    write_file_atomic(paths.record_file(r.name), j.dump(2) + "\n", 0644);
+    write_file_atomic(file, j.dump(2) + "\n", 0644);
+}
+
+} // namespace
+
+void save_record(const StorePaths& paths, const Record& r)
+{
+    write_record(paths.record_file(r.name), r);
 }
 
 SandboxBackend::SandboxBackend(const BackendOptions& options)
@@ -336,7 +438,7 @@ EngineInfo SandboxBackend::engine()
     EngineInfo info{.name = "bubblewrap sandbox", .version = {}, .usable = false, .problem = {}};
     if (!find_program("bwrap"))
     {
-        info.problem = "bubblewrap is not installed (apt install bubblewrap)";
+        info.problem = fmt::format("{} ({})", kBwrapMissing, kBwrapInstall);
         return info;
     }
     const ProcessResult v = run_process({"bwrap", "--version"});
@@ -393,20 +495,21 @@ std::vector<DistroInfo> SandboxBackend::list()
     for (const auto& entry : fs::directory_iterator(m_paths.data / "distros", ec))
     {
         const std::string name = entry.path().filename().string();
-        if (!entry.is_directory(ec) || name.starts_with('.'))
+        if (!entry.is_directory(ec))
         {
             continue;
         }
-        if (!fs::exists(m_paths.record_file(name), ec))
+        // An install in progress shows as such; what a killed one left is not a distribution.
+        if (const std::string owner = hidden_owner(name, kInstallingTag);
+            !owner.empty() && NameLock::busy(m_paths, owner))
         {
-            // An install in progress shows as such; what a killed one left is not a distribution.
-            if (NameLock::busy(m_paths, name))
-            {
-                DistroInfo installing;
-                installing.name = name;
-                installing.state = DistroState::installing;
-                out.push_back(std::move(installing));
-            }
+            DistroInfo installing;
+            installing.name = owner;
+            installing.state = DistroState::installing;
+            out.push_back(std::move(installing));
+        }
+        if (name.starts_with('.') || !fs::exists(m_paths.record_file(name), ec))
+        {
             continue;
         }
         const Record r = load_record(m_paths, name);
@@ -441,7 +544,8 @@ void SandboxBackend::install(const InstallSpec& spec)
             fmt::format("{}: the Linux sandbox cannot use .vhdx disks", path_to_utf8(spec.image)),
             "use a tar, tar.gz (.wsl) or tar.xz file");
     }
-    fs::create_directories(m_paths.data / "distros");
+    require_bwrap();
+    create_store_directory(m_paths.data / "distros", store_fix(m_paths.data));
     const NameLock lock(m_paths, spec.name, NameLock::Mode::exclusive, NameLock::Wait::no);
     if (is_registered(spec.name))
     {
@@ -455,22 +559,36 @@ void SandboxBackend::install(const InstallSpec& spec)
 
     const fs::path dir = m_paths.distro_dir(spec.name);
     const fs::path location = spec.location ? fs::absolute(*spec.location) : dir;
-    fs::create_directories(location);
-    std::error_code ec;
-    if (fs::exists(fs::symlink_status(location / "rootfs", ec)))
+    // The instance directory is built under a hidden name and renamed into place whole, record
+    // included: killed at any point, the name is either installed or absent.
+    TempDir stage(fmt::format(".{}.installing", spec.name), m_paths.data / "distros");
+    const fs::path staged_rootfs = location == dir ? stage.path() / "rootfs" : location / "rootfs";
+    if (location != dir)
     {
-        throw UserError(
-            fmt::format("{} already exists", (location / "rootfs").string()),
-            "choose an empty --location");
+        create_store_directory(location, "choose a --location you can write to");
+        std::error_code ec;
+        if (fs::exists(fs::symlink_status(staged_rootfs, ec)))
+        {
+            throw UserError(
+                fmt::format("{} already exists", staged_rootfs.string()),
+                "choose an empty --location");
+        }
+        write_file_atomic(stage.path() / kPendingFile, location.string(), 0644);
     }
-    fs::create_directory(dir);
-    InstallRollback rollback(dir, location / "rootfs");
-    write_file_atomic(dir / kPendingFile, location.string(), 0644);
+    InstallRollback rollback(stage.path(), staged_rootfs);
 
     rootfs::ExtractOptions options;
     options.progress = spec.progress;
-    rootfs::extract_archive(spec.image, location / "rootfs", options);
-    require_root_filesystem(spec, location / "rootfs");
+    try
+    {
+        rootfs::extract_archive(spec.image, staged_rootfs, options);
+    }
+    catch (const NoSpaceError& e)
+    {
+        // Named by where the distribution goes, not by its hidden staging directory.
+        throw NoSpaceError(location / "rootfs", e.space(), e.needed(), e.estimate());
+    }
+    require_root_filesystem(spec, staged_rootfs);
 
     Record r;
     r.name = spec.name;
@@ -480,11 +598,15 @@ void SandboxBackend::install(const InstallSpec& spec)
     r.source_file = fs::absolute(spec.image).string();
     r.source_sha256 = sha256;
     r.kind = spec.kind == InstallKind::image ? "image" : "backup";
-    std::tie(r.os_id, r.os_version) = os_release(r.rootfs());
+    std::tie(r.os_id, r.os_version) = os_release(staged_rootfs);
     r.installed_at = utc_now();
-    save_record(m_paths, r);
+    write_record(stage.path() / "instance.json", r);
+    rename_noreplace(stage.path(), dir);
+    stage.release();
     rollback.dismiss();
-    fs::remove(dir / kPendingFile);
+    // Only now: until the rename it tells a later install where this one's rootfs went.
+    std::error_code ec;
+    fs::remove(dir / kPendingFile, ec);
 }
 
 void SandboxBackend::unregister(const std::string& name)
@@ -492,10 +614,19 @@ void SandboxBackend::unregister(const std::string& name)
     const NameLock lock(m_paths, name, NameLock::Mode::exclusive, NameLock::Wait::no);
     const Record r = load_record(m_paths, name);
     stop_instance(m_paths, r);
-    // The record goes first: from then on the name is free, whatever happens to the files.
-    fs::remove(m_paths.record_file(name));
-    fs::remove_all(r.rootfs());
-    fs::remove_all(m_paths.distro_dir(name));
+    remove_leftovers(m_paths, name);
+    // One rename unregisters: from then on the name is free and the directory out of view, whatever
+    // happens to the files. install.pending tells whoever finishes the deletion where the rootfs
+    // is.
+    const fs::path dir = m_paths.distro_dir(name);
+    if (r.location != dir)
+    {
+        write_file_atomic(dir / kPendingFile, r.location.string(), 0644);
+    }
+    const fs::path removing =
+        m_paths.data / "distros" / fmt::format(".{}{}{}", name, kRemovingTag, random_id());
+    rename_noreplace(dir, removing);
+    remove_instance_files(removing);
     std::error_code ec;
     fs::remove(r.location, ec); // a --location folder, when empty
 }
@@ -540,11 +671,13 @@ void SandboxBackend::set_setup_pending(const std::string& name, bool pending)
 
 LaunchResult SandboxBackend::launch(const std::string& name, const LaunchSpec& spec)
 {
+    require_bwrap();
     return run_launch(m_paths, load_record(m_paths, name), spec, LaunchMode::capture);
 }
 
 int SandboxBackend::launch_interactive(const std::string& name, const LaunchSpec& spec)
 {
+    require_bwrap();
     return run_launch(m_paths, load_record(m_paths, name), spec, LaunchMode::interactive).exit_code;
 }
 

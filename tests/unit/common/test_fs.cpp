@@ -10,7 +10,9 @@
 
 #include <csignal>
 #include <fstream>
+#include <string>
 #include <test_support.hpp>
+#include <vector>
 
 namespace fs = std::filesystem;
 
@@ -109,4 +111,30 @@ TEST_CASE("An interrupted process leaves no AtomicFile temporary behind", "[fs]"
     CHECK(WIFSIGNALED(status));
     CHECK(WTERMSIG(status) == SIGTERM);
     CHECK(fs::is_empty(box.path()));
+}
+
+TEST_CASE("A process killed with SIGKILL while writing an AtomicFile leaves nothing behind", "[fs]")
+{
+    const azl::test::Sandbox box;
+    const auto target = box.path() / "image.wsl";
+    azl::write_file_atomic(target, "the old image");
+    const pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0)
+    {
+        azl::AtomicFile file(target);
+        file.write("half of a new image");
+        ::raise(SIGKILL); // no handler, no unwinding: what a kill -9 or a power loss leaves
+        ::_exit(0);
+    }
+    int status = 0;
+    REQUIRE(::waitpid(pid, &status, 0) == pid);
+    REQUIRE(WIFSIGNALED(status));
+    CHECK(azl::read_file(target) == "the old image");
+    std::vector<std::string> names;
+    for (const auto& entry : fs::directory_iterator(box.path()))
+    {
+        names.push_back(entry.path().filename().string());
+    }
+    CHECK(names == std::vector<std::string>{"image.wsl"});
 }

@@ -3,7 +3,11 @@
 
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
+#include <filesystem>
 #include <string>
+#include <test_support.hpp>
 
 using namespace azl::oobe;
 
@@ -79,4 +83,22 @@ TEST_CASE("user names: a suggestion from the Windows user name", "[oobe]")
     CHECK(suggest_username("Root").empty()); // reserved: no suggestion rather than a bad one
     CHECK(suggest_username("1234").empty());
     CHECK(suggest_username(std::string(40, 'x')) == std::string(32, 'x'));
+}
+
+TEST_CASE("account lock files no running account tool holds are removed", "[users]")
+{
+    const azl::test::Sandbox box;
+    // A killed useradd's lock naming a PID that is now another process (ours), one naming no
+    // process, one with garbage; an unrelated file stays.
+    box.write("etc/passwd.lock", std::to_string(::getpid()));
+    box.write("etc/group.lock", "4194304");
+    box.write("etc/shadow.lock", "not a pid");
+    box.write("etc/passwd", "root:x:0:0:root:/root:/bin/bash\n");
+    const auto removed = azl::oobe::clear_stale_account_locks(box.path() / "etc");
+    CHECK(removed.size() == 3);
+    CHECK_FALSE(std::filesystem::exists(box.path() / "etc/passwd.lock"));
+    CHECK_FALSE(std::filesystem::exists(box.path() / "etc/group.lock"));
+    CHECK_FALSE(std::filesystem::exists(box.path() / "etc/shadow.lock"));
+    CHECK(std::filesystem::exists(box.path() / "etc/passwd"));
+    CHECK(azl::oobe::clear_stale_account_locks(box.path() / "etc").empty());
 }

@@ -76,7 +76,8 @@ public:
     AtomicFile& operator=(AtomicFile&&) = delete;
     ~AtomicFile();
 
-    // Appends bytes; throws SystemError (e.g. no space left) naming the destination.
+    // Appends bytes; throws NoSpaceError (disk_space.hpp) when the file system is full, else
+    // SystemError naming the destination.
     void write(std::span<const std::byte> data);
     // Appends text.
     void write(std::string_view text);
@@ -85,6 +86,12 @@ public:
     [[nodiscard]] int fd() const noexcept
     {
         return m_fd.get();
+    }
+
+    // The size the file should reach, when known: the "needed ~N" of a no-space error.
+    void expect_size(std::uint64_t bytes) noexcept
+    {
+        m_expected = bytes;
     }
 
     // The final path.
@@ -100,6 +107,8 @@ private:
     std::filesystem::path m_destination;
     std::filesystem::path m_temp;
     UniqueFd m_fd;
+    std::uint64_t m_written = 0;
+    std::uint64_t m_expected = 0;
     bool m_committed = false;
     std::unique_ptr<InterruptCleanup> m_cleanup; // removes the temporary file on SIGINT/SIGTERM
 };

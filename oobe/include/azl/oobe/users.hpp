@@ -53,4 +53,11 @@ private:
 // user or group of that name already existing.
 std::string new_username_problem(std::string_view name, const UserDatabase& db);
 
+// Removes the lock files (passwd.lock, group.lock, ...) in `etc` that no running account tool
+// holds: a useradd killed mid-way leaves its lock, and the PID in it can name another process by
+// the next run (a new pid namespace counts from 1), which shadow's tools take for the holder, so
+// every later account change would fail with "cannot lock; try again later". Returns what it
+// removed.
+std::vector<std::filesystem::path> clear_stale_account_locks(const std::filesystem::path& etc);
+
 } // namespace azl::oobe

@@ -31,6 +31,10 @@ struct WriteOptions
     std::optional<int> level; // compressor-specific; default: gzip 6, xz 6, zstd 3
     unsigned threads = 0;     // compression threads; 0: the number of CPUs
     std::optional<std::int64_t> source_date_epoch; // clamp every mtime to it (reproducible builds)
+    // The tar stream's expected size (e.g. the tree's), 0 when unknown: without compression it
+    // must fit in the free space before anything is written; with compression it scales the
+    // "needed ~N" of a no-space error by the ratio reached so far.
+    std::uint64_t expected_tar_bytes = 0;
 };
 
 // What was written.
