@@ -3,6 +3,7 @@
 #include <fmt/format-inl.h>
 
 FMT_BEGIN_NAMESPACE
+
 namespace detail
 {
 
@@ -20,4 +21,5 @@ template FMT_API auto thousands_sep_impl(locale_ref) -> thousands_sep_result<wch
 template FMT_API auto decimal_point_impl(locale_ref) -> wchar_t;
 
 } // namespace detail
+
 FMT_END_NAMESPACE

@@ -5,6 +5,7 @@
 #error "spdlog_runtime.cpp is built with SPDLOG_COMPILED_LIB (see CMakeLists.txt)"
 #endif
 
+#include <spdlog/cfg/helpers-inl.h>
 #include <spdlog/common-inl.h>
 #include <spdlog/details/backtracer-inl.h>
 #include <spdlog/details/file_helper-inl.h>
@@ -20,7 +21,6 @@
 #include <spdlog/sinks/sink-inl.h>
 #include <spdlog/sinks/stdout_sinks-inl.h>
 #include <spdlog/spdlog-inl.h>
-#include <spdlog/cfg/helpers-inl.h>
 #ifdef _WIN32
 #include <spdlog/sinks/wincolor_sink-inl.h>
 #else
