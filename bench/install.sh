@@ -3,8 +3,10 @@
 #   install: `azurelinux install --from guest.wsl --root` vs `mkdir D && tar -xzf guest.wsl -C D`
 #            (extraction is the floor; GNU tar with --xattrs --numeric-owner -p, as WSL's bsdtar
 #            extracts). Target: median ratio <= 1.2.
-#   launch:  `azurelinux run -- true` on a running instance vs `bwrap … true` with the same
-#            namespaces and mounts, started directly. Target: median ratio <= 1.5.
+#   launch:  `azurelinux run -- true` on a running instance (the launcher enters the instance's
+#            namespaces, as WSL does) vs the least a sandbox per launch costs: `bwrap` with new
+#            pid/ipc/uts namespaces, the rootfs, /proc and /dev, running true. Target: median
+#            ratio <= 1.5.
 # On the cached Debian guest tree (tests/e2e/lib/rootfs-cache.sh) made into a .wsl (gzip level 6) by
 # `azurelinux image build`. Runs alternate ours/reference after one untimed warm-up of each; every
 # install goes to a fresh directory on the same file system (/dev/shm unless AZL_BENCH_TMPDIR).

@@ -42,6 +42,7 @@ void add_image(CLI::App& app, Context& ctx);
 // The lifecycle commands (one file each) and `azurelinux` without a command (cmd_default.cpp).
 void add_default(CLI::App& app, Context& ctx);
 void add_install(CLI::App& app, Context& ctx);
+void add_setup(CLI::App& app, Context& ctx);
 void add_run(CLI::App& app, Context& ctx);
 void add_config(CLI::App& app, Context& ctx);
 void add_get(CLI::App& app, Context& ctx);

@@ -55,6 +55,7 @@ int main(int argc, char** argv)
         });
     azl::app::add_default(app, ctx);
     azl::app::add_install(app, ctx);
+    azl::app::add_setup(app, ctx);
     azl::app::add_run(app, ctx);
     azl::app::add_config(app, ctx);
     azl::app::add_get(app, ctx);

@@ -1,10 +1,11 @@
 // azurelinux-sandbox-exec: the first program the sandbox backend runs inside a distribution. It is
-// linked statically and bind-mounted read-only into the guest, so it depends on nothing the guest
-// has (or lacks). Two modes:
-//   init [BOOT_COMMAND]   pid 1 of an instance: runs /etc/wsl.conf's [boot] command with /bin/sh
-//   -c,
-//                         then reaps orphans until the instance is terminated (SIGKILL from
-//                         outside)
+// linked statically and copied into the instance's /run when it starts, so it depends on nothing
+// the guest has (or lacks). Every launch execs it in the instance's namespaces. Two modes:
+//   init [--ready-fd FD] [BOOT_COMMAND]
+//                         pid 1 of an instance: writes a byte to FD (the launcher waits for it:
+//                         the instance's mounts are complete once we run), runs /etc/wsl.conf's
+//                         [boot] command with /bin/sh -c, then reaps orphans until the instance is
+//                         terminated (SIGKILL from outside)
 //   exec --uid U --gid G [--groups G1,G2…] [--cwd DIR] [--login] -- PROGRAM ARGS…
 //                         drops to the user (setgroups, setresgid, setresuid — as root; the kernel
 //                         then drops every capability), changes to DIR (falling back to /, as WSL
@@ -65,7 +66,17 @@ int run_init(int argc, char** argv)
     {
         die("blocking SIGCHLD");
     }
-    if (argc > 2)
+    int boot = 2;
+    if (argc > 3 && std::string_view(argv[2]) == "--ready-fd")
+    {
+        const int fd = static_cast<int>(parse_id(argv[3]));
+        if (write(fd, "1", 1) != 1 || close(fd) != 0)
+        {
+            die("telling the launcher the instance runs");
+        }
+        boot = 4;
+    }
+    if (argc > boot)
     {
         const pid_t child = fork();
         if (child < 0)
@@ -75,7 +86,7 @@ int run_init(int argc, char** argv)
         if (child == 0)
         {
             sigprocmask(SIG_UNBLOCK, &chld, nullptr);
-            execl("/bin/sh", "sh", "-c", argv[2], static_cast<char*>(nullptr));
+            execl("/bin/sh", "sh", "-c", argv[boot], static_cast<char*>(nullptr));
             die("running the boot command with /bin/sh");
         }
     }

@@ -63,6 +63,19 @@ void require_not_registered(Backend& backend, const std::string& name)
 {
     if (backend.is_registered(name))
     {
+        if (backend.get_configuration(name).setup_pending)
+        {
+            throw UserError(
+                fmt::format(
+                    "a distribution named {} is already installed; its first-run setup did not "
+                    "finish",
+                    name),
+                fmt::format(
+                    "finish it with: azurelinux setup --name {} [--answers FILE]; or remove it: "
+                    "azurelinux uninstall --name {}",
+                    name,
+                    name));
+        }
         throw UserError(
             fmt::format("a distribution named {} is already installed", name),
             fmt::format(
@@ -281,11 +294,10 @@ InstallOutcome install(Backend& backend, const InstallOptions& options, const Co
          .image = outcome.image,
          .location = options.location,
          .sha256 = outcome.sha256,
-         .kind = InstallKind::image,
+         .kind = options.root ? InstallKind::image_root : InstallKind::image,
          .progress = env.progress});
     if (options.root)
     {
-        backend.set_setup_pending(options.name, false);
         outcome.setup = SetupOutcome::skipped_root;
     }
     else if (options.no_launch)
@@ -298,6 +310,31 @@ InstallOutcome install(Backend& backend, const InstallOptions& options, const Co
     }
     outcome.default_uid = backend.get_configuration(options.name).default_uid;
     return outcome;
+}
+
+SetupOutcome finish_setup(
+    Backend& backend,
+    const std::string& name,
+    const std::optional<std::filesystem::path>& answers,
+    const CommandEnv& env)
+{
+    validate_name(name);
+    if (answers)
+    {
+        require_readable_file(*answers, "answers file");
+    }
+    if (!backend.is_registered(name))
+    {
+        throw UserError(
+            fmt::format("there is no distribution named {}", name),
+            "`azurelinux list` shows the installed ones");
+    }
+    if (!backend.get_configuration(name).setup_pending)
+    {
+        env.console.status(fmt::format("First-run setup of {} has finished already", name));
+        return SetupOutcome::not_needed;
+    }
+    return run_first_run(backend, name, answers, env);
 }
 
 int open_default(

@@ -60,7 +60,7 @@ descendants() {
 }
 
 # inject MODE DELAY_MS CMD...: runs CMD in a session and process group of its own and after
-# DELAY_MS sends SIGKILL: MODE pid to the program only (its children run on; or, with $kill_comm set,
+# DELAY_MS (counted from when a descendant named $kill_after has started, when set) sends SIGKILL: MODE pid to the program only (its children run on; or, with $kill_comm set,
 # to the descendant of that name instead), MODE tree to the whole process group at once (a power
 # loss). Then waits until no process of the group is left. Returns 0 when the kill hit a running
 # program, 1 when CMD had already finished (nothing injected); fails the test if CMD failed by itself.
@@ -69,6 +69,15 @@ inject() {
     shift 2
     TMPDIR=$E2E_AZL_TMP setsid "$@" >"$E2E_TMP/op.out" 2>&1 &
     pid=$!
+    if [[ -n ${kill_after:-} ]]; then # the delay counts from when that descendant has started
+        for ((n = 0; n < 2000; n++)); do
+            for p in $(descendants "$pid"); do
+                [[ $(cat "/proc/$p/comm" 2>/dev/null) == "$kill_after" ]] && break 2
+            done
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.005
+        done
+    fi
     local seconds
     printf -v seconds '0.%03d' "$delay"
     sleep "$seconds"
@@ -141,10 +150,10 @@ timed() {
 declare -A injected survived
 summary=()
 
-# faults OP PREPARE CHECK NEXT T CMD...: injects kills over T ms; before each PREPARE sets the old
-# state, after it CHECK asserts the state is old or new and NEXT runs the operation to completion.
+# faults OP PREPARE CHECK NEXT T CMD...: injects kills over T ms; before each PREPARE sets the old state, after it CHECK asserts the state is old or new and NEXT runs
+# the operation to completion. $kills kills, or $op_kills when set.
 faults() {
-    local op=$1 prepare=$2 check=$3 next=$4 t=$5 t0=$5 attempt=0 mode delay done=0
+    local op=$1 prepare=$2 check=$3 next=$4 t=$5 t0=$5 attempt=0 mode delay done=0 kills=${op_kills:-$kills}
     shift 5
     injected[$op]=0 survived[$op]=0
     while ((done < kills)); do
@@ -364,8 +373,8 @@ oobe_prepare() {
     rm -rf "${guest:?}/etc" "$guest/home/dev" "$guest/var/lib/azurelinux-oobe" "$guest/var/log/azurelinux-oobe.log"
     cp -a "$E2E_TMP/guest-etc" "$guest/etc"
 }
-password_ok() {
-    "$PY" -W ignore - "$guest/etc/shadow" dev "$password" <<'PY'
+password_ok() { # [ROOT]: the guest tree, $guest by default
+    "$PY" -W ignore - "${1:-$guest}/etc/shadow" dev "$password" <<'PY'
 import crypt, sys
 for line in open(sys.argv[1]):
     f = line.rstrip("\n").split(":")
@@ -374,19 +383,21 @@ for line in open(sys.argv[1]):
 sys.exit(2)
 PY
 }
-oobe_check() {
-    local what="first-run setup killed ($2)" f user state=$guest/var/lib/azurelinux-oobe/state.json
+# setup_state_ok ROOT WHAT: the accounts of the guest tree ROOT are in a state a kill may leave.
+oobe_check() { setup_state_ok "$guest" "first-run setup killed ($2)"; }
+setup_state_ok() {
+    local guest=$1 what=$2 f user state=$1/var/lib/azurelinux-oobe/state.json
     awk -F: '$2 == "" { print "account " $1 " has an empty password field"; bad = 1 } END { exit bad }' "$guest/etc/shadow" ||
         e2e_fail "$what: an account without a password"
     for f in "$guest"/etc/sudoers.d/10-azurelinux-*; do
         [[ -e $f ]] || continue
         user=${f##*/10-azurelinux-}
         grep -q "^$user:" "$guest/etc/passwd" || e2e_fail "$what: $f without its user"
-        password_ok || e2e_fail "$what: $user has sudo rights before its password is set"
+        password_ok "$guest" || e2e_fail "$what: $user has sudo rights before its password is set"
     done
     if grep -q '^dev:' "$guest/etc/passwd"; then
         if grep -q '"user"' "$state" 2>/dev/null && ! grep -q '"creating_user": "dev"' "$state"; then
-            password_ok || e2e_fail "$what: user step done but the password does not verify"
+            password_ok "$guest" || e2e_fail "$what: user step done but the password does not verify"
             [[ -e $guest/etc/sudoers.d/10-azurelinux-dev ]] || e2e_fail "$what: user step done but no sudoers rule"
         else
             grep -q '"creating_user": "dev"' "$state" 2>/dev/null ||
@@ -410,6 +421,61 @@ t_oobe=$(($(now_ms) - start))
 e2e_check "kill -9 during first-run setup (T=${t_oobe} ms)"
 kill_comm=azurelinux-oobe # "program only" kills the OOBE inside the sandbox, not bwrap
 faults "first-run setup" oobe_prepare oobe_check oobe_next "$t_oobe" "${oobe_cmd[@]}"
+
+kill_comm=
+
+# --- first-run setup run by the launcher: install --answers --------------------------------------------
+# The launcher extracts the image, then runs the image's OOBE in the instance; the kills land in the
+# setup part: counted from the OOBE's start, over the time it takes alone (noticing the start takes a
+# few ms, so the last points reach the launcher setting the default user and clearing the pending
+# flag). "Program only" kills alternate between the launcher (the setup it started runs on in the
+# instance, as on WSL) and the OOBE inside.
+e2e_check "install --answers: an image of the guest tree with the OOBE"
+"$azl_bin" --quiet image build --from "$guest_tar" --oobe "$oobe_bin" --no-bridge --level 1 -o oobe.wsl >/dev/null
+setup_cmd=("$azl_bin" --quiet install --from oobe.wsl --name S --answers answers.json)
+timed "${setup_cmd[@]}" >/dev/null
+timed "$azl_bin" --quiet uninstall --name S --yes >/dev/null
+setup_prepare() {
+    "$azl_bin" --quiet uninstall --name S --yes >/dev/null 2>&1 || true
+    if (($1 % 4 == 1)); then kill_comm=azurelinux-oobe; else kill_comm=; fi
+}
+setup_check() {
+    last_state=$(instance_state_any S "install --answers killed ($2)")
+    if [[ $last_state == installed ]]; then
+        setup_state_ok "$store/S/rootfs" "install --answers killed ($2)"
+    fi
+}
+setup_next() { # the same install again: refused, pointing to `setup`, which finishes it
+    local out rc=0
+    if [[ $2 == after-kill && $last_state == installed ]]; then
+        out=$(TMPDIR=$E2E_AZL_TMP "${setup_cmd[@]}" 2>&1) || rc=$?
+        ((rc == 1)) && [[ $out == *"azurelinux setup --name S"* ]] ||
+            e2e_fail "install --answers after a kill in setup: exit $rc, no pointer to setup: $out"
+        timed "$azl_bin" --quiet setup --name S --answers answers.json >/dev/null
+    elif [[ $2 == after-kill ]]; then
+        timed "${setup_cmd[@]}" >/dev/null
+    fi
+    [[ $("$azl_bin" run --name S -- id -un </dev/null) == dev ]] || e2e_fail "setup did not make dev the default user"
+    password_ok "$store/S/rootfs" || e2e_fail "the password of dev after the next setup"
+    timed "$azl_bin" --quiet uninstall --name S --yes >/dev/null
+}
+# Like instance_state, for an instance of the full guest tree (no marker file).
+instance_state_any() {
+    local list
+    list=$(names)
+    [[ $list != *Installing* ]] || e2e_fail "$2: list shows an install in progress: $list"
+    if [[ " $list " == *" $1:"* ]]; then
+        [[ -f $store/$1/instance.json && -x $store/$1/rootfs/bin/sh ]] || e2e_fail "$2: $1 is listed but incomplete"
+        echo installed
+    else
+        [[ ! -e $store/$1 ]] || e2e_fail "$2: $1 is not listed but $store/$1 exists"
+        echo absent
+    fi
+}
+e2e_check "kill -9 during the setup part of install --answers (T=${t_oobe} ms from the OOBE's start)"
+kill_after=azurelinux-oobe op_kills=$(((kills + 1) / 2))
+faults "install --answers (setup)" setup_prepare setup_check setup_next "$t_oobe" "${setup_cmd[@]}"
+kill_after= op_kills=
 
 e2e_log "fault injection summary (seed $seed):"
 printf '  %s\n' "${summary[@]}" >&2

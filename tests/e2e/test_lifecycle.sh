@@ -86,6 +86,13 @@ caps=$(azl run --name E2E -- grep -E '^(Cap(Eff|Prm)|Uid|Gid):' /proc/self/statu
     e2e_fail "reading alice's /proc/self/status failed: $caps"
 [[ $caps == *"CapPrm: 0000000000000000 CapEff: 0000000000000000"* ]] || e2e_fail "alice has capabilities: $caps"
 
+e2e_check "one instance, one mount table (a mount made in one launch is seen by the next); setuid programs work"
+azl run --name E2E --user root -c 'mkdir -p /mnt/shared && mount -t tmpfs shared /mnt/shared && echo seen >/mnt/shared/f'
+[[ $(azl run --name E2E -- cat /mnt/shared/f) == seen ]] || e2e_fail "a launch does not see the mount the previous one made"
+azl run --name E2E --user root -c "echo 'alice ALL=(ALL) NOPASSWD: ALL' >/etc/sudoers.d/alice && chmod 0440 /etc/sudoers.d/alice"
+[[ $(azl run --name E2E -- sudo -n id -u) == 0 ]] || e2e_fail "sudo does not work in a launch: $(azl run --name E2E -- sudo -n id -u 2>&1)"
+azl run --name E2E --user root -- rm /etc/sudoers.d/alice
+
 e2e_check "the host folder is /mnt/c; the host name comes from /etc/wsl.conf"
 echo "from the host" >"$AZL_SANDBOX_DRIVE_C/hello.txt"
 [[ $(azl run --name E2E -- cat /mnt/c/hello.txt) == "from the host" ]] || e2e_fail "/mnt/c"
@@ -158,6 +165,9 @@ if [[ -x $oobe_bin ]]; then
     azl --quiet install --from oobe.wsl --name FirstRun --answers answers.json --json >firstrun.json
     python3 -c 'import json,sys; j = json.load(open(sys.argv[1])); assert j["setup"] == "done" and j["default_uid"] == 1000, j' firstrun.json
     [[ $(azl run --name FirstRun -- id -un) == dev ]] || e2e_fail "the answers' user is not the default user"
+    # The answers were mounted for the setup's launch alone: other launches see an empty file.
+    [[ -z $(azl run --name FirstRun --user root -- cat /run/azurelinux/answers.json) ]] ||
+        e2e_fail "the answers file is visible to later launches"
     azl --quiet uninstall --name FirstRun --yes >/dev/null
 else
     e2e_log "skipping first run: no $oobe_bin (build the azurelinux-oobe target)"

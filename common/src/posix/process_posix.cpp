@@ -7,17 +7,19 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
-#include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <array>
 #include <cerrno>
+#include <csignal>
 #include <cstdlib>
 #include <cstring>
 
-extern char** environ; // NOLINT(readability-redundant-declaration)
+// POSIX has programs declare it; glibc's unistd.h does too, but only under _GNU_SOURCE.
+// NOLINTNEXTLINE(readability-redundant-declaration,cppcoreguidelines-avoid-non-const-global-variables)
+extern char** environ;
 
 namespace azl
 {
@@ -70,7 +72,7 @@ std::vector<std::string> build_environment(const ProcessOptions& options)
     out.reserve(env.size());
     for (const auto& [name, value] : env)
     {
-        out.push_back(name + "=" + value);
+        out.push_back(fmt::format("{}={}", name, value));
     }
     return out;
 }
@@ -90,7 +92,8 @@ std::vector<char*> c_strings(std::vector<std::string>& strings)
 [[noreturn]] void child_fail(int status_fd, int err)
 {
     // Only async-signal-safe calls between fork and exec.
-    (void)!::write(status_fd, &err, sizeof err);
+    // If even this fails, the parent still sees exit status 127, only without the reason.
+    [[maybe_unused]] const ssize_t written = ::write(status_fd, &err, sizeof err);
     ::_exit(127);
 }
 
@@ -115,7 +118,14 @@ std::vector<char*> c_strings(std::vector<std::string>& strings)
     {
         child_fail(status_fd, errno);
     }
-    ::signal(SIGPIPE, SIG_DFL);
+    (void)::signal(SIGPIPE, SIG_DFL); // cannot fail for a valid signal and handler
+    if (options.in_child)
+    {
+        if (const int err = options.in_child(); err != 0)
+        {
+            child_fail(status_fd, err);
+        }
+    }
     ::execve(program.c_str(), argv.data(), envp.data());
     child_fail(status_fd, errno);
 }
@@ -310,8 +320,9 @@ ProcessResult run_process(const std::vector<std::string>& argv_in, const Process
     {
         throw std::invalid_argument("run_process: empty argv");
     }
-    const auto program = find_program(argv_in.front());
-    if (!program)
+    const auto program =
+        options.in_child ? std::optional<fs::path>(argv_in.front()) : find_program(argv_in.front());
+    if (!program || (options.in_child && !program->is_absolute()))
     {
         throw UserError(
             fmt::format("cannot run {}: program not found", argv_in.front()),

@@ -413,6 +413,10 @@ ProcessResult run_process(const std::vector<std::string>& argv, const ProcessOpt
     {
         throw std::invalid_argument("run_process: empty argv");
     }
+    if (options.in_child)
+    {
+        throw std::invalid_argument("run_process: in_child needs fork (POSIX only)");
+    }
     const auto program = find_program(argv.front());
     if (!program)
     {

@@ -1,5 +1,6 @@
 // The sandbox's launches: instance start (init + [boot] command), bwrap arguments, users, spawning.
 #include "guest_fs.hpp"
+#include "instance_entry.hpp"
 #include "sandbox_backend.hpp"
 
 #include <azl/common/error.hpp>
@@ -12,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -182,12 +184,50 @@ void make_dir(const fs::path& dir, fs::perms perms)
     fs::permissions(dir, perms);
 }
 
+// The environment of every launch: what WSL sets, with the user's TERM and LANG.
+std::vector<std::pair<std::string, std::string>> launch_environment(
+    const Record& r, const WslConf& conf, const GuestUser& user, const std::string& hostname)
+{
+    const bool mounted = conf.automount && r.flags.mount_drives;
+    std::string path{kDefaultPath};
+    const bool interop = conf.interop && r.flags.interop;
+    if (interop && mounted && conf.append_path && r.flags.append_path)
+    {
+        const std::string c = conf.mount_root + "c";
+        path += fmt::format(":{0}/Windows/System32:{0}/Windows", c);
+    }
+    const char* term = std::getenv("TERM");
+    const char* lang = std::getenv("LANG");
+    std::vector<std::pair<std::string, std::string>> env = {
+        {"PATH", path},
+        {"HOME", user.home},
+        {"USER", user.name},
+        {"LOGNAME", user.name},
+        {"SHELL", user.shell},
+        {"TERM", term != nullptr ? term : "xterm-256color"},
+        {"LANG", lang != nullptr ? lang : "C.UTF-8"},
+        {"NAME", hostname},
+        {"HOSTTYPE", "x86_64"},
+        {"WSL_DISTRO_NAME", r.name}};
+    if (interop)
+    {
+        env.emplace_back("WSL_INTEROP", "/run/WSL/1_interop");
+    }
+    return env;
+}
+
+// The hostname of the instance: wsl.conf's, else the host's, as on WSL.
+std::string instance_hostname(const WslConf& conf)
+{
+    return conf.hostname.value_or(host_name());
+}
+
 // The bwrap arguments every sandbox of the instance shares: file system, hostname, environment.
 std::vector<std::string>
 common_args(const StorePaths& paths, const Record& r, const WslConf& conf, const GuestUser& user)
 {
     const fs::path rt = paths.instance_runtime(r);
-    const std::string hostname = conf.hostname.value_or(host_name());
+    const std::string hostname = instance_hostname(conf);
     std::vector<std::string> a = {
         "bwrap",
         "--unshare-ipc",
@@ -221,56 +261,43 @@ common_args(const StorePaths& paths, const Record& r, const WslConf& conf, const
     {
         a.insert(a.end(), {"--ro-bind", "/etc/resolv.conf", "/etc/resolv.conf"});
     }
-    std::string path{kDefaultPath};
-    const bool interop = conf.interop && r.flags.interop;
-    if (interop && mounted && conf.append_path && r.flags.append_path)
+    a.emplace_back("--clearenv");
+    for (auto& [name, value] : launch_environment(r, conf, user, hostname))
     {
-        const std::string c = conf.mount_root + "c";
-        path += fmt::format(":{0}/Windows/System32:{0}/Windows", c);
-    }
-    const char* term = std::getenv("TERM");
-    const char* lang = std::getenv("LANG");
-    a.insert(
-        a.end(),
-        {"--clearenv",
-         "--setenv",
-         "PATH",
-         path,
-         "--setenv",
-         "HOME",
-         user.home,
-         "--setenv",
-         "USER",
-         user.name,
-         "--setenv",
-         "LOGNAME",
-         user.name,
-         "--setenv",
-         "SHELL",
-         user.shell,
-         "--setenv",
-         "TERM",
-         term != nullptr ? term : "xterm-256color",
-         "--setenv",
-         "LANG",
-         lang != nullptr ? lang : "C.UTF-8",
-         "--setenv",
-         "NAME",
-         hostname,
-         "--setenv",
-         "HOSTTYPE",
-         "x86_64",
-         "--setenv",
-         "WSL_DISTRO_NAME",
-         r.name});
-    if (interop)
-    {
-        a.insert(a.end(), {"--setenv", "WSL_INTEROP", "/run/WSL/1_interop"});
+        a.insert(a.end(), {"--setenv", std::move(name), std::move(value)});
     }
     return a;
 }
 
-// Starts argv detached (its own session, reparented away from us) and returns bwrap's info JSON.
+// Waits until the instance's init says it runs (one byte on `ready`): bwrap reports the child's
+// pid before it has set up the child's mounts, and a launch that entered the namespaces then would
+// find a half-built root. False when init ended (or never wrote) within the time.
+bool wait_ready(const UniqueFd& ready)
+{
+    struct pollfd p = {.fd = ready.get(), .events = POLLIN, .revents = 0};
+    for (;;)
+    {
+        const int n = ::poll(&p, 1, 30000);
+        if (n < 0 && errno == EINTR)
+        {
+            continue;
+        }
+        if (n <= 0)
+        {
+            return false;
+        }
+        char byte = 0;
+        ssize_t got = 0;
+        do
+        {
+            got = ::read(ready.get(), &byte, 1);
+        } while (got < 0 && errno == EINTR);
+        return got == 1;
+    }
+}
+
+// Starts argv detached (its own session, reparented away from us) and returns bwrap's info JSON
+// (fd 3 in the child) once the program has written a byte to fd 4 (empty when it did not).
 std::string start_detached(const std::vector<std::string>& argv, const fs::path& log)
 {
     std::vector<std::string> args = argv;
@@ -287,6 +314,13 @@ std::string start_detached(const std::vector<std::string>& argv, const fs::path&
     }
     UniqueFd info_read(info[0]);
     UniqueFd info_write(info[1]);
+    int ready[2];
+    if (::pipe2(ready, O_CLOEXEC) != 0)
+    {
+        throw_errno("creating a pipe");
+    }
+    const UniqueFd ready_read(ready[0]);
+    UniqueFd ready_write(ready[1]);
     const UniqueFd log_fd(::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
     const UniqueFd null_fd(::open("/dev/null", O_RDONLY | O_CLOEXEC));
     if (!log_fd || !null_fd)
@@ -311,17 +345,19 @@ std::string start_detached(const std::vector<std::string>& argv, const fs::path&
             ::signal(s, SIG_DFL);
         }
         if (::dup2(null_fd.get(), 0) < 0 || ::dup2(log_fd.get(), 1) < 0
-            || ::dup2(log_fd.get(), 2) < 0 || ::dup2(info_write.get(), 3) < 0)
+            || ::dup2(log_fd.get(), 2) < 0 || ::dup2(info_write.get(), 3) < 0
+            || ::dup2(ready_write.get(), 4) < 0)
         {
             ::_exit(127);
         }
         // The instance outlives us: it must not hold our caller's pipes open (`… | tail` would
         // wait for it) or any other descriptor we inherited.
-        ::close_range(4, ~0U, 0);
+        ::close_range(5, ~0U, 0);
         ::execvp(cargv[0], cargv.data());
         ::_exit(127);
     }
     info_write = UniqueFd();
+    ready_write = UniqueFd();
     int status = 0;
     while (::waitpid(child, &status, 0) < 0 && errno == EINTR)
     {
@@ -341,7 +377,7 @@ std::string start_detached(const std::vector<std::string>& argv, const fs::path&
         }
         out.append(buffer, static_cast<std::size_t>(got));
     }
-    return out;
+    return wait_ready(ready_read) ? out : std::string();
 }
 
 // The helper is copied into the instance's own /run when it starts, rather than bind-mounted into
@@ -397,7 +433,14 @@ pid_t ensure_started(const StorePaths& paths, const Record& r, const WslConf& co
     }
     argv.insert(
         argv.end(),
-        {"--unshare-pid", "--info-fd", "3", "--", std::string(kHelperGuestPath), "init"});
+        {"--unshare-pid",
+         "--info-fd",
+         "3",
+         "--",
+         std::string(kHelperGuestPath),
+         "init",
+         "--ready-fd",
+         "4"});
     if (conf.boot_command && !conf.boot_command->empty())
     {
         argv.push_back(*conf.boot_command);
@@ -432,61 +475,21 @@ pid_t ensure_started(const StorePaths& paths, const Record& r, const WslConf& co
         throw UserError(fmt::format(
             "{} stopped right after starting; see {}", r.name, (rt / "boot.log").string()));
     }
+    if (::geteuid() == 0)
+    {
+        // Before the instance is recorded as running: a launch never sees it without.
+        try
+        {
+            InstanceEntry(pid).allow_setuid();
+        }
+        catch (...)
+        {
+            ::kill(pid, SIGKILL);
+            throw;
+        }
+    }
     write_file_atomic(rt / "init", fmt::format("{} {}", pid, *started), 0600);
     return pid;
-}
-
-// A descriptor of the instance's pid namespace that bwrap inherits (--pidns FD): bwrap joins it
-// itself, translating pids between the namespaces (joining it ourselves with setns would leave
-// bwrap reading the wrong /proc entries).
-UniqueFd open_pid_namespace(pid_t init)
-{
-    UniqueFd fd(::open(fmt::format("/proc/{}/ns/pid", init).c_str(), O_RDONLY)); // inherited
-    if (!fd)
-    {
-        throw_errno("opening the instance's pid namespace");
-    }
-    return fd;
-}
-
-// Runs argv on our terminal and returns its exit code. Like system(), we ignore the terminal's
-// SIGINT/SIGQUIT while it runs: Ctrl-C is for the program inside, not for the launcher.
-int run_on_terminal(const std::vector<std::string>& argv)
-{
-    std::vector<std::string> args = argv;
-    std::vector<char*> cargv;
-    for (std::string& s : args)
-    {
-        cargv.push_back(s.data());
-    }
-    cargv.push_back(nullptr);
-    struct sigaction ignore = {};
-    ignore.sa_handler = SIG_IGN;
-    struct sigaction old_int = {};
-    struct sigaction old_quit = {};
-    ::sigaction(SIGINT, &ignore, &old_int);
-    ::sigaction(SIGQUIT, &ignore, &old_quit);
-    const pid_t child = ::fork();
-    if (child == 0)
-    {
-        ::signal(SIGINT, SIG_DFL);
-        ::signal(SIGQUIT, SIG_DFL);
-        ::execvp(cargv[0], cargv.data());
-        ::_exit(127);
-    }
-    int status = 0;
-    pid_t waited = child;
-    while (child > 0 && (waited = ::waitpid(child, &status, 0)) < 0 && errno == EINTR)
-    {
-    }
-    const int err = errno;
-    ::sigaction(SIGINT, &old_int, nullptr);
-    ::sigaction(SIGQUIT, &old_quit, nullptr);
-    if (child < 0 || waited < 0)
-    {
-        throw SystemError::from_errno("running bwrap", err);
-    }
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
 // The guest user a launch runs as: the asked one, else wsl.conf's [user] default, else the
@@ -519,61 +522,26 @@ GuestUser launch_user(const Record& r, const LaunchSpec& spec, const WslConf& co
         .groups = {}};
 }
 
-std::vector<std::string> launch_args(
-    const StorePaths& paths,
-    const Record& r,
-    const LaunchSpec& spec,
-    const WslConf& conf,
-    const GuestUser& user,
-    const UniqueFd& pid_namespace)
+// What the helper is asked to do in the guest: become the user, change directory, run the
+// command (or the user's shell as a login shell).
+std::vector<std::string> helper_args(const LaunchSpec& spec, const GuestUser& user)
 {
-    std::vector<std::string> a = common_args(paths, r, conf, user);
-    if (pid_namespace)
-    {
-        // Without --die-with-parent: bubblewrap (0.8) ties the command's parent-death signal to
-        // the short-lived process that joins the namespace, so about one launch in fifty was
-        // killed (SIGKILL, exit 137) as it started. A joined command belongs to the instance, as
-        // on WSL: it ends with the instance (terminate) or its session, not with the launcher.
-        a.insert(a.end(), {"--pidns", std::to_string(pid_namespace.get())});
-    }
-    else
-    {
-        a.insert(
-            a.end(),
-            {"--die-with-parent",
-             "--unshare-user",
-             "--unshare-pid",
-             "--uid",
-             std::to_string(user.uid),
-             "--gid",
-             std::to_string(user.gid)});
-    }
-    if (spec.answers_file)
-    {
-        a.insert(
-            a.end(),
-            {"--ro-bind",
-             fs::absolute(*spec.answers_file).string(),
-             std::string(kAnswersGuestPath)});
-    }
     std::string groups;
     for (const std::uint32_t g : user.groups)
     {
         groups += (groups.empty() ? "" : ",") + std::to_string(g);
     }
-    a.insert(
-        a.end(),
-        {"--",
-         std::string(kHelperGuestPath),
-         "exec",
-         "--uid",
-         std::to_string(user.uid),
-         "--gid",
-         std::to_string(user.gid),
-         "--groups",
-         groups,
-         "--cwd",
-         spec.cwd.value_or(user.home)});
+    std::vector<std::string> a = {
+        std::string(kHelperGuestPath),
+        "exec",
+        "--uid",
+        std::to_string(user.uid),
+        "--gid",
+        std::to_string(user.gid),
+        "--groups",
+        groups,
+        "--cwd",
+        spec.cwd.value_or(user.home)};
     if (spec.argv.empty())
     {
         a.insert(a.end(), {"--login", "--", user.shell});
@@ -584,6 +552,132 @@ std::vector<std::string> launch_args(
         a.insert(a.end(), spec.argv.begin(), spec.argv.end());
     }
     return a;
+}
+
+// A launch in a sandbox of its own (bwrap), for a launcher that is not root: it cannot join the
+// instance's namespaces, which belong to another user namespace.
+std::vector<std::string> sandbox_args(
+    const StorePaths& paths,
+    const Record& r,
+    const LaunchSpec& spec,
+    const WslConf& conf,
+    const GuestUser& user)
+{
+    std::vector<std::string> a = common_args(paths, r, conf, user);
+    a.insert(
+        a.end(),
+        {"--die-with-parent",
+         "--unshare-user",
+         "--unshare-pid",
+         "--uid",
+         std::to_string(user.uid),
+         "--gid",
+         std::to_string(user.gid)});
+    if (spec.answers_file)
+    {
+        a.insert(
+            a.end(),
+            {"--ro-bind",
+             fs::absolute(*spec.answers_file).string(),
+             std::string(kAnswersGuestPath)});
+    }
+    const std::vector<std::string> helper = helper_args(spec, user);
+    a.emplace_back("--");
+    a.insert(a.end(), helper.begin(), helper.end());
+    return a;
+}
+
+// SIGINT and SIGQUIT ignored while alive: like system(), the launcher leaves the terminal's
+// Ctrl-C to the program it runs.
+class TerminalSignalsIgnored
+{
+public:
+    TerminalSignalsIgnored()
+    {
+        struct sigaction ignore = {};
+        ignore.sa_handler = SIG_IGN;
+        ::sigaction(SIGINT, &ignore, &m_int);
+        ::sigaction(SIGQUIT, &ignore, &m_quit);
+    }
+
+    ~TerminalSignalsIgnored()
+    {
+        ::sigaction(SIGINT, &m_int, nullptr);
+        ::sigaction(SIGQUIT, &m_quit, nullptr);
+    }
+
+    TerminalSignalsIgnored(const TerminalSignalsIgnored&) = delete;
+    TerminalSignalsIgnored& operator=(const TerminalSignalsIgnored&) = delete;
+    TerminalSignalsIgnored(TerminalSignalsIgnored&&) = delete;
+    TerminalSignalsIgnored& operator=(TerminalSignalsIgnored&&) = delete;
+
+private:
+    struct sigaction m_int = {};
+    struct sigaction m_quit = {};
+};
+
+ProcessOptions launch_options(const LaunchSpec& spec, LaunchMode mode)
+{
+    ProcessOptions options;
+    if (mode == LaunchMode::interactive)
+    {
+        options.stdin_mode = Stream::inherit;
+        options.stdout_mode = Stream::inherit;
+        options.stderr_mode = Stream::inherit;
+    }
+    else
+    {
+        options.stdin_data = spec.stdin_data;
+    }
+    return options;
+}
+
+// A launch inside the running instance (as root): the helper started in the instance's
+// namespaces, as WSL starts every command of a distribution in the same ones.
+LaunchResult join_instance(
+    const StorePaths& paths,
+    const Record& r,
+    const LaunchSpec& spec,
+    LaunchMode mode,
+    const WslConf& conf,
+    const GuestUser& user,
+    pid_t init)
+{
+    const InstanceEntry entry(init);
+    if (live_init(paths, r) != init)
+    {
+        throw UserError(
+            fmt::format("{} stopped while the command was being started", r.name), "run it again");
+    }
+    ProcessOptions options = launch_options(spec, mode);
+    options.env_base = EnvBase::empty;
+    for (auto& [name, value] : launch_environment(r, conf, user, instance_hostname(conf)))
+    {
+        options.set_env.emplace(std::move(name), std::move(value));
+    }
+    UniqueFd answers;
+    const std::string answers_target(kAnswersGuestPath);
+    if (spec.answers_file)
+    {
+        answers = detached_bind(fs::absolute(*spec.answers_file));
+        // The mount point; an empty file that only this launch sees anything over.
+        const fs::path point = paths.instance_runtime(r) / "run"
+                               / answers_target.substr(answers_target.find('/', 1) + 1);
+        const UniqueFd made(::open(point.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
+        if (!made)
+        {
+            throw_errno(fmt::format("creating {}", point.string()));
+        }
+    }
+    options.in_child = entry.enter_hook(answers.get(), answers ? &answers_target : nullptr);
+    std::optional<TerminalSignalsIgnored> terminal;
+    if (mode == LaunchMode::interactive)
+    {
+        terminal.emplace();
+    }
+    const InstanceEntry::PidScope in_instance(entry);
+    ProcessResult p = run_process(helper_args(spec, user), options);
+    return {.exit_code = p.exit_code, .out = std::move(p.out), .err = std::move(p.err)};
 }
 
 } // namespace
@@ -618,15 +712,32 @@ run_launch(const StorePaths& paths, const Record& r, const LaunchSpec& spec, Lau
     const WslConf conf = read_wsl_conf(r);
     const GuestUser user = launch_user(r, spec, conf);
     const pid_t init = ensure_started(paths, r, conf);
-    // As root every launch joins the instance; in a user namespace of its own it cannot.
-    const UniqueFd pid_namespace = ::geteuid() == 0 ? open_pid_namespace(init) : UniqueFd();
-    const std::vector<std::string> argv = launch_args(paths, r, spec, conf, user, pid_namespace);
+    if (::geteuid() == 0)
+    {
+        return join_instance(paths, r, spec, mode, conf, user, init);
+    }
+    std::vector<std::string> argv = sandbox_args(paths, r, spec, conf, user);
+    ProcessOptions options = launch_options(spec, mode);
+    std::optional<TerminalSignalsIgnored> terminal;
     if (mode == LaunchMode::interactive)
     {
-        return {.exit_code = run_on_terminal(argv), .out = {}, .err = {}};
+        terminal.emplace();
     }
-    ProcessOptions options;
-    options.stdin_data = spec.stdin_data;
+    if (terminal)
+    {
+        const auto bwrap = find_program(argv.front());
+        if (!bwrap)
+        {
+            throw UserError("cannot run bwrap: program not found", "apt-get install bubblewrap");
+        }
+        argv.front() = bwrap->string();
+        options.in_child = []() noexcept
+        {
+            ::signal(SIGINT, SIG_DFL);
+            ::signal(SIGQUIT, SIG_DFL);
+            return 0;
+        };
+    }
     ProcessResult p = run_process(argv, options);
     return {.exit_code = p.exit_code, .out = std::move(p.out), .err = std::move(p.err)};
 }

@@ -597,7 +597,7 @@ void SandboxBackend::install(const InstallSpec& spec)
     r.setup_pending = spec.kind == InstallKind::image;
     r.source_file = fs::absolute(spec.image).string();
     r.source_sha256 = sha256;
-    r.kind = spec.kind == InstallKind::image ? "image" : "backup";
+    r.kind = spec.kind == InstallKind::backup ? "backup" : "image";
     std::tie(r.os_id, r.os_version) = os_release(staged_rootfs);
     r.installed_at = utc_now();
     write_record(stage.path() / "instance.json", r);

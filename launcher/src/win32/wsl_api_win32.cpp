@@ -50,7 +50,7 @@ public:
     {
         for (ULONG i = 0; m_strings != nullptr && i < m_count; ++i)
         {
-            ::CoTaskMemFree(m_strings[i]); // NOLINT: the DLL's array
+            ::CoTaskMemFree(m_strings[i]);
         }
         ::CoTaskMemFree(static_cast<void*>(m_strings));
     }
@@ -60,7 +60,7 @@ public:
         std::vector<std::string> out;
         for (ULONG i = 0; m_strings != nullptr && i < m_count; ++i)
         {
-            out.emplace_back(m_strings[i]); // NOLINT: the DLL's array
+            out.emplace_back(m_strings[i]);
         }
         return out;
     }

@@ -299,7 +299,8 @@ void WslBackend::install(const InstallSpec& spec)
             }
         }
         // Modern installs set RunOOBE themselves, imports and the classic API do not: make the
-        // record say what the interface promises, the same way for every path.
+        // record say what the interface promises, the same way for every path (install --root
+        // included: cleared here, before the install returns).
         const auto entry = lxss_entry(spec.name);
         if (!entry)
         {

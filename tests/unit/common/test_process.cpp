@@ -3,7 +3,11 @@
 
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <chrono>
+#include <filesystem>
 #include <test_support.hpp>
 
 using namespace std::chrono_literals;
@@ -80,4 +84,28 @@ TEST_CASE("run_process runs in the requested directory", "[process]")
     opts.cwd = box.path();
     const auto r = azl::run_process({"pwd"}, opts);
     CHECK(r.out == box.path().string() + "\n");
+}
+
+TEST_CASE("run_process runs the in_child hook in the child just before exec", "[process]")
+{
+    const azl::test::Sandbox box;
+    const std::string dir = box.path().string();
+    azl::ProcessOptions opts;
+    // The hook's chdir is the child's alone, and comes after the streams are wired.
+    opts.in_child = [&dir]() noexcept { return ::chdir(dir.c_str()) == 0 ? 0 : errno; };
+    const auto r = azl::run_process({"/bin/sh", "-c", "pwd; echo err >&2"}, opts);
+    CHECK(r.out == dir + "\n");
+    CHECK(r.err == "err\n");
+    CHECK(std::filesystem::current_path() != box.path());
+
+    // Its error fails the start, as an exec error would.
+    opts.in_child = []() noexcept { return EPERM; };
+    CHECK_THROWS_WITH(
+        azl::run_process({"/bin/true"}, opts),
+        Catch::Contains("cannot run /bin/true") && Catch::Contains("not permitted"));
+
+    // argv[0] is exec'd as given (it names a file of the world the hook enters): it must be
+    // absolute, and is not looked up in our PATH.
+    opts.in_child = []() noexcept { return 0; };
+    CHECK_THROWS_WITH(azl::run_process({"true"}, opts), Catch::Contains("cannot run true"));
 }

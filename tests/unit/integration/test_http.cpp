@@ -63,6 +63,23 @@ TEST_CASE("requests over the limits or malformed are refused with the right stat
         == ParseStatus::error);
 }
 
+TEST_CASE("empty lines before a request count against the head limit", "[http]")
+{
+    HttpLimits limits;
+    limits.max_head = 100;
+    const std::string request = "GET / HTTP/1.1\r\nHost: h\r\n\r\n";
+    CHECK(parse_request("\r\n\r\n" + request, limits).status == ParseStatus::complete);
+    // Never complete, so without the limit a client could grow the buffer without end.
+    std::string flood;
+    for (int i = 0; i < 51; ++i)
+    {
+        flood += "\r\n";
+    }
+    CHECK(parse_request(flood.substr(0, 100), limits).status == ParseStatus::incomplete);
+    CHECK(parse_request(flood, limits).error_status == 431);
+    CHECK(parse_request(flood + request, limits).error_status == 431);
+}
+
 TEST_CASE("HTTP/1.0 closes unless asked to keep alive, 1.1 keeps alive unless closed", "[http]")
 {
     CHECK_FALSE(parse_request("GET / HTTP/1.0\r\n\r\n", {}).request.keep_alive());

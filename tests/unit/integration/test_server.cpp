@@ -6,13 +6,16 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
 
 #include <array>
 #include <atomic>
+#include <cstring>
 #include <thread>
+#include <vector>
 
 using namespace azl::integration;
 using namespace std::chrono_literals;
@@ -224,6 +227,123 @@ TEST_CASE(
     CHECK(status_of(read_all(ok.get())) == 200);
 }
 
+TEST_CASE("a client that does not read its replies is not read either, then dropped", "[server]")
+{
+    ServerOptions options;
+    options.request_timeout = 2s;
+    Running server([](const TokenRequest&) { return make_token(1); }, options);
+    {
+        // The token cached first: a connection that floods while waiting for the host is dropped
+        // for another reason.
+        const auto first = connect_to(server.port());
+        send_all(first.get(), token_request("r"));
+        REQUIRE(status_of(read_all(first.get())) == 200);
+    }
+    const auto fd = connect_to(server.port());
+    std::string batch;
+    while (batch.size() < std::size_t{64} * 1024)
+    {
+        batch += token_request("r", "keep-alive");
+    }
+    // Pipeline requests without reading a reply. A server without back-pressure takes them all,
+    // buffering the replies, and keeps the connection: the cap is far above what the kernel's
+    // socket buffers hold. Ours stops reading, and drops the connection when its replies are
+    // still unread after the request timeout.
+    constexpr std::size_t kCap = 64 << 20;
+    std::size_t sent = 0;
+    bool dropped = false;
+    const auto started = std::chrono::steady_clock::now();
+    while (sent < kCap && !dropped && std::chrono::steady_clock::now() - started < 10s)
+    {
+        const std::size_t off = sent % batch.size(); // whole requests, however the sends split
+        const auto n =
+            ::send(fd.get(), batch.data() + off, batch.size() - off, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n > 0)
+        {
+            sent += static_cast<std::size_t>(n);
+        }
+        else if (errno == EAGAIN || errno == EWOULDBLOCK)
+        {
+            pollfd p{fd.get(), POLLOUT, 0};
+            ::poll(&p, 1, 100);
+        }
+        else
+        {
+            INFO("send: " << std::strerror(errno));
+            REQUIRE((errno == ECONNRESET || errno == EPIPE));
+            dropped = true;
+        }
+    }
+    CHECK(sent < kCap);
+    CHECK(dropped);
+    CHECK(std::chrono::steady_clock::now() - started < 6s);
+    const auto ok = connect_to(server.port());
+    send_all(ok.get(), token_request("r"));
+    CHECK(status_of(read_all(ok.get())) == 200);
+}
+
+namespace
+{
+
+// One reply of a keep-alive connection (read by its Content-Length).
+std::string read_one(int fd)
+{
+    std::string out;
+    std::array<char, 4096> buf{};
+    while (out.find("\r\n\r\n") == std::string::npos
+           || out.size() < out.find("\r\n\r\n") + 4
+                               + std::stoul(out.substr(out.find("Content-Length: ") + 16)))
+    {
+        const auto n = ::recv(fd, buf.data(), buf.size(), 0);
+        if (n <= 0)
+        {
+            break;
+        }
+        out.append(buf.data(), static_cast<std::size_t>(n));
+    }
+    return out;
+}
+
+} // namespace
+
+TEST_CASE("at the connection limit an idle connection makes room", "[server]")
+{
+    ServerOptions options;
+    options.max_connections = 4;
+    Running server([](const TokenRequest&) { return make_token(1); }, options);
+    std::vector<azl::UniqueFd> held;
+    held.push_back(connect_to(server.port())); // a keep-alive client, idle after one request
+    send_all(held[0].get(), token_request("r", "keep-alive"));
+    CHECK(status_of(read_one(held[0].get())) == 200);
+    for (int i = 0; i < 3; ++i)
+    {
+        held.push_back(connect_to(server.port())); // connected, never a byte sent
+        std::this_thread::sleep_for(20ms);
+    }
+    {
+        const auto fd = connect_to(server.port());
+        send_all(fd.get(), token_request("r"));
+        CHECK(status_of(read_all(fd.get())) == 200);
+    }
+    // The oldest connection that never sent a request was closed, not the keep-alive client.
+    std::array<char, 16> buf{};
+    CHECK(::recv(held[1].get(), buf.data(), buf.size(), 0) == 0);
+    send_all(held[0].get(), token_request("r", "keep-alive"));
+    CHECK(status_of(read_one(held[0].get())) == 200);
+
+    // Connections with a request under way are never closed for a new one: it is refused.
+    held[1] = connect_to(server.port());
+    for (const auto& fd : held)
+    {
+        send_all(fd.get(), "GET /" + kSecrets.prefix + "/msi/token HTTP/1.1\r\n");
+    }
+    std::this_thread::sleep_for(200ms);
+    const auto refused = connect_to(server.port());
+    const auto request = token_request("r");
+    static_cast<void>(::send(refused.get(), request.data(), request.size(), MSG_NOSIGNAL));
+    CHECK(read_all(refused.get()).empty());
+}
+
 TEST_CASE("the server ends itself after the idle timeout", "[server]")
 {
     ServerOptions options;
@@ -232,7 +352,7 @@ TEST_CASE("the server ends itself after the idle timeout", "[server]")
     CHECK(server.wait() == TokenServer::EndReason::idle);
 }
 
-TEST_CASE("the owner of a loopback connection is read from /proc/net/tcp", "[server]")
+TEST_CASE("the owner of a loopback connection is read from sock_diag and /proc/net/tcp", "[server]")
 {
     Running server([](const TokenRequest&) { return make_token(1); });
     const auto fd = connect_to(server.port());
@@ -243,6 +363,17 @@ TEST_CASE("the owner of a loopback connection is read from /proc/net/tcp", "[ser
         tcp_peer_uid("127.0.0.1", ntohs(local.sin_port), "127.0.0.1", server.port())
         == ::geteuid());
     CHECK_FALSE(tcp_peer_uid("127.0.0.1", 1, "127.0.0.1", server.port()));
+    const auto diag =
+        tcp_peer_uid_diag("127.0.0.1", ntohs(local.sin_port), "127.0.0.1", server.port());
+    CHECK(diag.result == DiagLookup::Result::found);
+    CHECK(diag.uid == ::geteuid());
+    CHECK(
+        tcp_peer_uid_diag("127.0.0.1", 1, "127.0.0.1", server.port()).result
+        == DiagLookup::Result::not_found);
+    // A lookup by addresses can land on a listening socket (ours, here): not a client.
+    CHECK(
+        tcp_peer_uid_diag("127.0.0.1", server.port(), "127.0.0.1", 1).result
+        == DiagLookup::Result::not_found);
 
     const azl::TempDir fake("azl-test");
     azl::write_file_atomic(

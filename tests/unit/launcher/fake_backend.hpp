@@ -87,7 +87,9 @@ public:
             spec.name,
             spec.image.string(),
             spec.sha256.value_or("-"),
-            spec.kind == launcher::InstallKind::image ? "image" : "backup",
+            spec.kind == launcher::InstallKind::image        ? "image"
+            : spec.kind == launcher::InstallKind::image_root ? "image-root"
+                                                             : "backup",
             spec.location ? spec.location->string() : "-"));
         if (install_failure)
         {

@@ -93,6 +93,9 @@ TEST_CASE("install --root and --no-launch start nothing", "[install]")
     o.root = true;
     CHECK(L::install(f.backend, o, f.env).setup == L::SetupOutcome::skipped_root);
     CHECK(f.backend.calls_starting("launch").empty());
+    // Registered without setup pending in one step: no window in which a kill leaves it pending.
+    CHECK(f.backend.calls_starting("set_setup_pending").empty());
+    CHECK(f.backend.calls_starting("install").at(0).find("kind=image-root") != std::string::npos);
     CHECK_FALSE(f.backend.distros.at("AzureLinux").config.setup_pending);
     CHECK(f.backend.distros.at("AzureLinux").config.default_uid == 0);
 
@@ -123,6 +126,47 @@ TEST_CASE(
     CHECK(L::run_first_run(f.backend, "AzureLinux", std::nullopt, f.env) == L::SetupOutcome::done);
     CHECK_FALSE(f.backend.distros.at("AzureLinux").config.setup_pending);
     CHECK(f.backend.distros.at("AzureLinux").config.default_uid == 1000);
+}
+
+TEST_CASE(
+    "after an interrupted install --answers, install points to setup, which finishes it",
+    "[install]")
+{
+    Fixture f;
+    f.backend.new_oobe_exit = 137; // killed
+    L::InstallOptions o = f.options_for("img.wsl");
+    o.answers = f.dir.write("answers.json", "{}");
+    CHECK_THROWS(L::install(f.backend, o, f.env));
+
+    // The same install again is refused, saying how to finish instead.
+    CHECK_THROWS_MATCHES(
+        L::install(f.backend, o, f.env),
+        azl::UserError,
+        Catch::Matchers::Predicate<azl::UserError>(
+            [](const azl::UserError& e)
+            {
+                return std::string(e.what()).find("did not finish") != std::string::npos
+                       && e.hint().find("azurelinux setup --name AzureLinux") != std::string::npos;
+            },
+            "names the unfinished setup and the setup command"));
+
+    f.backend.distros.at("AzureLinux").oobe_exit = 0;
+    const std::size_t before = f.backend.calls_starting("launch_interactive").size();
+    CHECK(L::finish_setup(f.backend, "AzureLinux", o.answers, f.env) == L::SetupOutcome::done);
+    const auto launches = f.backend.calls_starting("launch_interactive");
+    REQUIRE(launches.size() == before + 1);
+    CHECK_THAT(launches.back(), Catch::Contains("answers=" + o.answers->string()));
+    CHECK_FALSE(f.backend.distros.at("AzureLinux").config.setup_pending);
+    CHECK(f.backend.distros.at("AzureLinux").config.default_uid == 1000);
+
+    // Finished: running it again does nothing.
+    CHECK(
+        L::finish_setup(f.backend, "AzureLinux", std::nullopt, f.env)
+        == L::SetupOutcome::not_needed);
+    CHECK(f.backend.calls_starting("launch_interactive").size() == before + 1);
+    CHECK_THROWS_WITH(
+        L::finish_setup(f.backend, "Nope", std::nullopt, f.env),
+        Catch::Contains("there is no distribution named Nope"));
 }
 
 TEST_CASE("an image without an [oobe] command needs no setup", "[install]")

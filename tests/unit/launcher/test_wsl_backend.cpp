@@ -107,6 +107,19 @@ TEST_CASE("install of an image runs wsl --install --from-file and leaves setup p
     CHECK(config.flags == DistroFlags{});
 }
 
+TEST_CASE("install --root registers the image with setup already skipped", "[wsl]")
+{
+    const azl::test::Sandbox box;
+    const fs::path image = box.write("root.wsl", "image");
+    FakeWsl wsl;
+    auto backend = make_fake_backend(wsl);
+    backend->install(spec("Bare", image, std::nullopt, std::nullopt, InstallKind::image_root));
+
+    REQUIRE(wsl.distros.size() == 1);
+    CHECK(wsl.calls.back() == "RegSetValueExW(Lxss\\" + wsl.distros[0].guid + ", RunOOBE, 0)");
+    CHECK_FALSE(backend->get_configuration("Bare").setup_pending);
+}
+
 TEST_CASE("install checks name, file and SHA-256 before WSL sees anything", "[wsl]")
 {
     const azl::test::Sandbox box;

@@ -39,7 +39,7 @@ public:
             std::array<std::byte, 4093> buf{};
             for (std::size_t n = 0; (n = content->read(buf)) > 0;)
             {
-                c.content.append(reinterpret_cast<const char*>(buf.data()), n); // NOLINT
+                c.content.append(reinterpret_cast<const char*>(buf.data()), n);
             }
             CHECK(c.content.size() == entry.size);
         }

@@ -143,7 +143,7 @@ TEST_CASE("source: a directory is walked in sorted order with its metadata", "[s
     addr.sun_family = AF_UNIX;
     const std::string sock_path = (root / "sock").string();
     std::strncpy(addr.sun_path, sock_path.c_str(), sizeof(addr.sun_path) - 1);
-    REQUIRE(::bind(sock, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0); // NOLINT
+    REQUIRE(::bind(sock, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0);
     ::close(sock);
 
     const Source s = open_source(root);

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -39,6 +40,11 @@ struct ProcessOptions
     std::filesystem::path cwd; // empty: ours
     std::optional<std::chrono::milliseconds>
         timeout; // the child is killed (SIGKILL) when it expires
+    // POSIX only: runs in the child after its streams are wired, just before exec (e.g. to enter
+    // namespaces). Async-signal-safe calls only; returns 0, or an errno value that fails the start.
+    // When set, argv[0] must be an absolute path, exec'd as is: it names a file of the world the
+    // hook enters, which need not exist in ours.
+    std::function<int()> in_child;
 };
 
 // What happened to the child.

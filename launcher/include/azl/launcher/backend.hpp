@@ -121,7 +121,8 @@ struct EngineInfo
 // Where an install's image comes from.
 enum class InstallKind
 {
-    image,  // a .wsl image: first-run setup is pending afterwards (wsl --install --from-file)
+    image,      // a .wsl image: first-run setup is pending afterwards (wsl --install --from-file)
+    image_root, // the same, registered with first-run setup already skipped (install --root)
     backup, // a backup made by export_to(): restored as it was, no first-run setup (wsl --import)
 };
 

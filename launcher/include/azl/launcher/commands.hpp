@@ -101,6 +101,16 @@ SetupOutcome run_first_run(
     const std::optional<std::filesystem::path>& answers,
     const CommandEnv& env);
 
+// `azurelinux setup`: runs first-run setup of an installed distribution whose setup has not
+// finished (an interrupted `install --answers`, an `install --no-launch`), with `answers` when
+// given. Returns not_needed, doing nothing, when its setup already finished; throws UserError when
+// `name` is not installed or the setup fails (it stays pending).
+SetupOutcome finish_setup(
+    Backend& backend,
+    const std::string& name,
+    const std::optional<std::filesystem::path>& answers,
+    const CommandEnv& env);
+
 // `azurelinux` without a command: installs when needed (from `from` or the shipped image), finishes
 // first-run setup when pending, then opens a login shell as the default user. Returns its exit
 // code.
