@@ -1,4 +1,5 @@
 // install, first-run setup, the no-argument launch and restore.
+#include "backup_config.hpp"
 #include "guest.hpp"
 
 #include <azl/common/error.hpp>
@@ -364,6 +365,7 @@ void restore(Backend& backend, const RestoreOptions& options, const CommandEnv& 
     require_readable_file(options.from, "backup");
     require_not_registered(backend, options.name);
     const auto sha256 = expected_sha256(options.from, options.sha256);
+    const std::optional<BackupConfig> config = read_backup_config(options.from);
     env.console.status(
         fmt::format("Restoring {} from {}", options.name, path_to_utf8(options.from)));
     backend.install(
@@ -373,6 +375,25 @@ void restore(Backend& backend, const RestoreOptions& options, const CommandEnv& 
          .sha256 = sha256,
          .kind = InstallKind::backup,
          .progress = env.progress});
+    if (!config)
+    {
+        env.console.status(fmt::format(
+            "{} has no settings file {}: the default user is root (azurelinux config "
+            "--default-user NAME changes it)",
+            path_to_utf8(options.from),
+            path_to_utf8(backup_config_path(options.from))));
+        return;
+    }
+    // All or nothing: a restore that cannot get its settings back does not stay registered.
+    try
+    {
+        backend.configure(options.name, config->default_uid, config->flags);
+    }
+    catch (...)
+    {
+        backend.unregister(options.name);
+        throw;
+    }
 }
 
 } // namespace azl::launcher

@@ -308,15 +308,19 @@ backup_cmd=("$azl_bin" --quiet backup --name K -o out/backup.tar.gz)
 rm -f out/*
 t_backup=$(timed "${backup_cmd[@]}")
 backup_sha=$(sha256sum <out/backup.tar.gz | cut -d' ' -f1)
-cp out/backup.tar.gz backup.tar.gz && cp out/backup.tar.gz.sha256 backup.tar.gz.sha256
+cp out/backup.tar.gz backup.tar.gz && cp out/backup.tar.gz.sha256 backup.tar.gz.sha256 && cp out/backup.tar.gz.json backup.tar.gz.json
 backup_prepare() { rm -f out/*; }
 backup_check() {
     local extra
-    extra=$(others out backup.tar.gz backup.tar.gz.sha256)
+    extra=$(others out backup.tar.gz backup.tar.gz.sha256 backup.tar.gz.json)
     [[ -z $extra ]] || e2e_fail "backup killed ($2) left in the output directory: $extra"
     if [[ -e out/backup.tar.gz ]]; then
         [[ $(sha256sum <out/backup.tar.gz | cut -d' ' -f1) == "$backup_sha" ]] ||
             e2e_fail "backup killed ($2) left a half-written backup ($(stat -c %s out/backup.tar.gz) bytes)"
+    fi
+    if [[ -e out/backup.tar.gz.json ]]; then # written last: never without the backup it describes
+        [[ -e out/backup.tar.gz ]] && cmp -s out/backup.tar.gz.json backup.tar.gz.json ||
+            e2e_fail "backup killed ($2): backup.tar.gz.json without its backup, or not its settings"
     fi
     if [[ -e out/backup.tar.gz.sha256 ]]; then
         [[ -e out/backup.tar.gz && $(cut -d' ' -f1 out/backup.tar.gz.sha256) == "$backup_sha" ]] ||

@@ -127,6 +127,9 @@ e2e_run azl --quiet restore --from backup.tar.gz --name E2E >/dev/null
 e2e_manifest "$store/E2E/rootfs" after.manifest
 e2e_compare_manifests before.manifest after.manifest "backup + restore"
 [[ $(azl run --name E2E --user alice -- id -un) == alice ]] || e2e_fail "alice after restore"
+# The settings wsl --export leaves out came back from backup.tar.gz.json: alice is the default user.
+[[ -s backup.tar.gz.json && $(azl run --name E2E -- id -un) == alice ]] ||
+    e2e_fail "restore did not bring back the default user: $(azl run --name E2E -- id -un)"
 
 e2e_check "bad inputs: one line, non-zero exit, nothing registered"
 expect_error "missing.wsl does not exist" install --from missing.wsl --name Bad --root

@@ -307,6 +307,36 @@ TEST_CASE("restore installs a backup as it was, without first-run setup", "[rest
     CHECK_THROWS_WITH(L::restore(f.backend, o, f.env), Catch::Contains("already installed"));
 }
 
+TEST_CASE("restore gives back the default user and flags the backup recorded", "[restore]")
+{
+    Fixture f;
+    L::RestoreOptions o;
+    o.name = "Copy";
+    o.from = f.dir.write("backup.tar.gz", "b");
+
+    // A damaged settings file: one line naming it, before anything is installed.
+    f.dir.write("backup.tar.gz.json", R"({"version": 1, "default_uid": -1})");
+    CHECK_THROWS_WITH(
+        L::restore(f.backend, o, f.env),
+        Catch::Contains("backup.tar.gz.json: default_uid is not a user id"));
+    CHECK(f.backend.calls_starting("install").empty());
+
+    f.dir.write(
+        "backup.tar.gz.json",
+        R"({"version": 1, "default_uid": 1000, "default_user": "alice",
+            "flags": {"interop": false, "append_path": true, "mount_drives": true}})");
+    L::restore(f.backend, o, f.env);
+    CHECK(f.backend.calls.back() == "configure Copy uid=1000 flags=6");
+    CHECK(f.backend.distros.at("Copy").config.default_uid == 1000);
+
+    // Without one (a plain `wsl --export`), root it is, and the user is told how to change it.
+    std::filesystem::remove(f.dir.path() / "backup.tar.gz.json");
+    o.name = "Plain";
+    L::restore(f.backend, o, f.env);
+    CHECK(f.backend.calls_starting("configure").size() == 1);
+    CHECK_THAT(f.console.lines.back(), Catch::Contains("the default user is root"));
+}
+
 TEST_CASE("distribution names follow WSL's rule", "[install]")
 {
     for (const char* good : {"AzureLinux", "dev-1", "a.b_c", "X"})

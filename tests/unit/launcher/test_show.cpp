@@ -2,6 +2,7 @@
 #include "fake_backend.hpp"
 
 #include <azl/common/error.hpp>
+#include <azl/common/fs.hpp>
 #include <azl/launcher/commands.hpp>
 #include <azl/launcher/shell_quote.hpp>
 
@@ -99,6 +100,25 @@ TEST_CASE("backup picks the format from the name and refuses to overwrite", "[ba
     CHECK_THROWS_WITH(L::backup(b, o, env), Catch::Contains("already exists"));
     o.force = true;
     CHECK_NOTHROW(L::backup(b, o, env));
+}
+
+TEST_CASE("backup writes the settings wsl --export leaves out beside the file", "[backup]")
+{
+    FakeBackend b;
+    add_distro(b);
+    FakeConsole console;
+    azl::test::Sandbox dir;
+    const L::CommandEnv env{.console = console, .exe_dir = dir.path()};
+    L::BackupOptions o;
+    o.output = dir.path() / "b.tar.gz";
+    L::backup(b, o, env);
+    const auto j = nlohmann::json::parse(azl::read_file(dir.path() / "b.tar.gz.json"));
+    CHECK(j.at("version") == 1);
+    CHECK(j.at("default_uid") == 1000);
+    CHECK(j.at("default_user") == "alice");
+    CHECK(j.at("flags").at("interop") == true);
+    CHECK(j.at("flags").at("append_path") == false);
+    CHECK(j.at("flags").at("mount_drives") == true);
 }
 
 TEST_CASE("uninstall asks on a terminal and refuses elsewhere without --yes", "[uninstall]")
