@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 
 #include <filesystem>
+#include <optional>
 
 namespace azl::bridge_app
 {
@@ -18,10 +19,16 @@ struct Context
     int exit_code = 0;
 
     // The configuration, read on first use (after parsing, so --help never fails on a bad file).
-    integration::BridgeConfig config() const
+    [[nodiscard]] const integration::BridgeConfig& config()
     {
-        return integration::load_config(integration::config_paths());
+        if (!loaded_config)
+        {
+            loaded_config = integration::load_config(integration::config_paths());
+        }
+        return *loaded_config;
     }
+
+    std::optional<integration::BridgeConfig> loaded_config; // set by config()
 };
 
 // `serve`

@@ -10,7 +10,11 @@
 #include <cstdio>
 #include <exception>
 
-int main(int argc, char** argv)
+namespace
+{
+
+// Everything but the top-level catch: building the CLI can throw too (CLI11's construction errors).
+int run(int argc, char** argv)
 {
     using azl::ExitCode;
     azl::bridge_app::Context ctx;
@@ -51,6 +55,17 @@ int main(int argc, char** argv)
     catch (const CLI::ParseError& e)
     {
         return app.exit(e) == 0 ? 0 : static_cast<int>(ExitCode::usage);
+    }
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    using azl::ExitCode;
+    try
+    {
+        return run(argc, argv);
     }
     catch (const azl::UserError& e)
     {

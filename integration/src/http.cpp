@@ -200,16 +200,18 @@ ParseResult parse_request(std::string_view data, const HttpLimits& limits)
     {
         start += 2;
     }
+    // The empty lines count against the head limit: a stream of them is never complete and must
+    // not be buffered without bound.
     const auto head_end = data.find("\r\n\r\n", start);
     if (head_end == std::string_view::npos)
     {
-        if (data.size() - start > limits.max_head)
+        if (data.size() > limits.max_head)
         {
             return fail(431, fmt::format("request head over {} bytes", limits.max_head));
         }
         return {};
     }
-    if (head_end - start + 4 > limits.max_head)
+    if (head_end + 4 > limits.max_head)
     {
         return fail(431, fmt::format("request head over {} bytes", limits.max_head));
     }

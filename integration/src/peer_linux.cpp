@@ -1,6 +1,7 @@
 // Who is on the other end of a loopback TCP connection: the kernel lists every socket of the
 // network namespace with its owner's uid in /proc/net/tcp{,6}. The client's socket is the entry
-// whose local address is the peer's and whose remote address is ours.
+// whose local address is the peer's and whose remote address is ours. The kernel's socket
+// diagnostics (NETLINK_SOCK_DIAG) find that one socket by its addresses without listing the rest.
 #include <azl/common/fs.hpp>
 #include <azl/integration/server.hpp>
 
@@ -8,6 +9,13 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <array>
@@ -99,6 +107,81 @@ find_in(const std::string& table, const std::string& local, const std::string& r
 }
 
 } // namespace
+
+DiagLookup tcp_peer_uid_diag(
+    const std::string& peer_ip, int peer_port, const std::string& server_ip, int server_port)
+{
+    in_addr peer{};
+    in_addr server{};
+    if (::inet_pton(AF_INET, peer_ip.c_str(), &peer) != 1
+        || ::inet_pton(AF_INET, server_ip.c_str(), &server) != 1)
+    {
+        return {DiagLookup::Result::not_found};
+    }
+    const UniqueFd nl(::socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG));
+    if (!nl)
+    {
+        return {};
+    }
+    const timeval timeout{1, 0}; // the kernel answers within the send; this only guards a hang
+    ::setsockopt(nl.get(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+
+    struct
+    {
+        nlmsghdr header;
+        inet_diag_req_v2 request;
+    } message{};
+
+    message.header.nlmsg_len = sizeof message;
+    message.header.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+    message.header.nlmsg_flags = NLM_F_REQUEST; // one socket by its addresses, no dump
+    message.request.sdiag_family = AF_INET;
+    message.request.sdiag_protocol = IPPROTO_TCP;
+    message.request.idiag_states = ~0U;
+    // The client's socket: its local end is the peer, its remote end the server.
+    message.request.id.idiag_sport = htons(static_cast<std::uint16_t>(peer_port));
+    message.request.id.idiag_dport = htons(static_cast<std::uint16_t>(server_port));
+    message.request.id.idiag_src[0] = peer.s_addr;
+    message.request.id.idiag_dst[0] = server.s_addr;
+    message.request.id.idiag_cookie[0] = INET_DIAG_NOCOOKIE;
+    message.request.id.idiag_cookie[1] = INET_DIAG_NOCOOKIE;
+    sockaddr_nl kernel{};
+    kernel.nl_family = AF_NETLINK;
+    const auto* to = reinterpret_cast<const sockaddr*>(&kernel); // the sockets API
+    if (::sendto(nl.get(), &message, sizeof message, 0, to, sizeof kernel) != sizeof message)
+    {
+        return {};
+    }
+    alignas(nlmsghdr) std::array<char, 8192> buf{};
+    const ssize_t n = ::recv(nl.get(), buf.data(), buf.size(), 0);
+    constexpr std::size_t kHeader = NLMSG_ALIGN(sizeof(nlmsghdr));
+    const auto* reply = reinterpret_cast<const nlmsghdr*>(buf.data()); // netlink
+    if (n < static_cast<ssize_t>(kHeader) || reply->nlmsg_len > static_cast<std::size_t>(n))
+    {
+        return {};
+    }
+    const char* payload = buf.data() + kHeader;
+    if (reply->nlmsg_type == NLMSG_ERROR && reply->nlmsg_len >= kHeader + sizeof(nlmsgerr))
+    {
+        const auto* error = reinterpret_cast<const nlmsgerr*>(payload); // netlink
+        return {
+            error->error == -ENOENT ? DiagLookup::Result::not_found
+                                    : DiagLookup::Result::unavailable};
+    }
+    if (reply->nlmsg_type != SOCK_DIAG_BY_FAMILY
+        || reply->nlmsg_len < kHeader + sizeof(inet_diag_msg))
+    {
+        return {};
+    }
+    const auto* found = reinterpret_cast<const inet_diag_msg*>(payload); // netlink
+    // An exact lookup can also land on a listening socket on the peer's port: not a client.
+    if (found->idiag_state == TCP_LISTEN || found->id.idiag_dport != message.request.id.idiag_dport
+        || found->id.idiag_dst[0] != server.s_addr)
+    {
+        return {DiagLookup::Result::not_found};
+    }
+    return {DiagLookup::Result::found, found->idiag_uid};
+}
 
 std::optional<uid_t> tcp_peer_uid(
     const std::string& peer_ip,

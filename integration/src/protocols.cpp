@@ -6,6 +6,7 @@
 #include <openssl/crypto.h>
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <ctime>
 
@@ -56,7 +57,7 @@ refuse_user_assigned(Protocol protocol, const std::map<std::string, std::string>
     for (const char* name :
          {"client_id", "clientid", "object_id", "principal_id", "mi_res_id", "msi_res_id"})
     {
-        if (q.count(name) != 0)
+        if (q.contains(name))
         {
             return refuse(
                 protocol,
@@ -227,13 +228,13 @@ std::variant<Route, Refusal> route_request(
             "unknown endpoint: run `eval \"$(azurelinux-bridge env)\"` for the current one");
     }
     const auto rest = path.substr(n + 1);
-    const std::pair<std::string_view, Protocol> table[] = {
+    const std::array<std::pair<std::string_view, Protocol>, 5> table = {{
         {kAppServicePath, Protocol::app_service},
         {kCloudShellPath, Protocol::cloud_shell},
         {kImdsPath, Protocol::imds},
         {kBridgeTokenPath, Protocol::bridge_token},
         {kBridgeStatusPath, Protocol::bridge_status},
-    };
+    }};
     for (const auto& [suffix, protocol] : table)
     {
         if (rest == suffix)
@@ -278,7 +279,7 @@ std::string render_token(
     case Protocol::bridge_token:
     case Protocol::bridge_status:
     {
-        const std::time_t t = static_cast<std::time_t>(token.expires_on);
+        const auto t = static_cast<std::time_t>(token.expires_on);
         std::tm local{};
         ::localtime_r(&t, &local);
         j = {

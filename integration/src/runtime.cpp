@@ -91,11 +91,11 @@ fs::path runtime_dir()
     {
         // No per-user runtime directory (WSL without systemd): a private one in /tmp, checked
         // against planted directories and symlinks by ensure_private_dir.
-        const fs::path dir = fmt::format("/tmp/azurelinux-bridge-{}", ::geteuid());
+        fs::path dir = fmt::format("/tmp/azurelinux-bridge-{}", ::geteuid());
         ensure_private_dir(dir);
         return dir;
     }
-    const fs::path dir = base / "azurelinux-bridge";
+    fs::path dir = base / "azurelinux-bridge";
     ensure_private_dir(dir);
     return dir;
 }

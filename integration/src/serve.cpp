@@ -8,7 +8,6 @@
 
 #include <fcntl.h>
 #include <pthread.h>
-#include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -16,6 +15,7 @@
 #include <array>
 #include <atomic>
 #include <charconv>
+#include <csignal>
 #include <cstdlib>
 #include <thread>
 
@@ -80,7 +80,7 @@ void block_stop_signals()
         sigaddset(&set, s);
     }
     ::pthread_sigmask(SIG_BLOCK, &set, nullptr);
-    ::signal(SIGPIPE, SIG_IGN);
+    (void)::signal(SIGPIPE, SIG_IGN); // cannot fail for a valid signal and handler
 }
 
 // Tells the waiting parent of a detached server how start-up went: "ok", "running" or an error.
@@ -88,7 +88,8 @@ void report(int fd, std::string_view message)
 {
     if (fd >= 0)
     {
-        (void)!::write(fd, message.data(), message.size());
+        // Best effort: if the pipe is gone there is no one left to tell.
+        [[maybe_unused]] const ssize_t written = ::write(fd, message.data(), message.size());
         ::close(fd);
     }
 }

@@ -9,9 +9,11 @@
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <map>
@@ -28,6 +30,10 @@ namespace
 using SteadyClock = std::chrono::steady_clock;
 constexpr std::uint64_t kListenId = 0;
 constexpr std::uint64_t kEventId = 1;
+// Replies a client has not read yet: past this, its further requests wait unparsed and the
+// connection is not read until it catches up (back-pressure), so that no client, however much it
+// pipelines, makes the server buffer without bound.
+constexpr std::size_t kMaxUnsentReplies = std::size_t{64} * 1024;
 
 struct Connection
 {
@@ -43,6 +49,7 @@ struct Connection
     Protocol protocol = Protocol::app_service;
     TokenRequest token;
     bool keep_alive = true;
+    bool served = false; // a request was answered: prefer closing connections that never sent one
 };
 
 struct Completion
@@ -86,15 +93,23 @@ public:
 private:
     void add(int fd, std::uint64_t id, std::uint32_t events) const;
     void accept_all();
-    bool peer_allowed(int fd) const;
+    bool evict_idle();
+    enum class Peer
+    {
+        ours,
+        other_user,
+        unknown, // gone before we looked (a client that connects and resets), or unreadable
+    };
+    Peer peer_of(int fd);
     void on_readable(std::uint64_t id, Connection& c);
     void process(std::uint64_t id, Connection& c);
+    bool parse_one(std::uint64_t id, Connection& c);
     void handle(std::uint64_t id, Connection& c, const HttpRequest& req);
     void start_fetch(const std::string& key, const TokenRequest& token, std::uint64_t waiter);
     void drain_completions();
     void respond(Connection& c, int status, std::string_view body, bool keep_alive);
     void respond_token(Connection& c, const CacheHit& hit);
-    void flush(std::uint64_t id, Connection& c);
+    bool flush(std::uint64_t id, Connection& c);
     const std::string& rendered(
         Protocol protocol,
         const std::string& key,
@@ -119,6 +134,13 @@ private:
     std::mutex m_done_mutex;
     std::vector<Completion> m_done;
     std::uint64_t m_next_id = 2;
+    enum class DiagState
+    {
+        unknown,
+        works,
+        broken,
+    };
+    DiagState m_diag = DiagState::unknown; // whether sock_diag answers for peers (peer_of)
     SteadyClock::time_point m_last_activity = SteadyClock::now();
     std::shared_ptr<spdlog::logger> m_log = logger("bridge");
 };
@@ -138,7 +160,7 @@ TokenServer::Impl::Impl(ServerOptions options, TokenFetcher fetcher)
     addr.sin_family = AF_INET;
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     addr.sin_port = htons(static_cast<std::uint16_t>(m_opt.port));
-    const auto* sa = reinterpret_cast<const sockaddr*>(&addr); // NOLINT: the sockets API
+    const auto* sa = reinterpret_cast<const sockaddr*>(&addr); // the sockets API
     if (::bind(m_listen.get(), sa, sizeof addr) != 0)
     {
         // The preferred port (the one shells already exported) is taken: any port will do.
@@ -153,7 +175,7 @@ TokenServer::Impl::Impl(ServerOptions options, TokenFetcher fetcher)
         throw_errno("listening on 127.0.0.1");
     }
     socklen_t len = sizeof addr;
-    if (::getsockname(m_listen.get(), reinterpret_cast<sockaddr*>(&addr), &len) != 0) // NOLINT
+    if (::getsockname(m_listen.get(), reinterpret_cast<sockaddr*>(&addr), &len) != 0)
     {
         throw_errno("reading the bridge's port");
     }
@@ -194,26 +216,52 @@ void TokenServer::Impl::stop() noexcept
 {
     m_stop.store(true);
     const std::uint64_t one = 1;
-    (void)!::write(m_event.get(), &one, sizeof one);
+    // Cannot fail short of a saturated counter, which wakes the loop just as well.
+    [[maybe_unused]] const ssize_t woken = ::write(m_event.get(), &one, sizeof one);
 }
 
-bool TokenServer::Impl::peer_allowed(int fd) const
+TokenServer::Impl::Peer TokenServer::Impl::peer_of(int fd)
 {
     if (!m_opt.check_peer_uid)
     {
-        return true;
+        return Peer::ours;
     }
     sockaddr_in peer{};
     socklen_t len = sizeof peer;
     if (::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &len) != 0
-        || peer.sin_family != AF_INET) // NOLINT
+        || peer.sin_family != AF_INET)
     {
-        return false;
+        return Peer::unknown;
     }
     std::array<char, INET_ADDRSTRLEN> ip{};
     ::inet_ntop(AF_INET, &peer.sin_addr, ip.data(), ip.size());
-    const auto uid = tcp_peer_uid(ip.data(), ntohs(peer.sin_port), "127.0.0.1", m_port);
-    return uid && *uid == m_opt.allowed_uid;
+    const int port = ntohs(peer.sin_port);
+    // The kernel's socket diagnostics first: /proc/net/tcp costs time in proportion to every
+    // socket of the namespace, so under connection churn it would starve the event loop. /proc
+    // when sock_diag is missing, or until it has found a client once (a kernel whose sock_diag
+    // misses sockets /proc lists is then noticed).
+    const auto diag = m_diag == DiagState::broken
+                          ? DiagLookup{}
+                          : tcp_peer_uid_diag(ip.data(), port, "127.0.0.1", m_port);
+    std::optional<uid_t> uid;
+    if (diag.result == DiagLookup::Result::found)
+    {
+        m_diag = DiagState::works;
+        uid = diag.uid;
+    }
+    else if (diag.result == DiagLookup::Result::unavailable || m_diag != DiagState::works)
+    {
+        uid = tcp_peer_uid(ip.data(), port, "127.0.0.1", m_port);
+        if (uid || diag.result == DiagLookup::Result::unavailable)
+        {
+            m_diag = DiagState::broken;
+        }
+    }
+    if (!uid)
+    {
+        return Peer::unknown;
+    }
+    return *uid == m_opt.allowed_uid ? Peer::ours : Peer::other_user;
 }
 
 void TokenServer::Impl::accept_all()
@@ -229,12 +277,12 @@ void TokenServer::Impl::accept_all()
             }
             return; // EAGAIN, or out of descriptors: the backlog keeps the rest for later
         }
-        if (m_conns.size() >= m_opt.max_connections)
+        if (m_conns.size() >= m_opt.max_connections && !evict_idle())
         {
             ++m_stats.refused;
             continue;
         }
-        if (!peer_allowed(fd.get()))
+        if (const Peer peer = peer_of(fd.get()); peer != Peer::ours)
         {
             // Another user's process (or one we cannot identify): a short refusal, then close.
             ++m_stats.refused;
@@ -246,8 +294,16 @@ void TokenServer::Impl::accept_all()
                     "forbidden",
                     "this bridge serves only the user who started it"),
                 false);
-            (void)!::send(fd.get(), reply.data(), reply.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
-            m_log->warn("refused a connection from another user's process");
+            (void)::send(fd.get(), reply.data(), reply.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+            // Only another user's process is news: a client that is gone already is not.
+            if (peer == Peer::other_user)
+            {
+                m_log->warn("refused a connection from another user's process");
+            }
+            else
+            {
+                m_log->debug("refused a connection whose owner was not found (closed already?)");
+            }
             continue;
         }
         const int one = 1;
@@ -260,12 +316,54 @@ void TokenServer::Impl::accept_all()
     }
 }
 
+// At the connection limit, an idle connection (no request begun or waiting, no reply unsent, no
+// bytes unread) makes room for the new one, so that connections that never send cannot lock valid
+// clients out: the oldest of those that never sent a request, else the one idle the longest (a
+// keep-alive client may reconnect at any time). False when every connection is busy.
+bool TokenServer::Impl::evict_idle()
+{
+    std::vector<std::uint64_t> busy; // idle to us, but with bytes waiting in the socket
+    for (;;)
+    {
+        auto victim = m_conns.end();
+        for (auto it = m_conns.begin(); it != m_conns.end(); ++it)
+        {
+            const Connection& c = it->second;
+            if (c.request_started || c.waiting || !c.out.empty()
+                || std::find(busy.begin(), busy.end(), it->first) != busy.end())
+            {
+                continue;
+            }
+            if (victim == m_conns.end()
+                || std::pair(c.served, c.deadline)
+                       < std::pair(victim->second.served, victim->second.deadline))
+            {
+                victim = it;
+            }
+        }
+        if (victim == m_conns.end())
+        {
+            return false;
+        }
+        int unread = 0;
+        if (::ioctl(victim->second.fd.get(), FIONREAD, &unread) == 0 && unread > 0)
+        {
+            busy.push_back(victim->first);
+            continue;
+        }
+        m_log->debug("at {} connections: closing an idle one", m_conns.size());
+        m_conns.erase(victim);
+        return true;
+    }
+}
+
 void TokenServer::Impl::close(std::uint64_t id)
 {
     m_conns.erase(id); // closing the descriptor removes it from the epoll set
 }
 
-void TokenServer::Impl::flush(std::uint64_t id, Connection& c)
+// Sends what it can; false when the connection is gone.
+bool TokenServer::Impl::flush(std::uint64_t id, Connection& c)
 {
     while (c.out_off < c.out.size())
     {
@@ -279,18 +377,21 @@ void TokenServer::Impl::flush(std::uint64_t id, Connection& c)
         {
             if (!c.want_write)
             {
+                // Back-pressure: no reading until the client has read its replies, which it must
+                // do within the request timeout.
                 epoll_event ev{};
-                ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP;
+                ev.events = EPOLLOUT;
                 ev.data.u64 = id;
                 ::epoll_ctl(m_epoll.get(), EPOLL_CTL_MOD, c.fd.get(), &ev);
                 c.want_write = true;
+                c.deadline = SteadyClock::now() + m_opt.request_timeout;
             }
-            return;
+            return true;
         }
         if (n <= 0)
         {
             close(id);
-            return;
+            return false;
         }
         c.out_off += static_cast<std::size_t>(n);
     }
@@ -299,7 +400,7 @@ void TokenServer::Impl::flush(std::uint64_t id, Connection& c)
     if (c.close_after_write)
     {
         close(id);
-        return;
+        return false;
     }
     if (c.want_write)
     {
@@ -308,7 +409,10 @@ void TokenServer::Impl::flush(std::uint64_t id, Connection& c)
         ev.data.u64 = id;
         ::epoll_ctl(m_epoll.get(), EPOLL_CTL_MOD, c.fd.get(), &ev);
         c.want_write = false;
+        c.deadline = SteadyClock::now()
+                     + (c.request_started ? m_opt.request_timeout : m_opt.keepalive_timeout);
     }
+    return true;
 }
 
 void TokenServer::Impl::respond(Connection& c, int status, std::string_view body, bool keep_alive)
@@ -402,34 +506,58 @@ void TokenServer::Impl::on_readable(std::uint64_t id, Connection& c)
 
 void TokenServer::Impl::process(std::uint64_t id, Connection& c)
 {
-    while (!c.waiting && !c.close_after_write && !c.in.empty())
+    for (;;)
     {
-        auto parsed = parse_request(c.in, m_opt.limits);
-        if (parsed.status == ParseStatus::incomplete)
+        bool replies_full = false;
+        while (!c.waiting && !c.close_after_write && !c.in.empty())
         {
-            if (!c.request_started)
+            if (c.out.size() - c.out_off >= kMaxUnsentReplies)
             {
-                c.request_started = true; // slowloris: the whole request must arrive in time
-                c.deadline = SteadyClock::now() + m_opt.request_timeout;
+                replies_full = true;
+                break;
             }
-            break;
+            if (!parse_one(id, c))
+            {
+                break;
+            }
         }
-        if (parsed.status == ParseStatus::error)
+        // Requests held back by the reply limit go on once the replies are out.
+        if (!flush(id, c) || !replies_full || c.want_write)
         {
-            c.in.clear();
-            respond(
-                c,
-                parsed.error_status,
-                error_body(Protocol::imds, parsed.error_status, "invalid_request", parsed.error),
-                false);
-            break;
+            return;
         }
-        c.in.erase(0, parsed.consumed);
-        c.request_started = false;
-        c.deadline = SteadyClock::now() + m_opt.keepalive_timeout;
-        handle(id, c, parsed.request);
     }
-    flush(id, c);
+}
+
+// Parses and handles the request at the front of c.in; false when it is incomplete or malformed.
+bool TokenServer::Impl::parse_one(std::uint64_t id, Connection& c)
+{
+    auto parsed = parse_request(c.in, m_opt.limits);
+    if (parsed.status == ParseStatus::incomplete)
+    {
+        if (!c.request_started)
+        {
+            c.request_started = true; // slowloris: the whole request must arrive in time
+            c.deadline = SteadyClock::now() + m_opt.request_timeout;
+        }
+        return false;
+    }
+    if (parsed.status == ParseStatus::error)
+    {
+        c.in.clear();
+        respond(
+            c,
+            parsed.error_status,
+            error_body(Protocol::imds, parsed.error_status, "invalid_request", parsed.error),
+            false);
+        return false;
+    }
+    c.in.erase(0, parsed.consumed);
+    c.request_started = false;
+    c.served = true;
+    c.deadline = SteadyClock::now() + m_opt.keepalive_timeout;
+    handle(id, c, parsed.request);
+    return true;
 }
 
 void TokenServer::Impl::handle(std::uint64_t id, Connection& c, const HttpRequest& req)
@@ -517,14 +645,15 @@ void TokenServer::Impl::start_fetch(
                 m_done.push_back(std::move(done));
             }
             const std::uint64_t one = 1;
-            (void)!::write(m_event.get(), &one, sizeof one);
+            [[maybe_unused]] const ssize_t woken = ::write(m_event.get(), &one, sizeof one);
         });
 }
 
 void TokenServer::Impl::drain_completions()
 {
     std::uint64_t count = 0;
-    (void)!::read(m_event.get(), &count, sizeof count);
+    // Only resets the eventfd; the completions themselves are in m_done.
+    [[maybe_unused]] const ssize_t reset = ::read(m_event.get(), &count, sizeof count);
     std::vector<Completion> done;
     {
         const std::lock_guard lock(m_done_mutex);
@@ -625,12 +754,24 @@ TokenServer::EndReason TokenServer::Impl::run()
             }
             if ((ev & EPOLLOUT) != 0)
             {
-                flush(id, it->second);
+                if (flush(id, it->second) && !it->second.want_write && !it->second.in.empty())
+                {
+                    process(id, it->second); // the requests the reply limit held back
+                }
                 it = m_conns.find(id);
                 if (it == m_conns.end())
                 {
                     continue;
                 }
+            }
+            if (it->second.want_write)
+            {
+                // Not read while its replies wait (back-pressure); a hang-up or error ends it.
+                if ((ev & (EPOLLHUP | EPOLLERR)) != 0)
+                {
+                    close(id);
+                }
+                continue;
             }
             if ((ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0)
             {
@@ -642,7 +783,15 @@ TokenServer::EndReason TokenServer::Impl::run()
         {
             last_sweep = now;
             sweep(now);
-            m_cache.prune(std::chrono::system_clock::now());
+            const auto wall = std::chrono::system_clock::now();
+            m_cache.prune(wall);
+            // Replies of expired tokens are never sent again: without this, every resource ever
+            // asked for would keep its rendered replies for the server's lifetime.
+            const auto wall_s =
+                std::chrono::duration_cast<std::chrono::seconds>(wall.time_since_epoch()).count();
+            std::erase_if(
+                m_rendered,
+                [wall_s](const auto& slot) { return slot.second.expires_on <= wall_s; });
         }
         if (m_opt.idle_timeout.count() > 0 && m_inflight.empty()
             && now - m_last_activity >= m_opt.idle_timeout)

@@ -219,6 +219,7 @@ SERVER_PID=$(json .pid <"$XDG_RUNTIME_DIR/azurelinux-bridge/server.json")
 code=$(curl_status ok.json -H "X-IDENTITY-HEADER: $IDENTITY_HEADER" "$IDENTITY_ENDPOINT?api-version=2019-08-01&resource=https://management.azure.com")
 [[ $code == 200 ]] || e2e_fail "restarted server: HTTP $code"
 kill -TERM "$SERVER_PID"
+for _ in $(seq 50); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done # its lock goes with it
 SERVER_PID=
 sed -i 's/enabled = true/enabled = false/' "$XDG_CONFIG_HOME/azurelinux/bridge.conf"
 "$BRIDGE" env >env.out 2>env.err && e2e_fail "env succeeded with the bridge turned off"

