@@ -16,7 +16,8 @@
 #   - a malformed request gets another answer than its expected one
 #   - its descriptors do not return to the baseline once the clients are gone
 #   - VmRSS grows more than 2 MiB from the end of warm-up (a quarter of the run, at most 60 s) to the
-#     end of the load
+#     end of the load; not judged for an AddressSanitizer build, whose quarantine keeps freed memory
+#     (up to 256 MiB) on purpose: reported only
 #
 # Usage: bench/bridge_soak.sh [BUILD_DIR] [-d SECONDS] [--strict]
 #   BUILD_DIR   where azurelinux-bridge was built (default: build/dev); or set AZL_BRIDGE
@@ -50,6 +51,8 @@ valid_lua=$repo/tests/e2e/lib/bridge-valid.lua
 e2e_require_tools wrk curl python3
 
 rss_slack_kib=2048
+asan=no
+grep -q -a -m1 AddressSanitizer "$bridge" && asan=yes
 min_rps=1000
 warmup=$((duration / 4 < 60 ? duration / 4 : 60))
 interval=$((duration >= 120 ? 5 : 1))
@@ -168,7 +171,8 @@ growth=$((rss_end - rss_warm))
 [[ $probe_failed == 0 ]] || failures+=("$probe_failed valid requests on new connections failed (see the abuse report)")
 [[ $mismatches == 0 && $abuse_rc -eq 0 ]] || failures+=("malformed requests got unexpected answers (see the abuse report)")
 ((fd_after >= 0 && fd_after <= fd_base)) || failures+=("descriptors: $fd_base before, $fd_after after the clients left")
-((growth <= rss_slack_kib)) || failures+=("VmRSS grew $growth KiB after warm-up (limit $rss_slack_kib KiB)")
+[[ $asan == yes ]] || ((growth <= rss_slack_kib)) ||
+    failures+=("VmRSS grew $growth KiB after warm-up (limit $rss_slack_kib KiB)")
 [[ $final_code == 200 ]] || failures+=("a valid request after the load got HTTP $final_code")
 ((server_rc == 0)) || failures+=("the server exited $server_rc on SIGTERM")
 ((!strict || rps >= min_rps)) || failures+=("$rps valid requests/s, under $min_rps")
@@ -179,7 +183,7 @@ printf '%-44s %s\n' "valid requests (wrk)" "$requests ($rps req/s, p99 $(field p
 printf '%-44s %s\n' "valid requests failed (wrk)" "$wrk_failed ($(sed -e 's/^SOAK requests=[0-9]* duration_us=[0-9]* //' -e 's/ p99_us.*//' <<<"$soak_line"))"
 printf '%-44s %s\n' "valid requests on new connections (probe)" "$probe_ok ok, $probe_failed failed"
 sed -e 's/^/  /' "$E2E_TMP/abuse.txt"
-printf '%-44s %s\n' "VmRSS KiB: start / warm-up / end / max" "$rss_base / $rss_warm / $rss_end / $rss_max (growth after warm-up $growth, limit $rss_slack_kib)"
+printf '%-44s %s\n' "VmRSS KiB: start / warm-up / end / max" "$rss_base / $rss_warm / $rss_end / $rss_max (growth after warm-up $growth, limit $([[ $asan == yes ]] && echo "none: ASan build" || echo "$rss_slack_kib"))"
 printf '%-44s %s\n' "VmRSS KiB after the load; VmHWM" "$rss_after; $hwm_after"
 printf '%-44s %s\n' "open descriptors: before / max during / after" "$fd_base / $fd_max / $fd_after"
 printf '%-44s %s\n' "server alive at the end; exit on SIGTERM" "$alive (HTTP $final_code); $server_rc"
