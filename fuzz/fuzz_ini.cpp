@@ -24,10 +24,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         {
             std::abort(); // printing an unedited document must not change what it says
         }
-        ini.set("boot", "command", "echo \"quoted\" \\ value # not a comment");
+        ini.set("boot", "command", R"(echo "quoted" \ value # not a comment)");
         ini.erase("user", "default");
         const auto edited = azl::IniFile::parse(ini.str(), "fuzz.conf");
-        if (edited.get("boot", "command") != "echo \"quoted\" \\ value # not a comment")
+        if (edited.get("boot", "command") != R"(echo "quoted" \ value # not a comment)")
         {
             std::abort(); // a value we set must read back exactly
         }

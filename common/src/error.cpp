@@ -6,8 +6,8 @@
 namespace azl
 {
 
-UserError::UserError(std::string message, std::string hint, ExitCode code)
-    : std::runtime_error(std::move(message))
+UserError::UserError(const std::string& message, std::string hint, ExitCode code)
+    : std::runtime_error(message)
     , m_hint(std::move(hint))
     , m_code(code)
 {

@@ -14,7 +14,7 @@ namespace
 {
 
 // Everything but the top-level catch: building the CLI can throw too (CLI11's construction errors).
-int run(int argc, char** argv)
+int run_cli(int argc, char** argv)
 {
     using azl::ExitCode;
     azl::bridge_app::Context ctx;
@@ -65,7 +65,7 @@ int main(int argc, char** argv)
     using azl::ExitCode;
     try
     {
-        return run(argc, argv);
+        return run_cli(argc, argv);
     }
     catch (const azl::UserError& e)
     {

@@ -35,7 +35,7 @@ public:
         {
             return;
         }
-        std::fflush(stdout);
+        (void)std::fflush(stdout); // best effort: keeps the order of what was printed before
         m_saved = ::dup(STDOUT_FILENO);
         if (m_saved < 0 || ::dup2(STDERR_FILENO, STDOUT_FILENO) < 0)
         {
@@ -59,7 +59,7 @@ public:
         {
             return;
         }
-        std::fflush(stdout);
+        (void)std::fflush(stdout);
         ::dup2(m_saved, STDOUT_FILENO);
         ::close(m_saved);
         m_saved = -1;

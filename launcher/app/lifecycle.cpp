@@ -35,7 +35,7 @@ public:
     bool confirm(std::string_view question) override
     {
         fmt::print(stderr, "{} [y/N] ", question);
-        std::fflush(stderr);
+        (void)std::fflush(stderr); // stderr is unbuffered: nothing can be left to fail
         std::string answer;
         if (!std::getline(std::cin, answer))
         {

@@ -13,7 +13,11 @@
 #include <string>
 #include <vector>
 
-int main(int argc, char** argv)
+namespace
+{
+
+// Everything but the top-level catch: building the CLI and converting argv can throw too.
+int run_cli(int argc, char** argv)
 {
     using azl::ExitCode;
     azl::install_interrupt_cleanup(); // Ctrl-C during a build leaves no temporary file behind
@@ -23,6 +27,7 @@ int main(int argc, char** argv)
     azl::setup_utf8_console();
     const std::vector<std::string> args = azl::utf8_arguments(argc, argv);
     std::vector<const char*> arg_pointers;
+    arg_pointers.reserve(args.size());
     for (const std::string& arg : args)
     {
         arg_pointers.push_back(arg.c_str());
@@ -75,6 +80,17 @@ int main(int argc, char** argv)
     catch (const CLI::ParseError& e)
     {
         return app.exit(e) == 0 ? 0 : static_cast<int>(ExitCode::usage);
+    }
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    using azl::ExitCode;
+    try
+    {
+        return run_cli(argc, argv);
     }
     catch (const azl::UserError& e)
     {

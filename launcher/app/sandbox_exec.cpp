@@ -33,13 +33,13 @@ constexpr int kCannotRun = 127;
 
 [[noreturn]] void die(const std::string& what)
 {
-    std::fprintf(stderr, "azurelinux: %s: %s\n", what.c_str(), std::strerror(errno));
+    (void)std::fprintf(stderr, "azurelinux: %s: %s\n", what.c_str(), std::strerror(errno));
     std::_Exit(kCannotRun);
 }
 
 [[noreturn]] void usage(const char* problem)
 {
-    std::fprintf(
+    (void)std::fprintf(
         stderr, "azurelinux-sandbox-exec: %s (this program is run by azurelinux)\n", problem);
     std::_Exit(kCannotRun);
 }
@@ -201,7 +201,7 @@ int run_exec(int argc, char** argv)
     // Checked as the user: a home it cannot enter falls back to /, as WSL does.
     if (a.cwd != nullptr && chdir(a.cwd) != 0)
     {
-        std::fprintf(
+        (void)std::fprintf(
             stderr,
             "azurelinux: cannot change to %s: %s; starting in /\n",
             a.cwd,

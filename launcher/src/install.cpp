@@ -144,7 +144,7 @@ void validate_name(std::string_view name)
 
 std::filesystem::path find_shipped_image(const std::filesystem::path& exe_dir)
 {
-    const std::filesystem::path preferred = exe_dir / "AzureLinux.wsl";
+    std::filesystem::path preferred = exe_dir / "AzureLinux.wsl";
     std::error_code ec;
     if (std::filesystem::is_regular_file(preferred, ec))
     {

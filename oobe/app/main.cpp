@@ -28,11 +28,10 @@ void start_log_file(const std::filesystem::path& path, azl::Verbosity verbosity)
     azl::setup_logging({.verbosity = verbosity, .log_file = path});
 }
 
-} // namespace
-
-int main(int argc, char** argv)
+// Everything but the top-level catch: option parsing, logging set-up and the run, whose
+// exceptions (CLI11's construction errors and spdlog's included) all reach main's catch.
+int run(int argc, char** argv)
 {
-    std::setlocale(LC_CTYPE, "C.UTF-8");
     azl::oobe::RunOptions options;
     int verbose = 0;
     bool quiet = false;
@@ -78,9 +77,18 @@ int main(int argc, char** argv)
     options.dry_run = dry_run ? azl::oobe::DryRun::yes : azl::oobe::DryRun::no;
     options.start_log_file = [verbosity](const std::filesystem::path& p)
     { start_log_file(p, verbosity); };
+    return static_cast<int>(azl::oobe::run_oobe(options));
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    // If this fails, "C" stays: names pass through as bytes.
+    (void)std::setlocale(LC_CTYPE, "C.UTF-8");
     try
     {
-        return static_cast<int>(azl::oobe::run_oobe(options));
+        return run(argc, argv);
     }
     catch (const azl::UserError& e)
     {

@@ -1,7 +1,5 @@
 #include "interrupt.hpp"
 
-#include <signal.h>
-
 #include <array>
 #include <csignal>
 
@@ -12,12 +10,12 @@ namespace
 {
 
 // Signal handlers can only reach static storage; this flag is the one piece of it.
-volatile std::sig_atomic_t g_interrupted =
-    0; // NOLINT(cppcoreguidelines-avoid-non-const-global-variables)
+// NOLINTNEXTLINE(cppcoreguidelines-avoid-non-const-global-variables): set by the handler
+volatile std::sig_atomic_t g_interrupted = 0;
 
 constexpr std::array kSignals = {SIGINT, SIGTERM, SIGHUP};
 
-// NOLINTNEXTLINE(cppcoreguidelines-avoid-non-const-global-variables)
+// NOLINTNEXTLINE(cppcoreguidelines-avoid-non-const-global-variables): restored on uninstall
 std::array<struct sigaction, kSignals.size()> g_previous{};
 
 extern "C" void on_signal(int /*signo*/)

@@ -3,7 +3,7 @@
 #include <azl/oobe/password.hpp>
 
 #include <crypt.h>
-#include <string.h> // explicit_bzero
+#include <string.h> // NOLINT(modernize-deprecated-headers): explicit_bzero is only in <string.h>
 
 #include <cerrno>
 #include <cstdlib>

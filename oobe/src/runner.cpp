@@ -139,7 +139,7 @@ OobeExit apply_steps(StepContext& ctx)
         ctx.state.save(ctx.state_path);
         ctx.log->info("step {} done: {}", step.id, line);
         fmt::print("  + {}\n", line);
-        std::fflush(stdout);
+        (void)std::fflush(stdout); // progress only: a failed flush shows up at the next write
     }
     ctx.state.finished = true;
     ctx.state.save(ctx.state_path);

@@ -157,7 +157,7 @@ void preflight_user(
         throw AnswersError(
             origin,
             "/user/password_hash",
-            "missing: with \"sudo\": \"password\" the user needs a password (or use nopasswd)");
+            R"(missing: with "sudo": "password" the user needs a password (or use nopasswd))");
     }
 }
 
@@ -238,8 +238,8 @@ void preflight(
 namespace detail
 {
 
-ProcessResult
-run_checked(const std::vector<std::string>& argv, const std::string& what, ProcessOptions options)
+ProcessResult run_checked(
+    const std::vector<std::string>& argv, const std::string& what, const ProcessOptions& options)
 {
     auto result = run_process(argv, options);
     if (!result.ok())

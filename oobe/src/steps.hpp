@@ -62,7 +62,9 @@ namespace detail
 
 // Runs argv; throws SystemError naming `what` with the tail of its stderr when it fails.
 ProcessResult run_checked(
-    const std::vector<std::string>& argv, const std::string& what, ProcessOptions options = {});
+    const std::vector<std::string>& argv,
+    const std::string& what,
+    const ProcessOptions& options = {});
 
 // The family command plus extra arguments, as strings.
 std::vector<std::string>

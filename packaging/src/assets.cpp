@@ -79,6 +79,7 @@ std::string_view icon_png(unsigned size)
 std::string icon_ico()
 {
     std::vector<std::string_view> frames;
+    frames.reserve(kIconSizes.size());
     for (const unsigned size : kIconSizes)
     {
         frames.push_back(icon_png(size));

@@ -156,7 +156,7 @@ void validate_download(const Download& d, std::string_view origin, const std::st
 {
     if (!lower(d.url).ends_with(".wsl"))
     {
-        fail(origin, path + ".Url", fmt::format("\"{}\" does not end in \".wsl\"", d.url));
+        fail(origin, path + ".Url", fmt::format(R"("{}" does not end in ".wsl")", d.url));
     }
     if (!is_sha256(d.sha256))
     {
@@ -182,7 +182,7 @@ void validate_entry(
         fail(
             origin,
             path + ".Name",
-            fmt::format("\"{}\" does not start with its flavor \"{}\"", e.name, flavor));
+            fmt::format(R"("{}" does not start with its flavor "{}")", e.name, flavor));
     }
     if (e.friendly_name.empty())
     {
@@ -241,7 +241,8 @@ Manifest parse_manifest(std::string_view text, std::string_view origin)
         // parse_error for syntax, out_of_range for numbers too large to hold (found by fuzzing).
         // Drop nlohmann's "[json.exception.parse_error.101] " tag: users need the position only.
         std::string_view why = e.what();
-        if (const auto pos = why.find("] "); why.starts_with("[json.") && pos != why.npos)
+        if (const auto pos = why.find("] ");
+            why.starts_with("[json.") && pos != std::string_view::npos)
         {
             why.remove_prefix(pos + 2);
         }
@@ -395,7 +396,7 @@ MergeAction merge_entry(
 UrlAndFile parse_url_and_file(std::string_view spec, std::string_view option)
 {
     const auto eq = spec.find('=');
-    if (eq == spec.npos || eq == 0 || eq + 1 == spec.size())
+    if (eq == std::string_view::npos || eq == 0 || eq + 1 == spec.size())
     {
         throw UserError(
             fmt::format("{} {}: expected URL=FILE", option, spec),

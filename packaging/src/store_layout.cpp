@@ -82,7 +82,7 @@ void validate(const StoreLayoutOptions& o)
             o.identity_name.begin(),
             o.identity_name.end(),
             [](char c)
-            { return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-'; });
+            { return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '.' || c == '-'; });
     if (!name_ok)
     {
         bad("--identity-name", o.identity_name, "3 to 50 letters, digits, '.' or '-'");

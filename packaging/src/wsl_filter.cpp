@@ -328,7 +328,7 @@ std::optional<std::string> WslFilter::resolve(const std::string& path) const
     {
         result = hard->second;
     }
-    if (m_others.count(result) == 0 && m_dirs.count(result) == 0)
+    if (!m_others.contains(result) && !m_dirs.contains(result))
     {
         return std::nullopt;
     }
@@ -337,24 +337,28 @@ std::optional<std::string> WslFilter::resolve(const std::string& path) const
 
 void WslFilter::ensure_directory(const std::string& path, EntrySink& next)
 {
-    if (path == "." || m_dirs.count(path) != 0)
+    std::vector<std::string> missing; // innermost first, added outermost first
+    for (std::string dir = path; dir != "." && !m_dirs.contains(dir);
+         dir = rootfs::parent_path(dir))
     {
-        return;
+        if (m_others.contains(dir))
+        {
+            throw UserError(
+                fmt::format("/{} in the image is not a directory: cannot add files below it", dir),
+                "fix the source tree, or build without the option that adds them");
+        }
+        missing.push_back(dir);
     }
-    if (m_others.count(path) != 0)
+    for (auto it = missing.rbegin(); it != missing.rend(); ++it)
     {
-        throw UserError(
-            fmt::format("/{} in the image is not a directory: cannot add files below it", path),
-            "fix the source tree, or build without the option that adds them");
+        Entry dir;
+        dir.path = *it;
+        dir.type = EntryType::directory;
+        dir.mode = 0755;
+        dir.mtime = m_options.mtime;
+        next.add(dir, nullptr);
+        m_dirs.insert(*it);
     }
-    ensure_directory(rootfs::parent_path(path), next);
-    Entry dir;
-    dir.path = path;
-    dir.type = EntryType::directory;
-    dir.mode = 0755;
-    dir.mtime = m_options.mtime;
-    next.add(dir, nullptr);
-    m_dirs.insert(path);
 }
 
 void WslFilter::add_masks(EntrySink& next)
@@ -363,20 +367,20 @@ void WslFilter::add_masks(EntrySink& next)
     wanted.insert(m_units_enabled.begin(), m_units_enabled.end());
     for (const std::string& unit : wanted)
     {
-        if (m_units_masked.count(unit) != 0)
+        if (m_units_masked.contains(unit))
         {
             continue;
         }
         if (!m_options.mask_units)
         {
-            if (m_units_enabled.count(unit) != 0)
+            if (m_units_enabled.contains(unit))
             {
                 m_report.enabled.push_back(unit);
             }
             continue;
         }
         const std::string path = std::string(kMaskDir) + "/" + unit;
-        if (m_others.count(path) != 0)
+        if (m_others.contains(path))
         {
             continue; // replaced by a mask as it went by
         }
@@ -396,12 +400,12 @@ void WslFilter::add_masks(EntrySink& next)
 
 void WslFilter::add_wsl_conf(EntrySink& next)
 {
-    if (!m_options.add_wsl_conf || m_others.count("etc/wsl.conf") != 0)
+    if (!m_options.add_wsl_conf || m_others.contains("etc/wsl.conf"))
     {
         return;
     }
     const auto init = resolve("sbin/init");
-    m_report.systemd = init && m_elf.count(*init) != 0;
+    m_report.systemd = init && m_elf.contains(*init);
     const std::string text = render_wsl_conf(m_report.systemd ? SystemdBoot::on : SystemdBoot::off);
     ensure_directory("etc", next);
     Entry conf;
@@ -420,7 +424,7 @@ void WslFilter::add_symlinks(EntrySink& next)
 {
     for (const auto& [path, target] : m_options.symlinks)
     {
-        if (m_others.count(path) != 0 || m_dirs.count(path) != 0)
+        if (m_others.contains(path) || m_dirs.contains(path))
         {
             continue; // the image decided already
         }
@@ -441,7 +445,7 @@ void WslFilter::check_required() const
     for (const auto& req : m_options.required)
     {
         const auto found = resolve(req.path);
-        if (!found || m_dirs.count(*found) != 0)
+        if (!found || m_dirs.contains(*found))
         {
             throw UserError(req.message, req.hint);
         }

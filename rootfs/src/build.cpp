@@ -328,7 +328,7 @@ std::uint64_t tar_bytes_of(const fs::path& path)
 // checked against the free space before writing, and the "needed ~N" when the disk fills anyway.
 std::uint64_t estimate_tar_bytes(const BuildOptions& options)
 {
-    std::uint64_t total = 2 * 512; // the end-of-archive blocks
+    std::uint64_t total = 2 * std::uint64_t{512}; // the end-of-archive blocks
     for (const auto& source : options.sources)
     {
         total += tar_bytes_of(source);

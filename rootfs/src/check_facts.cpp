@@ -286,7 +286,7 @@ public:
     }
 
 private:
-    fs::path host(const std::string& rel) const
+    [[nodiscard]] fs::path host(const std::string& rel) const
     {
         return rel == "." ? m_facts.input : m_facts.input / rel;
     }
@@ -309,7 +309,7 @@ private:
         std::vector<std::string> subdirs;
         for (const auto& name : names)
         {
-            const std::string rel = dir == "." ? name : dir + "/" + name;
+            const std::string rel = dir == "." ? name : fmt::format("{}/{}", dir, name);
             struct stat st = {};
             if (::lstat(host(rel).c_str(), &st) != 0)
             {
@@ -570,7 +570,7 @@ const Member* ImageFacts::find(std::string_view path) const
 
 bool ImageFacts::exists(std::string_view path) const
 {
-    return find(path) != nullptr || m_parents.count(std::string(path)) != 0;
+    return find(path) != nullptr || m_parents.contains(std::string(path));
 }
 
 Resolved ImageFacts::resolve(std::string_view path) const

@@ -285,7 +285,7 @@ void check_elf(
                     "{} {}; {}",
                     shown,
                     r.loop ? "is a symlink loop"
-                           : (f.find(path) ? "is a dangling symlink" : "is missing"),
+                           : (f.find(path) != nullptr ? "is a dangling symlink" : "is missing"),
                     why),
                 std::string(missing_hint));
         }
@@ -516,7 +516,7 @@ void rule_security_xattrs(RuleContext& c)
     {
         for (const std::string& x : m.xattr_names)
         {
-            const auto it = std::find(kNames.begin(), kNames.end(), x);
+            const auto* const it = std::find(kNames.begin(), kNames.end(), x);
             if (it != kNames.end())
             {
                 auto& [first, count] = found[*it];

@@ -350,8 +350,9 @@ void rule_oobe_default_name(RuleContext& c)
                     && std::all_of(
                         name->begin(),
                         name->end(),
-                        [](char ch) {
-                            return std::isalnum(static_cast<unsigned char>(ch)) || ch == '.'
+                        [](char ch)
+                        {
+                            return std::isalnum(static_cast<unsigned char>(ch)) != 0 || ch == '.'
                                    || ch == '_' || ch == '-';
                         });
     if (!ok)
@@ -426,7 +427,7 @@ void rule_terminal_profile(RuleContext& c)
                 "{} is not a Terminal profile template: WSL wants a JSON object (no comments) "
                 "with a \"profiles\" array of objects",
                 *profile),
-            "fix the JSON; e.g. {\"profiles\": [{\"startingDirectory\": \"~\"}]}");
+            R"(fix the JSON; e.g. {"profiles": [{"startingDirectory": "~"}]})");
     }
 }
 
@@ -478,7 +479,7 @@ void rule_systemd_units(RuleContext& c)
     }
     for (const std::string& unit : wanted)
     {
-        if (masked.count(unit) == 0)
+        if (!masked.contains(unit))
         {
             c.report(
                 "etc/systemd/system/" + unit,

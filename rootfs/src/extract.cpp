@@ -76,18 +76,18 @@ public:
     // Validates a member and returns its normalized path; throws UserError to refuse it.
     std::string admit(const std::string& raw, EntryType type, const char* hardlink)
     {
-        const std::string path = checked_name(raw, raw, "its name");
+        std::string path = checked_name(raw, raw, "its name");
         if (path == "." && type != EntryType::directory)
         {
             refuse(
                 raw, fmt::format("the archive's root is a {}, not a directory", type_name(type)));
         }
         check_parents(raw, path);
-        if (m_seen.count(path) != 0)
+        if (m_seen.contains(path))
         {
             refuse(raw, "it is stored twice (duplicate entry)");
         }
-        if (type != EntryType::directory && m_implied.count(path) != 0)
+        if (type != EntryType::directory && m_implied.contains(path))
         {
             refuse(
                 raw,
@@ -186,14 +186,11 @@ class Extractor
 {
 public:
     Extractor(
-        const fs::path& archive,
-        const fs::path& root,
-        const fs::path& dest,
-        const ExtractOptions& options)
+        const fs::path& archive, const fs::path& root, fs::path dest, const ExtractOptions& options)
         : m_archive(archive)
         , m_name(archive.string())
         , m_root(root)
-        , m_dest(dest)
+        , m_dest(std::move(dest))
         , m_options(options)
         , m_total(total_limit(options.limits, root))
         , m_policy(m_name)

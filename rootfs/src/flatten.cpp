@@ -305,38 +305,43 @@ private:
     }
 
     // Makes sure the parent of `path` is a directory, synthesizing missing ones (like tar would).
+    // A loop, not recursion: an archive's path of a million components must not exhaust the stack.
     void ensure_parent(std::uint32_t i, const std::string& path)
     {
-        const std::string parent = parent_path(path);
-        if (parent == ".")
+        std::vector<std::string> missing; // innermost first
+        std::string child = path;
+        for (std::string parent = parent_path(child); parent != "."; parent = parent_path(child))
         {
-            return;
-        }
-        const auto it = m_nodes.find(parent);
-        if (it != m_nodes.end())
-        {
-            if (it->second.type != EntryType::directory)
+            const auto it = m_nodes.find(parent);
+            if (it != m_nodes.end())
             {
-                throw UserError(
-                    fmt::format(
-                        "{}: '{}' is inside '{}', which is a {}, not a directory",
-                        m_layers[i]->describe(),
-                        path,
-                        parent,
-                        type_name(it->second.type)),
-                    it->second.type == EntryType::symlink ? "use the path the symlink points to"
-                                                          : "");
+                if (it->second.type != EntryType::directory)
+                {
+                    throw UserError(
+                        fmt::format(
+                            "{}: '{}' is inside '{}', which is a {}, not a directory",
+                            m_layers[i]->describe(),
+                            child,
+                            parent,
+                            type_name(it->second.type)),
+                        it->second.type == EntryType::symlink ? "use the path the symlink points to"
+                                                              : "");
+                }
+                break;
             }
-            return;
+            missing.push_back(parent);
+            child = std::move(parent);
         }
-        ensure_parent(i, parent);
-        m_nodes.emplace(
-            parent,
-            Node{
-                .layer = i,
-                .ordinal = kSynthetic,
-                .type = EntryType::directory,
-                .dir = implicit_dir()});
+        for (auto dir = missing.rbegin(); dir != missing.rend(); ++dir)
+        {
+            m_nodes.emplace(
+                std::move(*dir),
+                Node{
+                    .layer = i,
+                    .ordinal = kSynthetic,
+                    .type = EntryType::directory,
+                    .dir = implicit_dir()});
+        }
     }
 
     // A hard link names an earlier entry of the same layer; chains resolve to the first object.

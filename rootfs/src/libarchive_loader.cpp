@@ -26,6 +26,7 @@ constexpr const char* kLibrary = "libarchive.so.13";
 
 void* library()
 {
+    // NOLINTNEXTLINE(cppcoreguidelines-avoid-non-const-global-variables): dlsym's handle
     static void* const handle = []
     {
         void* h = ::dlopen(kLibrary, RTLD_NOW | RTLD_LOCAL);
@@ -57,6 +58,7 @@ Function resolve(const char* name)
 } // namespace
 
 // Defines NAME with <archive.h>'s signature; the real function is looked up once.
+// NOLINTNEXTLINE(cppcoreguidelines-macro-usage): extern "C" definitions by name
 #define AZL_ARCHIVE_FORWARD(ret, name, params, args)                                               \
     extern "C" ret name params                                                                     \
     {                                                                                              \
@@ -134,8 +136,8 @@ AZL_ARCHIVE_FORWARD(
 AZL_ARCHIVE_FORWARD(
     int,
     archive_read_data_block,
-    (struct archive * a0, const void** a1, size_t* a2, la_int64_t* a3),
-    (a0, a1, a2, a3))
+    (struct archive * a, const void** buff, size_t* size, la_int64_t* offset),
+    (a, buff, size, offset))
 AZL_ARCHIVE_FORWARD(int, archive_read_free, (struct archive * a0), (a0))
 AZL_ARCHIVE_FORWARD(struct archive*, archive_read_new, (void), ())
 AZL_ARCHIVE_FORWARD(
@@ -144,14 +146,17 @@ AZL_ARCHIVE_FORWARD(
     int,
     archive_read_open2,
     (struct archive * a0,
-     void* a1,
+     void* _client_data,
      archive_open_callback* a2,
      archive_read_callback* a3,
      archive_skip_callback* a4,
      archive_close_callback* a5),
-    (a0, a1, a2, a3, a4, a5))
+    (a0, _client_data, a2, a3, a4, a5))
 AZL_ARCHIVE_FORWARD(
-    int, archive_read_open_filename, (struct archive * a0, const char* a1, size_t a2), (a0, a1, a2))
+    int,
+    archive_read_open_filename,
+    (struct archive * a0, const char* _filename, size_t _block_size),
+    (a0, _filename, _block_size))
 AZL_ARCHIVE_FORWARD(int, archive_read_support_filter_all, (struct archive * a0), (a0))
 AZL_ARCHIVE_FORWARD(int, archive_read_support_filter_bzip2, (struct archive * a0), (a0))
 AZL_ARCHIVE_FORWARD(int, archive_read_support_filter_gzip, (struct archive * a0), (a0))
@@ -172,7 +177,8 @@ AZL_ARCHIVE_FORWARD(
     (struct archive * a0, const void* a1, size_t a2, la_int64_t a3),
     (a0, a1, a2, a3))
 AZL_ARCHIVE_FORWARD(struct archive*, archive_write_disk_new, (void), ())
-AZL_ARCHIVE_FORWARD(int, archive_write_disk_set_options, (struct archive * a0, int a1), (a0, a1))
+AZL_ARCHIVE_FORWARD(
+    int, archive_write_disk_set_options, (struct archive * a0, int flags), (a0, flags))
 AZL_ARCHIVE_FORWARD(int, archive_write_finish_entry, (struct archive * a0), (a0))
 AZL_ARCHIVE_FORWARD(int, archive_write_free, (struct archive * a0), (a0))
 AZL_ARCHIVE_FORWARD(
@@ -188,32 +194,41 @@ AZL_ARCHIVE_FORWARD(
      archive_close_callback* a4),
     (a0, a1, a2, a3, a4))
 AZL_ARCHIVE_FORWARD(
-    int, archive_write_set_bytes_in_last_block, (struct archive * a0, int a1), (a0, a1))
-AZL_ARCHIVE_FORWARD(int, archive_write_set_bytes_per_block, (struct archive * a0, int a1), (a0, a1))
+    int,
+    archive_write_set_bytes_in_last_block,
+    (struct archive * a0, int bytes_in_last_block),
+    (a0, bytes_in_last_block))
+AZL_ARCHIVE_FORWARD(
+    int,
+    archive_write_set_bytes_per_block,
+    (struct archive * a0, int bytes_per_block),
+    (a0, bytes_per_block))
 AZL_ARCHIVE_FORWARD(
     int,
     archive_write_set_format_option,
-    (struct archive * a0, const char* a1, const char* a2, const char* a3),
-    (a0, a1, a2, a3))
+    (struct archive * _a, const char* m, const char* o, const char* v),
+    (_a, m, o, v))
 AZL_ARCHIVE_FORWARD(int, archive_write_set_format_pax_restricted, (struct archive * a0), (a0))
 
 #undef AZL_ARCHIVE_FORWARD
 
 // Variadic: formatted here, passed on as "%s".
-extern "C" void archive_set_error(struct archive* a, int error, const char* format, ...)
+// NOLINTNEXTLINE(readability-identifier-naming): <archive.h>'s parameter names
+extern "C" void archive_set_error(struct archive* a, int _err, const char* fmt, ...)
 {
     static const auto real = resolve<decltype(&::archive_set_error)>("archive_set_error");
     std::va_list list;
-    va_start(list, format);
+    va_start(list, fmt);
     std::va_list copy;
     va_copy(copy, list);
-    const int size = std::vsnprintf(nullptr, 0, format, copy);
+    const int size = std::vsnprintf(nullptr, 0, fmt, copy);
     va_end(copy);
     std::string message(size > 0 ? static_cast<std::size_t>(size) : 0, '\0');
     if (size > 0)
     {
-        std::vsnprintf(message.data(), message.size() + 1, format, list);
+        // Cannot fail differently from the measuring call above: same format, same arguments.
+        (void)std::vsnprintf(message.data(), message.size() + 1, fmt, list);
     }
     va_end(list);
-    real(a, error, "%s", message.c_str());
+    real(a, _err, "%s", message.c_str());
 }

@@ -16,14 +16,10 @@ bool is_key(std::string_view key)
     {
         return false;
     }
-    for (const char c : key)
-    {
-        if (std::isalnum(static_cast<unsigned char>(c)) == 0 && c != '_')
-        {
-            return false;
-        }
-    }
-    return true;
+    return std::all_of(
+        key.begin(),
+        key.end(),
+        [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_'; });
 }
 
 // One shell word: concatenated quoted and bare parts up to unquoted whitespace.

@@ -255,7 +255,7 @@ private:
         std::size_t next = 0;
     };
 
-    std::string image_path(const std::string& rel) const
+    [[nodiscard]] std::string image_path(const std::string& rel) const
     {
         if (m_options.dest == ".")
         {

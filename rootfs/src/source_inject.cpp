@@ -222,7 +222,8 @@ std::unique_ptr<Layer> make_removal_layer(const std::vector<std::string>& paths)
                 "--remove path '{}': names starting with .wh. are reserved for whiteouts", given));
         }
         Entry whiteout;
-        whiteout.path = parent == "." ? ".wh." + base : parent + "/.wh." + base;
+        whiteout.path =
+            parent == "." ? fmt::format(".wh.{}", base) : fmt::format("{}/.wh.{}", parent, base);
         entries.push_back(std::move(whiteout));
     }
     return std::make_unique<ListLayer>(

@@ -230,6 +230,7 @@ json read_json_blob(const BlobStore& store, const Descriptor& d, const std::stri
 }
 
 // Image manifests reachable from an index, nested indexes included.
+// NOLINTNEXTLINE(misc-no-recursion): nesting is bounded by kMaxIndexDepth
 void collect_manifests(
     const BlobStore& store,
     const json& index,
@@ -278,6 +279,7 @@ void collect_manifests(
 std::string platform_list(const std::vector<Descriptor>& manifests)
 {
     std::vector<std::string> names;
+    names.reserve(manifests.size());
     for (const auto& d : manifests)
     {
         names.push_back(d.platform ? to_string(*d.platform) : "(unspecified)");

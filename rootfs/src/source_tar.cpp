@@ -532,8 +532,7 @@ std::string read_small(const FileRange& range, const std::string& name, std::uin
     std::uint64_t pos = 0;
     while (pos < range.length)
     {
-        auto* data = reinterpret_cast<std::byte*>(
-            out.data()); // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast)
+        auto* data = reinterpret_cast<std::byte*>(out.data());
         pos += read_range(range, pos, std::span(data + pos, out.size() - pos), name);
     }
     return out;

@@ -24,8 +24,10 @@ public:
     }
 
     // Creates a file (and its parent directories) with `content` and `mode`; returns its path.
+    // NOLINTBEGIN(modernize-use-nodiscard): most callers want the file, not the path
     std::filesystem::path
     write(const std::string& relative, std::string_view content, unsigned mode = 0644) const;
+    // NOLINTEND(modernize-use-nodiscard)
 
 private:
     TempDir m_dir;

@@ -143,7 +143,7 @@ UniqueFd open_unnamed(const fs::path& dir)
 {
     if (::access("/proc/self/fd", X_OK) != 0)
     {
-        return UniqueFd();
+        return {};
     }
     return UniqueFd(::open(dir.empty() ? "." : dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600));
 }

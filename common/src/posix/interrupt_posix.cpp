@@ -1,11 +1,11 @@
 #include <azl/common/interrupt.hpp>
 
-#include <signal.h>
 #include <unistd.h>
 
 #include <array>
 #include <atomic>
 #include <climits>
+#include <csignal>
 #include <cstring>
 
 namespace azl
@@ -24,7 +24,8 @@ struct Slot
 };
 
 constexpr std::size_t kSlots = 64;
-std::array<Slot, kSlots> g_slots; // NOLINT(cppcoreguidelines-avoid-non-const-global-variables)
+// NOLINTNEXTLINE(cppcoreguidelines-avoid-non-const-global-variables): the handler's state
+std::array<Slot, kSlots> g_slots;
 
 static_assert(std::atomic<int>::is_always_lock_free);
 
@@ -37,8 +38,9 @@ void on_signal(int sig)
             ::unlink(slot.path.data());
         }
     }
-    ::signal(sig, SIG_DFL);
-    ::raise(sig);
+    // Nothing to do if these fail: the handler can only exit as the signal would have.
+    (void)::signal(sig, SIG_DFL);
+    (void)::raise(sig);
 }
 
 } // namespace

@@ -18,8 +18,8 @@
 #include <cstring>
 
 // POSIX has programs declare it; glibc's unistd.h does too, but only under _GNU_SOURCE.
-// NOLINTNEXTLINE(readability-redundant-declaration,cppcoreguidelines-avoid-non-const-global-variables)
-extern char** environ;
+// NOLINTNEXTLINE(cppcoreguidelines-avoid-non-const-global-variables): libc's, not ours
+extern char** environ; // NOLINT(readability-redundant-declaration): see above
 
 namespace azl
 {

@@ -17,7 +17,8 @@ void setup_utf8_console()
     // as they are), while number formatting stays "C".
     if (std::setlocale(LC_CTYPE, "C.UTF-8") == nullptr)
     {
-        std::setlocale(LC_CTYPE, "");
+        // If this fails too, "C" stays: bytes pass through as they are.
+        (void)std::setlocale(LC_CTYPE, "");
     }
 }
 

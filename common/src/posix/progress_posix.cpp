@@ -25,14 +25,15 @@ int progress_terminal_width()
 
 void progress_terminal_draw(const std::string& line)
 {
-    std::fprintf(stderr, "\r\033[2K%s", line.c_str());
-    std::fflush(stderr);
+    // A progress line is best effort: a closed or full stderr must not fail the operation.
+    (void)std::fprintf(stderr, "\r\033[2K%s", line.c_str());
+    (void)std::fflush(stderr);
 }
 
 void progress_terminal_clear()
 {
-    std::fputs("\r\033[2K", stderr);
-    std::fflush(stderr);
+    (void)std::fputs("\r\033[2K", stderr);
+    (void)std::fflush(stderr);
 }
 
 } // namespace azl::detail

@@ -24,7 +24,8 @@ struct Slot
 };
 
 constexpr std::size_t kSlots = 64;
-std::array<Slot, kSlots> g_slots; // NOLINT(cppcoreguidelines-avoid-non-const-global-variables)
+// NOLINTNEXTLINE(cppcoreguidelines-avoid-non-const-global-variables): the handler's state
+std::array<Slot, kSlots> g_slots;
 
 BOOL WINAPI on_console_event(DWORD /*event*/)
 {

@@ -75,7 +75,7 @@ UniqueHandle open_null(bool for_writing)
 // An inheritable duplicate of one of our standard handles; NUL when we have none (no console).
 UniqueHandle inherit_standard(DWORD which)
 {
-    const HANDLE ours = ::GetStdHandle(which);
+    auto* const ours = ::GetStdHandle(which);
     if (ours == nullptr || ours == INVALID_HANDLE_VALUE)
     {
         return open_null(which != STD_INPUT_HANDLE);
@@ -265,7 +265,7 @@ PROCESS_INFORMATION start(
     SIZE_T size = 0;
     ::InitializeProcThreadAttributeList(nullptr, 1, 0, &size);
     std::vector<std::byte> storage(size);
-    auto* raw = reinterpret_cast<LPPROC_THREAD_ATTRIBUTE_LIST>(storage.data()); // NOLINT
+    auto* raw = reinterpret_cast<LPPROC_THREAD_ATTRIBUTE_LIST>(storage.data());
     if (::InitializeProcThreadAttributeList(raw, 1, 0, &size) == 0)
     {
         win32::throw_last_error("preparing a child process");

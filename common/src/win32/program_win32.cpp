@@ -35,7 +35,7 @@ std::vector<std::string> utf8_arguments(int /*argc*/, char** /*argv*/)
     out.reserve(static_cast<std::size_t>(count));
     for (int i = 0; i < count; ++i)
     {
-        out.push_back(win32::to_utf8(wide.get()[i])); // NOLINT: CommandLineToArgvW's array
+        out.push_back(win32::to_utf8(wide.get()[i]));
     }
     return out;
 }
@@ -61,7 +61,7 @@ std::filesystem::path executable_path()
         if (n < buf.size())
         {
             buf.resize(n);
-            return std::filesystem::path(buf);
+            return {buf};
         }
         buf.resize(buf.size() * 2);
     }

@@ -1,3 +1,4 @@
+#include <azl/common/c_ptr.hpp>
 #include <azl/common/error.hpp>
 #include <azl/common/win32/win32.hpp>
 
@@ -47,21 +48,35 @@ std::string to_utf8(std::wstring_view wide)
 
 std::string error_message(DWORD code)
 {
-    wchar_t* buffer = nullptr;
+    wchar_t* raw = nullptr;
     const DWORD length = ::FormatMessageW(
         FORMAT_MESSAGE_ALLOCATE_BUFFER | FORMAT_MESSAGE_FROM_SYSTEM | FORMAT_MESSAGE_IGNORE_INSERTS,
         nullptr,
         code,
         0,
-        reinterpret_cast<wchar_t*>(&buffer), // NOLINT: ALLOCATE_BUFFER's documented calling form
+        reinterpret_cast<wchar_t*>(&raw), // ALLOCATE_BUFFER's documented calling form
         0,
         nullptr);
+    const UniqueCPtr<wchar_t, &::LocalFree> buffer(raw);
+    // Converted here, not by to_utf8: its failure is reported through this function, so a
+    // conversion that keeps failing would recurse until the stack ran out. Without text, the code.
     std::string text;
     if (length > 0 && buffer != nullptr)
     {
-        text = to_utf8(std::wstring_view(buffer, length));
+        const int size = static_cast<int>(length);
+        const int needed =
+            ::WideCharToMultiByte(CP_UTF8, 0, buffer.get(), size, nullptr, 0, nullptr, nullptr);
+        if (needed > 0)
+        {
+            text.resize(static_cast<std::size_t>(needed));
+            if (::WideCharToMultiByte(
+                    CP_UTF8, 0, buffer.get(), size, text.data(), needed, nullptr, nullptr)
+                != needed)
+            {
+                text.clear();
+            }
+        }
     }
-    ::LocalFree(buffer);
     while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' '))
     {
         text.pop_back();

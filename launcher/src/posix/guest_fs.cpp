@@ -10,6 +10,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
 #include <charconv>
 
@@ -147,10 +148,10 @@ read_guest_file(const std::filesystem::path& root, const std::string& guest_path
             fmt::format("reading {} of the guest in {}", guest_path, root.string()), errno);
     }
     std::string out;
-    char buffer[65536];
+    std::array<char, 65536> buffer{};
     for (;;)
     {
-        const ssize_t got = ::read(fd.get(), buffer, sizeof buffer);
+        const ssize_t got = ::read(fd.get(), buffer.data(), buffer.size());
         if (got < 0 && errno == EINTR)
         {
             continue;
@@ -164,7 +165,7 @@ read_guest_file(const std::filesystem::path& root, const std::string& guest_path
         {
             return out;
         }
-        out.append(buffer, static_cast<std::size_t>(got));
+        out.append(buffer.data(), static_cast<std::size_t>(got));
         if (out.size() > kMaxGuestFile)
         {
             throw UserError(fmt::format(

@@ -71,8 +71,8 @@ int enter(
         }
     }
     // The launcher ignores the terminal's signals while the command runs; the command must not.
-    ::signal(SIGINT, SIG_DFL);
-    ::signal(SIGQUIT, SIG_DFL);
+    (void)::signal(SIGINT, SIG_DFL); // cannot fail for a valid signal and handler
+    (void)::signal(SIGQUIT, SIG_DFL);
     return 0;
 }
 

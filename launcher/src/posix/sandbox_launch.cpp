@@ -19,6 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
 #include <csignal>
 #include <cstdlib>
@@ -95,12 +96,12 @@ WslConf read_wsl_conf(const Record& r)
 
 std::string host_name()
 {
-    char buffer[256] = {};
-    if (::gethostname(buffer, sizeof buffer - 1) != 0)
+    std::array<char, 256> buffer{};
+    if (::gethostname(buffer.data(), buffer.size() - 1) != 0)
     {
         return "localhost";
     }
-    return buffer;
+    return buffer.data();
 }
 
 // Field 22 of /proc/PID/stat: tells a live process from a later one reusing its pid.
@@ -148,7 +149,7 @@ std::optional<pid_t> live_init(const StorePaths& paths, const Record& r)
     {
         return std::nullopt;
     }
-    const pid_t pid = static_cast<pid_t>(std::strtol(text.c_str(), nullptr, 10));
+    const auto pid = static_cast<pid_t>(std::strtol(text.c_str(), nullptr, 10));
     const auto started = start_time(pid);
     if (pid <= 1 || !started || *started != text.substr(space + 1))
     {
@@ -302,20 +303,21 @@ std::string start_detached(const std::vector<std::string>& argv, const fs::path&
 {
     std::vector<std::string> args = argv;
     std::vector<char*> cargv;
+    cargv.reserve(args.size() + 1);
     for (std::string& s : args)
     {
         cargv.push_back(s.data());
     }
     cargv.push_back(nullptr);
-    int info[2];
-    if (::pipe2(info, O_CLOEXEC) != 0)
+    std::array<int, 2> info{};
+    if (::pipe2(info.data(), O_CLOEXEC) != 0)
     {
         throw_errno("creating a pipe");
     }
     UniqueFd info_read(info[0]);
     UniqueFd info_write(info[1]);
-    int ready[2];
-    if (::pipe2(ready, O_CLOEXEC) != 0)
+    std::array<int, 2> ready{};
+    if (::pipe2(ready.data(), O_CLOEXEC) != 0)
     {
         throw_errno("creating a pipe");
     }
@@ -342,7 +344,7 @@ std::string start_detached(const std::vector<std::string>& argv, const fs::path&
         }
         for (int s : {SIGINT, SIGQUIT, SIGTERM, SIGHUP, SIGPIPE})
         {
-            ::signal(s, SIG_DFL);
+            (void)::signal(s, SIG_DFL); // cannot fail for a valid signal and handler
         }
         if (::dup2(null_fd.get(), 0) < 0 || ::dup2(log_fd.get(), 1) < 0
             || ::dup2(log_fd.get(), 2) < 0 || ::dup2(info_write.get(), 3) < 0
@@ -363,10 +365,10 @@ std::string start_detached(const std::vector<std::string>& argv, const fs::path&
     {
     }
     std::string out;
-    char buffer[4096];
+    std::array<char, 4096> buffer{};
     for (;;)
     {
-        const ssize_t got = ::read(info_read.get(), buffer, sizeof buffer);
+        const ssize_t got = ::read(info_read.get(), buffer.data(), buffer.size());
         if (got < 0 && errno == EINTR)
         {
             continue;
@@ -375,7 +377,7 @@ std::string start_detached(const std::vector<std::string>& argv, const fs::path&
         {
             break;
         }
-        out.append(buffer, static_cast<std::size_t>(got));
+        out.append(buffer.data(), static_cast<std::size_t>(got));
     }
     return wait_ready(ready_read) ? out : std::string();
 }
@@ -632,17 +634,22 @@ ProcessOptions launch_options(const LaunchSpec& spec, LaunchMode mode)
     return options;
 }
 
+// One launch: what was asked and what it resolved to.
+struct Launch
+{
+    const StorePaths& paths;
+    const Record& r;
+    const LaunchSpec& spec;
+    LaunchMode mode;
+    const WslConf& conf;
+    const GuestUser& user;
+};
+
 // A launch inside the running instance (as root): the helper started in the instance's
 // namespaces, as WSL starts every command of a distribution in the same ones.
-LaunchResult join_instance(
-    const StorePaths& paths,
-    const Record& r,
-    const LaunchSpec& spec,
-    LaunchMode mode,
-    const WslConf& conf,
-    const GuestUser& user,
-    pid_t init)
+LaunchResult join_instance(const Launch& launch, pid_t init)
 {
+    const auto& [paths, r, spec, mode, conf, user] = launch;
     const InstanceEntry entry(init);
     if (live_init(paths, r) != init)
     {
@@ -714,7 +721,8 @@ run_launch(const StorePaths& paths, const Record& r, const LaunchSpec& spec, Lau
     const pid_t init = ensure_started(paths, r, conf);
     if (::geteuid() == 0)
     {
-        return join_instance(paths, r, spec, mode, conf, user, init);
+        return join_instance(
+            {.paths = paths, .r = r, .spec = spec, .mode = mode, .conf = conf, .user = user}, init);
     }
     std::vector<std::string> argv = sandbox_args(paths, r, spec, conf, user);
     ProcessOptions options = launch_options(spec, mode);
@@ -733,8 +741,8 @@ run_launch(const StorePaths& paths, const Record& r, const LaunchSpec& spec, Lau
         argv.front() = bwrap->string();
         options.in_child = []() noexcept
         {
-            ::signal(SIGINT, SIG_DFL);
-            ::signal(SIGQUIT, SIG_DFL);
+            (void)::signal(SIGINT, SIG_DFL);
+            (void)::signal(SIGQUIT, SIG_DFL);
             return 0;
         };
     }

@@ -22,7 +22,6 @@ namespace azl::launcher
 namespace
 {
 
-using win32::to_utf8;
 using win32::to_wide;
 using win32::UniqueHandle;
 using Module = UniqueCPtr<HINSTANCE__, &::FreeLibrary>;
@@ -55,7 +54,7 @@ public:
         ::CoTaskMemFree(static_cast<void*>(m_strings));
     }
 
-    std::vector<std::string> copy() const
+    [[nodiscard]] std::vector<std::string> copy() const
     {
         std::vector<std::string> out;
         for (ULONG i = 0; m_strings != nullptr && i < m_count; ++i)

@@ -165,7 +165,7 @@ public:
         std::array<wchar_t, 256> name{};
         for (DWORD i = 0;; ++i)
         {
-            DWORD length = static_cast<DWORD>(name.size());
+            auto length = static_cast<DWORD>(name.size());
             const LSTATUS status = ::RegEnumKeyExW(
                 lxss->get(), i, name.data(), &length, nullptr, nullptr, nullptr, nullptr);
             if (status == ERROR_NO_MORE_ITEMS)

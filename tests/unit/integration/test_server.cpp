@@ -139,14 +139,15 @@ TEST_CASE("concurrent requests for one resource share one host call", "[server]"
         });
     std::vector<std::thread> clients;
     std::vector<std::string> replies(50);
-    for (std::size_t i = 0; i < replies.size(); ++i)
+    clients.reserve(replies.size());
+    for (std::string& reply : replies)
     {
         clients.emplace_back(
-            [&, i]
+            [&server, &reply]
             {
                 const auto fd = connect_to(server.port());
                 send_all(fd.get(), token_request("https://vault.azure.net"));
-                replies[i] = read_all(fd.get());
+                reply = read_all(fd.get());
             });
     }
     for (auto& t : clients)

@@ -12,7 +12,7 @@ struct CDeleter
     template <class T>
     void operator()(T* p) const noexcept
     {
-        Fn(p);
+        Fn(p); // NOLINT(cppcoreguidelines-no-malloc): this deleter is the RAII owner
     }
 };
 

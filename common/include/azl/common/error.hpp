@@ -21,7 +21,7 @@ class UserError : public std::runtime_error
 public:
     // `message` says what is wrong (naming the file); `hint` says what to do next (may be empty).
     explicit UserError(
-        std::string message, std::string hint = {}, ExitCode code = ExitCode::user_error);
+        const std::string& message, std::string hint = {}, ExitCode code = ExitCode::user_error);
 
     // What the user should do next; empty when the message says it all.
     [[nodiscard]] const std::string& hint() const noexcept

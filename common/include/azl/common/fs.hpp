@@ -159,7 +159,7 @@ public:
     UmaskScope& operator=(const UmaskScope&) = delete;
     UmaskScope(UmaskScope&&) = delete;
     UmaskScope& operator=(UmaskScope&&) = delete;
-    ~UmaskScope();
+    ~UmaskScope(); // NOLINT(performance-trivially-destructible): restores the umask on POSIX
 
 private:
     unsigned m_saved;

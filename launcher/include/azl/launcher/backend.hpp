@@ -37,7 +37,7 @@ inline constexpr std::string_view kDefaultName = "AzureLinux";
 // The path of UTF-8 text, on every platform.
 inline std::filesystem::path path_from_utf8(std::string_view text)
 {
-    return std::filesystem::path(std::u8string(text.begin(), text.end()));
+    return {std::u8string(text.begin(), text.end())};
 }
 
 // The UTF-8 text of a path, on every platform.

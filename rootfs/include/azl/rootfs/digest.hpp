@@ -25,8 +25,8 @@ public:
     ~Hasher();
     Hasher(const Hasher&) = delete;
     Hasher& operator=(const Hasher&) = delete;
-    Hasher(Hasher&&) noexcept;
-    Hasher& operator=(Hasher&&) noexcept;
+    Hasher(Hasher&& other) noexcept;
+    Hasher& operator=(Hasher&& other) noexcept;
 
     // Adds bytes to the hash.
     void update(std::span<const std::byte> data);
