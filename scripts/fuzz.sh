@@ -2,7 +2,7 @@
 # Builds the libFuzzer targets (preset `fuzz`: clang, ASan + UBSan) and runs each one for a bounded
 # time, seeded from the committed corpus in fuzz/corpus/<target>/.
 #
-#   scripts/fuzz.sh                    every target, 30 s each (what CI runs)
+#   scripts/fuzz.sh                    every target, 30 s each
 #   scripts/fuzz.sh -t 3600 ini        one target for an hour (a deeper local run)
 #   scripts/fuzz.sh --regress          only replay the committed corpus (no new inputs)
 #   scripts/fuzz.sh --preset asan -t 20  with the CI's sanitizer build (clang, unit tests too)
