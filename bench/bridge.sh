@@ -26,9 +26,7 @@ while (($#)); do
     *) build_dir=$1; shift ;;
     esac
 done
-bridge=${AZL_BRIDGE:-$build_dir/bin/azurelinux-bridge}
-[[ -x $bridge ]] || e2e_fail "no azurelinux-bridge at $bridge: build it or pass BUILD_DIR"
-bridge=$(realpath "$bridge")
+bridge=$(e2e_bridge_binary "$build_dir")
 fake_az=$repo/tests/fixtures/fake-az/az
 e2e_require_tools wrk curl taskset python3
 

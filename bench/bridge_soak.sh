@@ -42,9 +42,7 @@ done
 if ! [[ $duration =~ ^[0-9]+$ ]] || ((duration < 10)); then
     e2e_fail "-d $duration: give whole seconds, at least 10"
 fi
-bridge=${AZL_BRIDGE:-$build_dir/bin/azurelinux-bridge}
-[[ -x $bridge ]] || e2e_fail "no azurelinux-bridge at $bridge: build it or pass BUILD_DIR"
-bridge=$(realpath "$bridge")
+bridge=$(e2e_bridge_binary "$build_dir")
 fake_az=$repo/tests/fixtures/fake-az/az
 abuse=$repo/tests/e2e/lib/bridge-abuse.py
 valid_lua=$repo/tests/e2e/lib/bridge-valid.lua

@@ -29,9 +29,7 @@ done
 if ! [[ $duration =~ ^[0-9]+$ ]] || ((duration < 10)); then
     e2e_fail "-d $duration: give whole seconds, at least 10"
 fi
-bridge=${AZL_BRIDGE:-$build_dir/bin/azurelinux-bridge}
-[[ -x $bridge ]] || e2e_fail "no azurelinux-bridge at $bridge: build it or pass BUILD_DIR"
-bridge=$(realpath "$bridge")
+bridge=$(e2e_bridge_binary "$build_dir")
 if nm -C "$bridge" 2>/dev/null | grep -q '__asan_init\|__tsan_init'; then
     e2e_fail "$bridge is built with sanitizers: Valgrind needs a plain build (cmake --preset dev)"
 fi

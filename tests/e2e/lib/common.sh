@@ -32,6 +32,14 @@ e2e_fail() {
     exit 1
 }
 
+# e2e_bridge_binary BUILD_DIR: the azurelinux-bridge to drive, absolute: $AZL_BRIDGE, else the one
+# built in BUILD_DIR; fails the run when there is none.
+e2e_bridge_binary() {
+    local bridge=${AZL_BRIDGE:-$1/bin/azurelinux-bridge}
+    [[ -x $bridge ]] || e2e_fail "no azurelinux-bridge at $bridge: build it or pass BUILD_DIR"
+    realpath "$bridge"
+}
+
 # Fails unless every named command exists; names the Debian packages to install.
 e2e_require_tools() {
     local missing=() t
