@@ -10,7 +10,9 @@
 #include <array>
 #include <cctype>
 #include <charconv>
+#include <cmath>
 #include <ctime>
+#include <limits>
 
 namespace azl::integration
 {
@@ -112,13 +114,27 @@ std::int64_t parse_local_time(const std::string& s)
 
 std::optional<std::int64_t> epoch_of(const nlohmann::json& v)
 {
+    // Seconds since 1970 that fit in 64 bits; anything else (a number JSON can carry but no clock
+    // reaches) is no expiry time at all.
+    if (v.is_number_unsigned())
+    {
+        const auto n = v.get<std::uint64_t>();
+        return n <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())
+                   ? std::optional<std::int64_t>(static_cast<std::int64_t>(n))
+                   : std::nullopt;
+    }
     if (v.is_number_integer())
     {
         return v.get<std::int64_t>();
     }
     if (v.is_number_float())
     {
-        return static_cast<std::int64_t>(v.get<double>());
+        // 2^63 as a double: every finite value below it converts without overflow.
+        const double d = v.get<double>();
+        constexpr double kLimit = 9223372036854775808.0;
+        return std::isfinite(d) && d > -kLimit && d < kLimit
+                   ? std::optional<std::int64_t>(static_cast<std::int64_t>(d))
+                   : std::nullopt;
     }
     if (v.is_string())
     {

@@ -76,6 +76,19 @@ TEST_CASE("az's token output parses in both shapes, with CRLF line ends", "[host
     CHECK_THROWS_AS(
         parse_token_output("{\"accessToken\": \"x\", \"expiresOn\": \"tomorrow\"}"), HostError);
     CHECK_THROWS_AS(parse_token_output("{\"expires_on\": 1}"), HostError);
+
+    // Numbers JSON carries but no clock reaches are bad output, not undefined behaviour (found by
+    // fuzz_host_cli: a float this large overflowed the conversion to 64 bits).
+    for (const char* expiry : {"1e300", "-1e300", "9223372036854775808", "18446744073709551615"})
+    {
+        CHECK_THROWS_WITH(
+            parse_token_output(
+                std::string("{\"accessToken\": \"x\", \"expires_on\": ") + expiry + "}"),
+            Catch::Contains("unreadable expires_on"));
+    }
+    CHECK(
+        parse_token_output("{\"accessToken\": \"x\", \"expires_on\": 1797777777.5}").expires_on
+        == 1797777777);
 }
 
 TEST_CASE("host failures map to errors that say what to do", "[host]")
