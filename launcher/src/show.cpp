@@ -230,16 +230,22 @@ ArchiveFormat backup(Backend& backend, const BackupOptions& options, const Comma
         options.name,
         path_to_utf8(options.output),
         archive_format_name(format)));
-    const DistroDetails details = get_details(backend, options.name);
+    const DistroConfiguration config = backend.get_configuration(options.name);
     // A settings file left from an older backup must never describe the new one.
     std::filesystem::remove(backup_config_path(options.output), ec);
     backend.export_to(
         options.name, {.file = options.output, .format = format, .progress = env.progress});
+    std::optional<std::string> user;
+    for (const DistroInfo& d : backend.list())
+    {
+        if (d.name == options.name)
+        {
+            user = d.default_user;
+        }
+    }
     write_backup_config(
         options.output,
-        {.default_uid = details.configuration.default_uid,
-         .flags = details.configuration.flags,
-         .default_user = details.default_user});
+        {.default_uid = config.default_uid, .flags = config.flags, .default_user = user});
     return format;
 }
 
