@@ -24,6 +24,35 @@ namespace
 
 constexpr const char* kLibrary = "libarchive.so.13";
 
+// The release functions run in destructors, which must not throw (UniqueCPtr's deleter is
+// noexcept): they are looked up together with the library, before any handle can exist, so that
+// releasing one never has to load anything.
+struct Releasers
+{
+    decltype(&::archive_read_free) read_free = nullptr;
+    decltype(&::archive_write_free) write_free = nullptr;
+    decltype(&::archive_entry_free) entry_free = nullptr;
+};
+
+Releasers& releasers() noexcept
+{
+    static Releasers r;
+    return r;
+}
+
+template <typename Function>
+Function lookup(void* handle, const char* name)
+{
+    void* symbol = ::dlsym(handle, name);
+    if (symbol == nullptr)
+    {
+        throw azl::UserError(
+            fmt::format("{} has no function {}", kLibrary, name),
+            "install libarchive 3.6 or newer (Debian: apt-get install libarchive13)");
+    }
+    return reinterpret_cast<Function>(symbol);
+}
+
 void* library()
 {
     // NOLINTNEXTLINE(cppcoreguidelines-avoid-non-const-global-variables): dlsym's handle
@@ -37,6 +66,10 @@ void* library()
                 fmt::format("cannot load {}: {}", kLibrary, why != nullptr ? why : "unknown error"),
                 "install libarchive 3.6 or newer (Debian: apt-get install libarchive13)");
         }
+        Releasers& r = releasers();
+        r.read_free = lookup<decltype(&::archive_read_free)>(h, "archive_read_free");
+        r.write_free = lookup<decltype(&::archive_write_free)>(h, "archive_write_free");
+        r.entry_free = lookup<decltype(&::archive_entry_free)>(h, "archive_entry_free");
         return h;
     }();
     return handle;
@@ -45,14 +78,7 @@ void* library()
 template <typename Function>
 Function resolve(const char* name)
 {
-    void* symbol = ::dlsym(library(), name);
-    if (symbol == nullptr)
-    {
-        throw azl::UserError(
-            fmt::format("{} has no function {}", kLibrary, name),
-            "install libarchive 3.6 or newer (Debian: apt-get install libarchive13)");
-    }
-    return reinterpret_cast<Function>(symbol);
+    return lookup<Function>(library(), name);
 }
 
 } // namespace
@@ -68,7 +94,16 @@ Function resolve(const char* name)
 
 AZL_ARCHIVE_FORWARD(struct archive_entry*, archive_entry_clear, (struct archive_entry * a0), (a0))
 AZL_ARCHIVE_FORWARD(__LA_MODE_T, archive_entry_filetype, (struct archive_entry * a0), (a0))
-AZL_ARCHIVE_FORWARD(void, archive_entry_free, (struct archive_entry * a0), (a0))
+
+// A handle exists only once the library is loaded, and with it the release functions: these never
+// throw (a null one cannot happen; it would leave the handle to the process's end).
+extern "C" void archive_entry_free(struct archive_entry* a0)
+{
+    if (auto* real = releasers().entry_free; real != nullptr)
+    {
+        real(a0);
+    }
+}
 AZL_ARCHIVE_FORWARD(la_int64_t, archive_entry_gid, (struct archive_entry * a0), (a0))
 AZL_ARCHIVE_FORWARD(const char*, archive_entry_gname, (struct archive_entry * a0), (a0))
 AZL_ARCHIVE_FORWARD(const char*, archive_entry_hardlink, (struct archive_entry * a0), (a0))
@@ -138,7 +173,12 @@ AZL_ARCHIVE_FORWARD(
     archive_read_data_block,
     (struct archive * a, const void** buff, size_t* size, la_int64_t* offset),
     (a, buff, size, offset))
-AZL_ARCHIVE_FORWARD(int, archive_read_free, (struct archive * a0), (a0))
+
+extern "C" int archive_read_free(struct archive* a0)
+{
+    auto* real = releasers().read_free;
+    return real != nullptr ? real(a0) : ARCHIVE_FATAL;
+}
 AZL_ARCHIVE_FORWARD(struct archive*, archive_read_new, (void), ())
 AZL_ARCHIVE_FORWARD(
     int, archive_read_next_header, (struct archive * a0, struct archive_entry** a1), (a0, a1))
@@ -180,7 +220,12 @@ AZL_ARCHIVE_FORWARD(struct archive*, archive_write_disk_new, (void), ())
 AZL_ARCHIVE_FORWARD(
     int, archive_write_disk_set_options, (struct archive * a0, int flags), (a0, flags))
 AZL_ARCHIVE_FORWARD(int, archive_write_finish_entry, (struct archive * a0), (a0))
-AZL_ARCHIVE_FORWARD(int, archive_write_free, (struct archive * a0), (a0))
+
+extern "C" int archive_write_free(struct archive* a0)
+{
+    auto* real = releasers().write_free;
+    return real != nullptr ? real(a0) : ARCHIVE_FATAL;
+}
 AZL_ARCHIVE_FORWARD(
     int, archive_write_header, (struct archive * a0, struct archive_entry* a1), (a0, a1))
 AZL_ARCHIVE_FORWARD(struct archive*, archive_write_new, (void), ())
