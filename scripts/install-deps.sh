@@ -12,7 +12,7 @@ packages=(
     build-essential cmake ninja-build pkg-config clang-format
     # the sanitizer build and the libFuzzer targets (CMakePresets.json `asan`, `fuzz`)
     clang libclang-rt-14-dev
-    # static analysis: scripts/tidy.sh (clang-tidy 14 with the project's .clang-tidy)
+    # static analysis: scripts/tidy.py (clang-tidy 14 with the project's .clang-tidy)
     clang-tidy
     # the Windows launcher (azurelinux.exe), cross-compiled: mingw-w64 with posix threads, objdump
     g++-mingw-w64-x86-64-posix binutils-mingw-w64-x86-64

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <memory>
 #include <stdexcept>
+#include <string_view>
 
 namespace azl::test
 {
@@ -56,8 +57,8 @@ void check(archive* a, int rc, const char* what)
 {
     if (rc < ARCHIVE_WARN)
     {
-        throw std::runtime_error(
-            std::string(what) + ": " + (archive_error_string(a) ? archive_error_string(a) : "?"));
+        const char* message = archive_error_string(a);
+        throw std::runtime_error(std::string(what) + ": " + (message != nullptr ? message : "?"));
     }
 }
 
@@ -174,7 +175,7 @@ std::string sha256_hex(const std::string& bytes)
     {
         throw std::runtime_error("sha256 failed");
     }
-    static constexpr char kHex[] = "0123456789abcdef";
+    static constexpr std::string_view kHex = "0123456789abcdef";
     std::string out;
     for (unsigned i = 0; i < len; ++i)
     {

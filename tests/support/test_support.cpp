@@ -10,6 +10,7 @@
 #include <fstream>
 #include <iterator>
 #include <stdexcept>
+#include <utility>
 
 namespace azl::test
 {
@@ -22,7 +23,7 @@ Sandbox::Sandbox()
 std::filesystem::path
 Sandbox::write(const std::string& relative, std::string_view content, unsigned mode) const
 {
-    const auto file = path() / relative;
+    auto file = path() / relative;
     std::filesystem::create_directories(file.parent_path());
     std::ofstream out(file, std::ios::binary | std::ios::trunc);
     out.write(content.data(), static_cast<std::streamsize>(content.size()));
@@ -44,8 +45,19 @@ std::string slurp(const std::filesystem::path& file)
     return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
-SmallTmpfs::SmallTmpfs(const std::filesystem::path& dir, std::uint64_t bytes)
-    : m_dir(dir)
+std::size_t count_files(const std::filesystem::path& dir)
+{
+    return static_cast<std::size_t>(std::distance(
+        std::filesystem::directory_iterator(dir), std::filesystem::directory_iterator()));
+}
+
+std::string host_elf()
+{
+    return slurp("/bin/dash");
+}
+
+SmallTmpfs::SmallTmpfs(std::filesystem::path dir, std::uint64_t bytes)
+    : m_dir(std::move(dir))
 {
     std::filesystem::create_directories(m_dir);
     if (::geteuid() != 0)
@@ -53,10 +65,10 @@ SmallTmpfs::SmallTmpfs(const std::filesystem::path& dir, std::uint64_t bytes)
         return;
     }
     // A private mount namespace once per process: later unshares would only nest.
-    static const bool kPrivate =
+    static const bool private_namespace =
         ::unshare(CLONE_NEWNS) == 0
         && ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) == 0;
-    if (!kPrivate)
+    if (!private_namespace)
     {
         throw std::runtime_error("cannot make a private mount namespace for a test tmpfs");
     }

@@ -3,6 +3,7 @@
 
 #include <azl/common/fs.hpp>
 
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -39,7 +40,7 @@ private:
 class SmallTmpfs
 {
 public:
-    SmallTmpfs(const std::filesystem::path& dir, std::uint64_t bytes);
+    SmallTmpfs(std::filesystem::path dir, std::uint64_t bytes);
     SmallTmpfs(const SmallTmpfs&) = delete;
     SmallTmpfs& operator=(const SmallTmpfs&) = delete;
     SmallTmpfs(SmallTmpfs&&) = delete;
@@ -65,5 +66,12 @@ private:
 
 // The whole content of a file.
 std::string slurp(const std::filesystem::path& file);
+
+// The number of entries directly in `dir`.
+std::size_t count_files(const std::filesystem::path& dir);
+
+// A real executable for this machine's architecture (the host's /bin/dash), for trees whose checks
+// read ELF headers.
+std::string host_elf();
 
 } // namespace azl::test

@@ -37,7 +37,8 @@ struct FakeAz
         azl::write_file_atomic(state.path() / name, value);
     }
 
-    HostCli cli(std::chrono::milliseconds timeout = std::chrono::seconds(20)) const
+    // A HostCli on the fake az, which finds its state through FAKE_AZ_STATE (set above).
+    [[nodiscard]] static HostCli cli(std::chrono::milliseconds timeout = std::chrono::seconds(20))
     {
         return {host_command_for(AZL_FAKE_AZ), timeout};
     }
@@ -179,7 +180,7 @@ TEST_CASE(
     "the fake host az answers like Azure CLI: tokens, signed out, MFA, tenant", "[host][process]")
 {
     const FakeAz fake;
-    const auto cli = fake.cli();
+    const auto cli = FakeAz::cli();
     const auto t =
         cli.get_token({"https://management.azure.com/", TargetKind::resource, std::nullopt});
     CHECK(t.access_token.rfind("eyJ", 0) == 0);
@@ -203,7 +204,7 @@ TEST_CASE(
     fake.set("delay", "5");
     try
     {
-        (void)fake.cli(std::chrono::milliseconds(300))
+        (void)FakeAz::cli(std::chrono::milliseconds(300))
             .get_token({"r", TargetKind::resource, std::nullopt});
         FAIL("no timeout");
     }

@@ -23,7 +23,7 @@ using namespace std::chrono_literals;
 namespace
 {
 
-const Secrets kSecrets{std::string(64, 'a'), std::string(64, 'b')};
+const Secrets kServerSecrets{std::string(64, 'a'), std::string(64, 'b')};
 
 azl::UniqueFd connect_to(int port)
 {
@@ -59,9 +59,9 @@ std::string read_all(int fd)
 
 std::string token_request(std::string_view resource, std::string_view connection = "close")
 {
-    return "GET /" + kSecrets.prefix + "/msi/token?api-version=2019-08-01&resource="
+    return "GET /" + kServerSecrets.prefix + "/msi/token?api-version=2019-08-01&resource="
            + std::string(resource) + " HTTP/1.1\r\nHost: 127.0.0.1\r\nX-IDENTITY-HEADER: "
-           + kSecrets.header + "\r\nConnection: " + std::string(connection) + "\r\n\r\n";
+           + kServerSecrets.header + "\r\nConnection: " + std::string(connection) + "\r\n\r\n";
 }
 
 int status_of(const std::string& response)
@@ -80,7 +80,7 @@ class Running
 public:
     Running(TokenFetcher fetcher, ServerOptions options = {})
     {
-        options.secrets = kSecrets;
+        options.secrets = kServerSecrets;
         options.allowed_uid = ::geteuid();
         m_server = std::make_unique<TokenServer>(options, std::move(fetcher));
         m_thread = std::thread([this] { m_reason = m_server->run(); });
@@ -205,7 +205,8 @@ TEST_CASE(
     Running server([](const TokenRequest&) { return make_token(1); }, options);
     {
         const auto slow = connect_to(server.port());
-        send_all(slow.get(), "GET /" + kSecrets.prefix + "/msi/token HTTP/1.1\r\nHost: x\r\n");
+        send_all(
+            slow.get(), "GET /" + kServerSecrets.prefix + "/msi/token HTTP/1.1\r\nHost: x\r\n");
         const auto started = std::chrono::steady_clock::now();
         CHECK(status_of(read_all(slow.get())) == 408);
         CHECK(std::chrono::steady_clock::now() - started < 3s);
@@ -334,7 +335,7 @@ TEST_CASE("at the connection limit an idle connection makes room", "[server]")
     held[1] = connect_to(server.port());
     for (const auto& fd : held)
     {
-        send_all(fd.get(), "GET /" + kSecrets.prefix + "/msi/token HTTP/1.1\r\n");
+        send_all(fd.get(), "GET /" + kServerSecrets.prefix + "/msi/token HTTP/1.1\r\n");
     }
     std::this_thread::sleep_for(200ms);
     const auto refused = connect_to(server.port());

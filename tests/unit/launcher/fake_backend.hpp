@@ -111,19 +111,20 @@ public:
     void unregister(const std::string& name) override
     {
         calls.push_back("unregister " + name);
-        distros.erase(at(name));
+        check_registered(name);
+        distros.erase(name);
     }
 
     void terminate(const std::string& name) override
     {
         calls.push_back("terminate " + name);
-        distros.at(at(name)).running = false;
+        distro(name).running = false;
     }
 
     void configure(const std::string& name, std::uint32_t uid, launcher::DistroFlags flags) override
     {
         calls.push_back(fmt::format("configure {} uid={} flags={}", name, uid, flags.to_wsl()));
-        auto& c = distros.at(at(name)).config;
+        auto& c = distro(name).config;
         c.default_uid = uid;
         c.flags = flags;
     }
@@ -131,26 +132,26 @@ public:
     launcher::DistroConfiguration get_configuration(const std::string& name) override
     {
         calls.push_back("get_configuration " + name);
-        return distros.at(at(name)).config;
+        return distro(name).config;
     }
 
     void set_setup_pending(const std::string& name, bool pending) override
     {
         calls.push_back(fmt::format("set_setup_pending {} {}", name, pending));
-        distros.at(at(name)).config.setup_pending = pending;
+        distro(name).config.setup_pending = pending;
     }
 
     launcher::LaunchResult
     launch(const std::string& name, const launcher::LaunchSpec& spec) override
     {
         calls.push_back("launch " + name + " " + describe(spec));
-        return answer(distros.at(at(name)), spec);
+        return answer(distro(name), spec);
     }
 
     int launch_interactive(const std::string& name, const launcher::LaunchSpec& spec) override
     {
         calls.push_back("launch_interactive " + name + " " + describe(spec));
-        return answer(distros.at(at(name)), spec).exit_code;
+        return answer(distro(name), spec).exit_code;
     }
 
     void export_to(const std::string& name, const launcher::ExportSpec& spec) override
@@ -160,12 +161,13 @@ public:
             name,
             spec.file.string(),
             launcher::archive_format_name(spec.format)));
-        at(name);
+        check_registered(name);
     }
 
-    std::string answers_guest_path(const std::string& name, const std::filesystem::path&) override
+    std::string
+    answers_guest_path(const std::string& name, const std::filesystem::path& /*host_file*/) override
     {
-        at(name);
+        check_registered(name);
         return "/run/azurelinux/answers.json";
     }
 
@@ -184,13 +186,20 @@ public:
     }
 
 private:
-    const std::string& at(const std::string& name)
+    // Throws UserError, as the real backends do, when no distribution is called `name`.
+    void check_registered(const std::string& name) const
     {
         if (!distros.contains(name))
         {
             throw UserError("there is no distribution named " + name);
         }
-        return name;
+    }
+
+    // The distribution called `name`; throws like check_registered().
+    FakeDistro& distro(const std::string& name)
+    {
+        check_registered(name);
+        return distros.at(name);
     }
 
     static std::string describe(const launcher::LaunchSpec& spec)
@@ -261,6 +270,17 @@ private:
         return {127, "", a.empty() ? "" : a[0] + ": not found\n"};
     }
 };
+
+// Registers a fresh "AzureLinux" in `backend` with the users root (0) and alice (1000) and
+// `default_uid`; returns it for the caller to adjust (flags, location, files).
+inline FakeDistro& add_distro(FakeBackend& backend, std::uint32_t default_uid = 0)
+{
+    FakeDistro& d = backend.distros["AzureLinux"];
+    d = FakeDistro{};
+    d.users = {{"root", 0}, {"alice", 1000}};
+    d.config.default_uid = default_uid;
+    return d;
+}
 
 // A console that answers questions from a script and records status lines.
 class FakeConsole final : public launcher::Console

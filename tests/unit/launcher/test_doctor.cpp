@@ -6,19 +6,12 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+using azl::test::add_distro;
 using azl::test::FakeBackend;
 namespace L = azl::launcher;
 
 namespace
 {
-
-void add_distro(FakeBackend& b, std::uint32_t uid)
-{
-    azl::test::FakeDistro d;
-    d.users = {{"root", 0}, {"alice", 1000}};
-    d.config.default_uid = uid;
-    b.distros["AzureLinux"] = d;
-}
 
 std::string statuses(const std::vector<L::DoctorCheck>& checks)
 {
@@ -34,7 +27,8 @@ std::string statuses(const std::vector<L::DoctorCheck>& checks)
     return out;
 }
 
-const char* kSignedIn = R"({"host_cli": {"found": true, "path": "/mnt/c/az.exe", "signed_in": true,
+constexpr const char* kSignedIn =
+    R"({"host_cli": {"found": true, "path": "/mnt/c/az.exe", "signed_in": true,
   "user": "alice@contoso.com", "tenant": "t-1", "subscription": "s-1", "error": null},
   "server": {"running": true, "port": 40342, "pid": 12}, "cache": []})";
 

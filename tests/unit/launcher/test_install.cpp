@@ -5,6 +5,7 @@
 #include <azl/launcher/commands.hpp>
 
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 
 #include <test_support.hpp>
 
@@ -31,7 +32,7 @@ struct Fixture
             std::string(azl::test::kDistributionConf);
     }
 
-    L::InstallOptions options_for(const std::string& image)
+    [[nodiscard]] L::InstallOptions options_for(const std::string& image) const
     {
         L::InstallOptions o;
         o.from = dir.write(image, "image bytes");
@@ -52,15 +53,19 @@ TEST_CASE("install registers the image, then runs first-run setup as root like W
     CHECK(r.default_uid == 1000);
     CHECK(r.sha256 == kDigest);
     const std::string image = (f.dir.path() / "AzureLinux.wsl").string();
+    const std::string read_conf = fmt::format(
+        "launch AzureLinux user=root cwd=/ argv=[/bin/sh|-c|{}|sh|/etc/wsl-distribution.conf]",
+        R"(test -e "$1" || exit 3; exec cat -- "$1")");
+    const std::string run_oobe = fmt::format(
+        "launch_interactive AzureLinux user=root cwd=- argv=[/bin/sh|-c|{}]",
+        "/usr/lib/wsl/azurelinux-oobe");
     CHECK(
         f.backend.calls
         == std::vector<std::string>{
             "is_registered AzureLinux",
             "install AzureLinux from " + image + " sha256=" + kDigest + " kind=image location=-",
-            "launch AzureLinux user=root cwd=/ argv=[/bin/sh|-c|test -e \"$1\" || exit 3; exec cat "
-            "-- \"$1\"|sh|/etc/wsl-distribution.conf]",
-            "launch_interactive AzureLinux user=root cwd=- "
-            "argv=[/bin/sh|-c|/usr/lib/wsl/azurelinux-oobe]",
+            read_conf,
+            run_oobe,
             "get_configuration AzureLinux",
             "configure AzureLinux uid=1000 flags=7",
             "set_setup_pending AzureLinux false",

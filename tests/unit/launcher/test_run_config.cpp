@@ -6,20 +6,9 @@
 
 #include <catch2/catch.hpp>
 
+using azl::test::add_distro;
 using azl::test::FakeBackend;
 namespace L = azl::launcher;
-
-namespace
-{
-
-void add_distro(FakeBackend& b)
-{
-    azl::test::FakeDistro d;
-    d.users = {{"root", 0}, {"alice", 1000}};
-    b.distros["AzureLinux"] = d;
-}
-
-} // namespace
 
 TEST_CASE("run passes argv unquoted, or a command line to /bin/sh -c", "[run]")
 {

@@ -1,5 +1,7 @@
 // The sandbox store keeps each instance directory whole or absent: what a killed install or
 // uninstall leaves is hidden from `list`, never a distribution, and cleared by the next install.
+#include "wsl_fakes.hpp"
+
 #include <azl/common/error.hpp>
 #include <azl/launcher/backend.hpp>
 #include <azl/rootfs/build.hpp>
@@ -12,7 +14,7 @@
 #include <vector>
 
 namespace fs = std::filesystem;
-using azl::launcher::InstallSpec;
+using azl::test::install_spec;
 
 namespace
 {
@@ -28,14 +30,6 @@ fs::path make_image(const azl::test::Sandbox& box)
     options.progress = azl::ProgressMode::off;
     azl::rootfs::build_image(options);
     return options.output;
-}
-
-InstallSpec spec(const std::string& name, const fs::path& image)
-{
-    InstallSpec s;
-    s.name = name;
-    s.image = image;
-    return s;
 }
 
 std::vector<std::string> entries(const fs::path& dir)
@@ -60,7 +54,7 @@ TEST_CASE(
     const auto backend = azl::launcher::make_backend({.data_dir = box.path() / "data"});
     const fs::path distros = box.path() / "data" / "distros";
 
-    backend->install(spec("Whole", image));
+    backend->install(install_spec("Whole", image));
     CHECK(entries(distros) == std::vector<std::string>{"Whole"});
     CHECK(entries(distros / "Whole") == std::vector<std::string>{"instance.json", "rootfs"});
     CHECK(fs::exists(distros / "Whole" / "rootfs" / "etc" / "os-release"));
@@ -88,7 +82,7 @@ TEST_CASE(
     CHECK(backend->list().empty());
     CHECK_FALSE(backend->is_registered("Left"));
 
-    backend->install(spec("Left", image));
+    backend->install(install_spec("Left", image));
     CHECK(entries(distros) == std::vector<std::string>{"Left"});
     REQUIRE(backend->list().size() == 1);
     CHECK(backend->list().front().name == "Left");

@@ -18,14 +18,12 @@ namespace L = azl::launcher;
 namespace
 {
 
-void add_distro(FakeBackend& b)
+// AzureLinux with alice as its default user, append-path off, stored in /store/AzureLinux.
+void add_configured_distro(FakeBackend& b)
 {
-    azl::test::FakeDistro d;
-    d.users = {{"root", 0}, {"alice", 1000}};
-    d.config.default_uid = 1000;
+    azl::test::FakeDistro& d = azl::test::add_distro(b, 1000);
     d.config.flags.append_path = false;
     d.location = "/store/AzureLinux";
-    b.distros["AzureLinux"] = d;
 }
 
 } // namespace
@@ -33,7 +31,7 @@ void add_distro(FakeBackend& b)
 TEST_CASE("get prints one value alone and several as key: value", "[get]")
 {
     FakeBackend b;
-    add_distro(b);
+    add_configured_distro(b);
     const L::DistroDetails d = L::get_details(b, "AzureLinux");
     L::GetFields one;
     one.default_user = true;
@@ -59,7 +57,7 @@ TEST_CASE("get prints one value alone and several as key: value", "[get]")
 TEST_CASE("list shows a table, a hint when empty, and JSON", "[list]")
 {
     FakeBackend b;
-    add_distro(b);
+    add_configured_distro(b);
     CHECK_THAT(L::format_list({}), Catch::Contains("azurelinux install"));
     const std::string table = L::format_list(b.list());
     CHECK_THAT(table, Catch::StartsWith("  NAME"));
@@ -77,7 +75,7 @@ TEST_CASE("list shows a table, a hint when empty, and JSON", "[list]")
 TEST_CASE("backup picks the format from the name and refuses to overwrite", "[backup]")
 {
     FakeBackend b;
-    add_distro(b);
+    add_configured_distro(b);
     FakeConsole console;
     azl::test::Sandbox dir;
     const L::CommandEnv env{.console = console, .exe_dir = dir.path()};
@@ -105,7 +103,7 @@ TEST_CASE("backup picks the format from the name and refuses to overwrite", "[ba
 TEST_CASE("backup writes the settings wsl --export leaves out beside the file", "[backup]")
 {
     FakeBackend b;
-    add_distro(b);
+    add_configured_distro(b);
     FakeConsole console;
     azl::test::Sandbox dir;
     const L::CommandEnv env{.console = console, .exe_dir = dir.path()};
@@ -124,7 +122,7 @@ TEST_CASE("backup writes the settings wsl --export leaves out beside the file", 
 TEST_CASE("uninstall asks on a terminal and refuses elsewhere without --yes", "[uninstall]")
 {
     FakeBackend b;
-    add_distro(b);
+    add_configured_distro(b);
     FakeConsole console;
     const L::CommandEnv env{.console = console, .exe_dir = {}};
     L::UninstallOptions o;

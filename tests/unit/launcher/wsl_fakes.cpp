@@ -41,7 +41,7 @@ std::u16string ascii16(std::string_view text)
 // wsl.exe's sentence for each error it reports (English Windows).
 std::u16string wsl_message(std::string_view token)
 {
-    static const std::map<std::string_view, std::u16string_view> kMessages = {
+    static const std::map<std::string_view, std::u16string_view> messages = {
         {"WSL_E_DISTRO_NOT_FOUND", u"There is no distribution with the supplied name."},
         {"ERROR_ALREADY_EXISTS",
          u"A distribution with the supplied name already exists. Use --name to choose a different "
@@ -53,8 +53,8 @@ std::u16string wsl_message(std::string_view token)
         {"WSL_E_DEFAULT_DISTRO_NOT_FOUND",
          u"Windows Subsystem for Linux has no installed distributions."},
     };
-    const auto it = kMessages.find(token);
-    return it != kMessages.end() ? std::u16string(it->second) : u"Catastrophic failure";
+    const auto it = messages.find(token);
+    return it != messages.end() ? std::u16string(it->second) : u"Catastrophic failure";
 }
 
 // What wsl.exe does when it fails: its message and error code on stdout, UTF-16LE, exit -1.
@@ -433,7 +433,7 @@ FakeWslHost::wsl_exe_run(const std::vector<std::string>& args, const ProcessOpti
         return wsl_success(u"The operation completed successfully.\r\n");
     }
     // --distribution NAME [--user U] --cd DIR [--exec ARGV…]
-    if (const auto user = option(args, "--user"); user && m_wsl.users.count(*user) == 0)
+    if (const auto user = option(args, "--user"); user && !m_wsl.users.contains(*user))
     {
         return wsl_failure("Service/CreateInstance", "WSL_E_USER_NOT_FOUND");
     }

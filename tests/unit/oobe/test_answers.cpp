@@ -10,6 +10,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include <array>
 #include <ctime>
 #include <string>
 
@@ -74,7 +75,7 @@ TEST_CASE("answers: wrong types, unknown keys and bad values are named by JSON p
         const char* message;
     };
 
-    const Row rows[] = {
+    const auto rows = std::to_array<Row>({
         {R"({})", "answers.json: /version: missing"},
         {R"({"version": 2})", "/version: unsupported"},
         {R"({"version": "1"})", "/version: expected an integer, found string"},
@@ -120,7 +121,7 @@ TEST_CASE("answers: wrong types, unknown keys and bad values are named by JSON p
          "/ca_certificates/0: needs exactly one of pem"},
         {R"({"version": 1, "ca_certificates": [{"name": "../x", "pem": ""}]})",
          "/ca_certificates/0/name"},
-    };
+    });
     for (const auto& row : rows)
     {
         INFO(row.doc);
@@ -186,7 +187,7 @@ TEST_CASE("answers: a complete document", "[oobe]")
     REQUIRE(a.ca_certificates.size() == 2);
     CHECK(a.ca_certificates[1].pem.find("BEGIN CERTIFICATE") != std::string::npos);
     CHECK(a.systemd == true);
-    CHECK(a.bridge->idle_timeout == 900u);
+    CHECK(a.bridge->idle_timeout == 900U);
     CHECK(a.run.size() == 1);
     // Defaults of a minimal document.
     const auto minimal = parse_answers(R"({"version": 1, "user": {"name": "dev"}})", "a.json");

@@ -3,6 +3,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <deque>
 #include <string>
 #include <vector>
@@ -55,14 +56,10 @@ private:
 
 bool shown_contains(const std::vector<std::string>& shown, const std::string& text)
 {
-    for (const auto& line : shown)
-    {
-        if (line.find(text) != std::string::npos)
-        {
-            return true;
-        }
-    }
-    return false;
+    return std::any_of(
+        shown.begin(),
+        shown.end(),
+        [&](const std::string& line) { return line.find(text) != std::string::npos; });
 }
 
 } // namespace

@@ -5,6 +5,7 @@
 
 #include <unistd.h>
 
+#include <array>
 #include <filesystem>
 #include <string>
 #include <test_support.hpp>
@@ -19,7 +20,7 @@ TEST_CASE("user names: the form a new user's name must have", "[oobe]")
         std::string problem; // substring of the message; empty: valid
     };
 
-    const Row rows[] = {
+    const auto rows = std::to_array<Row>({
         {"dev", ""},
         {"_svc", ""},
         {"a-b_c9", ""},
@@ -37,7 +38,7 @@ TEST_CASE("user names: the form a new user's name must have", "[oobe]")
         {"daemon", "reserved"},
         {"wheel", "reserved"},
         {"nobody", "reserved"},
-    };
+    });
     for (const auto& row : rows)
     {
         INFO("name: \"" << row.name << "\"");

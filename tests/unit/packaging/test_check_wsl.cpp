@@ -21,6 +21,7 @@ using azl::rootfs::CheckOptions;
 using azl::rootfs::CheckReport;
 using azl::test::dir;
 using azl::test::file;
+using azl::test::host_elf;
 using azl::test::Member;
 using azl::test::Sandbox;
 using azl::test::write_tar;
@@ -34,11 +35,6 @@ using Members = std::vector<Member>;
 Member sym(std::string name, std::string target)
 {
     return azl::test::symlink(std::move(name), std::move(target));
-}
-
-std::string host_elf()
-{
-    return azl::test::slurp("/bin/dash");
 }
 
 std::string foreign_elf()

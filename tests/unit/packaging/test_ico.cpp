@@ -130,14 +130,14 @@ TEST_CASE("the built-in icon has every size from 16 to 256 as real PNG frames", 
     CHECK(ico.size() <= (1U << 20U));
     const auto entries = read_directory(ico);
     std::vector<unsigned> sizes;
-    for (std::size_t i = 0; i < entries.size(); ++i)
+    for (const auto& entry : entries)
     {
-        CHECK(entries[i].width == entries[i].height);
-        sizes.push_back(entries[i].width);
-        const auto info = read_png_info(ico.substr(entries[i].offset, entries[i].size), "frame");
-        CHECK(info.width == entries[i].width);
+        CHECK(entry.width == entry.height);
+        sizes.push_back(entry.width);
+        const auto info = read_png_info(ico.substr(entry.offset, entry.size), "frame");
+        CHECK(info.width == entry.width);
         // A whole PNG: it ends with the IEND chunk.
-        CHECK(ico.substr(entries[i].offset + entries[i].size - 8, 4) == "IEND");
+        CHECK(ico.substr(entry.offset + entry.size - 8, 4) == "IEND");
     }
     CHECK(sizes == std::vector<unsigned>(icon_sizes().begin(), icon_sizes().end()));
     CHECK(sizes == std::vector<unsigned>{16, 24, 32, 48, 64, 128, 256});

@@ -22,6 +22,7 @@ using azl::rootfs::Entry;
 using azl::rootfs::EntryType;
 using azl::test::dir;
 using azl::test::file;
+using azl::test::host_elf;
 using azl::test::Member;
 using azl::test::Sandbox;
 using azl::test::write_tar;
@@ -32,11 +33,6 @@ namespace
 {
 
 using Members = std::vector<Member>;
-
-std::string host_elf()
-{
-    return azl::test::slurp("/bin/dash");
-}
 
 Members base_tree()
 {
@@ -141,7 +137,7 @@ TEST_CASE("a .wsl gets the WSL files with the modes and owners WSL requires", "[
     const auto conf = azl::IniFile::parse(out.content.at("etc/wsl-distribution.conf"), "conf");
     CHECK(conf.get("oobe", "defaultName") == "AzureLinux");
     CHECK(out.content.at("etc/wsl.conf").find("systemd") == std::string::npos);
-    CHECK(out.entries.count("etc/azurelinux/oobe.json") == 0);
+    CHECK_FALSE(out.entries.contains("etc/azurelinux/oobe.json"));
 
     const auto report = azl::rootfs::check_image(fx.options.build.output);
     for (const auto& f : report.findings)
@@ -257,7 +253,7 @@ TEST_CASE("units that break under WSL are reported, or masked with --mask-units"
         CHECK(e.type == EntryType::symlink);
         CHECK(e.link_target == "/dev/null");
     }
-    CHECK(out.entries.count("etc/systemd/system/ssh.service") == 0);
+    CHECK_FALSE(out.entries.contains("etc/systemd/system/ssh.service"));
     const auto report = azl::rootfs::check_image(fx.options.build.output);
     for (const auto& f : report.findings)
     {

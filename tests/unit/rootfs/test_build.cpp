@@ -25,23 +25,24 @@ using azl::rootfs::BuildResult;
 using azl::rootfs::Compression;
 using azl::rootfs::parse_add_dir;
 using azl::rootfs::parse_add_file;
+using azl::test::count_files;
 
 // What an archive holds, by path: a type letter, the mode and the content of files.
-struct Member
+struct ArchivedMember
 {
     char type = '?';
     unsigned mode = 0;
     std::string content;
 };
 
-std::map<std::string, Member> read_members(const fs::path& file)
+std::map<std::string, ArchivedMember> read_members(const fs::path& file)
 {
     std::unique_ptr<archive, decltype(&archive_read_free)> a(
         archive_read_new(), &archive_read_free);
     archive_read_support_filter_all(a.get());
     archive_read_support_format_tar(a.get());
     REQUIRE(archive_read_open_filename(a.get(), file.c_str(), 65536) == ARCHIVE_OK);
-    std::map<std::string, Member> members;
+    std::map<std::string, ArchivedMember> members;
     archive_entry* ae = nullptr;
     while (archive_read_next_header(a.get(), &ae) == ARCHIVE_OK)
     {
@@ -50,7 +51,7 @@ std::map<std::string, Member> read_members(const fs::path& file)
         {
             name.pop_back();
         }
-        Member m;
+        ArchivedMember m;
         m.mode = static_cast<unsigned>(archive_entry_perm(ae));
         switch (archive_entry_filetype(ae))
         {
@@ -72,16 +73,10 @@ std::map<std::string, Member> read_members(const fs::path& file)
         }
         REQUIRE(n == 0);
         INFO("duplicate member " << name);
-        CHECK(members.count(name) == 0);
+        CHECK_FALSE(members.contains(name));
         members[name] = m;
     }
     return members;
-}
-
-std::size_t count_files(const fs::path& dir)
-{
-    return static_cast<std::size_t>(
-        std::distance(fs::directory_iterator(dir), fs::directory_iterator()));
 }
 
 // A small root filesystem as a directory.
@@ -205,11 +200,11 @@ TEST_CASE("build_image layers sources, removals, --add-dir and --add in that ord
     const BuildResult r = azl::rootfs::build_image(o);
 
     const auto members = read_members(r.archive.path);
-    CHECK(members.count("etc/os-release") == 1);
+    CHECK(members.contains("etc/os-release"));
     CHECK(members.at("etc/motd").content == "welcome\n");
-    CHECK(members.count("etc/resolv.conf") == 0);
-    CHECK(members.count("var/cache/tdnf") == 0);
-    CHECK(members.count("var/cache/tdnf/big") == 0);
+    CHECK_FALSE(members.contains("etc/resolv.conf"));
+    CHECK_FALSE(members.contains("var/cache/tdnf"));
+    CHECK_FALSE(members.contains("var/cache/tdnf/big"));
     CHECK(members.at("usr/lib/wsl/terminal.json").mode == 0640U);
     CHECK(members.at("etc/wsl.conf").content == "[boot]\nsystemd=true\n");
     CHECK(members.at("etc/wsl.conf").mode == 0644U);
@@ -234,7 +229,7 @@ TEST_CASE("build_image is reproducible", "[build]")
 TEST_CASE("build_image validates its inputs before writing anything", "[build]")
 {
     const azl::test::Sandbox box;
-    const fs::path src = make_rootfs_dir(box, "rootfs");
+    const fs::path tree = make_rootfs_dir(box, "rootfs");
     const fs::path tar = box.path() / "rootfs.tar";
     azl::test::write_tar(tar, {azl::test::file("etc/os-release", "ID=x\n")});
     const std::size_t before = count_files(box.path());
@@ -249,22 +244,22 @@ TEST_CASE("build_image validates its inputs before writing anything", "[build]")
     SECTION("output is a directory")
     {
         CHECK_THROWS_WITH(
-            azl::rootfs::build_image(base_options(tar, src)),
-            Catch::Contains(src.string()) && Catch::Contains("is a directory"));
+            azl::rootfs::build_image(base_options(tar, tree)),
+            Catch::Contains(tree.string()) && Catch::Contains("is a directory"));
     }
     SECTION("output is the source")
     {
         CHECK_THROWS_WITH(
             azl::rootfs::build_image(base_options(tar, tar)),
             Catch::Contains("is also the source"));
-        CHECK(azl::test::slurp(tar).size() > 0);
+        CHECK_FALSE(azl::test::slurp(tar).empty());
     }
     SECTION("output inside the source directory")
     {
         CHECK_THROWS_WITH(
-            azl::rootfs::build_image(base_options(src, src / "etc" / "o.wsl")),
+            azl::rootfs::build_image(base_options(tree, tree / "etc" / "o.wsl")),
             Catch::Contains("inside the source"));
-        CHECK_FALSE(fs::exists(src / "etc" / "o.wsl"));
+        CHECK_FALSE(fs::exists(tree / "etc" / "o.wsl"));
     }
     SECTION("a .wsl file that WSL could not import")
     {

@@ -102,7 +102,7 @@ void patch_declared_size(std::string& tar, std::size_t offset, std::uint64_t siz
     {
         sum += static_cast<unsigned char>(h[i]);
     }
-    std::snprintf(h + 148, 8, "%06o", sum);
+    REQUIRE(std::snprintf(h + 148, 8, "%06o", sum) == 6);
     h[155] = ' ';
 }
 

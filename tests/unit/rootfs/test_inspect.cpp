@@ -24,11 +24,6 @@ using nlohmann::json;
 namespace
 {
 
-Member sym(std::string name, std::string target)
-{
-    return azl::test::symlink(std::move(name), std::move(target));
-}
-
 const char* const kOsRelease = R"(# written by hand
 NAME='Azure Linux'
 PRETTY_NAME="Azure \"Linux\" 3.0 \$stable"
@@ -49,7 +44,7 @@ std::vector<Member> tree()
         dir("usr/lib"),
         dir("usr/lib/wsl"),
         file("usr/lib/os-release", kOsRelease),
-        sym("etc/os-release", "../usr/lib/os-release"),
+        azl::test::symlink("etc/os-release", "../usr/lib/os-release"),
         file("etc/wsl.conf", "[boot]\nsystemd=true\n"),
         file("etc/wsl-distribution.conf", "[oobe]\ndefaultUid=1000\n"),
         file("usr/lib/wsl/terminal-profile.json", R"({"profiles":[]})"),
@@ -97,7 +92,7 @@ void write_oci_layout(const Sandbox& sb, const std::string& root)
     desc["platform"] = {{"os", "linux"}, {"architecture", "amd64"}};
     for (const auto& [name, bytes] : blobs)
     {
-        sb.write(root + "/" + name, bytes);
+        sb.write((fs::path(root) / name).string(), bytes);
     }
     sb.write(root + "/oci-layout", R"({"imageLayoutVersion":"1.0.0"})");
     sb.write(
@@ -132,7 +127,7 @@ TEST_CASE("inspect summarizes a compressed image file", "[inspect]")
     CHECK(r.os_release.at("ID") == "azurelinux");
     CHECK(r.os_release.at("VERSION_ID") == "3.0");
     CHECK(r.os_release.at("ANSI_COLOR") == "1;34");
-    CHECK(r.os_release.count("BROKEN LINE") == 0);
+    CHECK_FALSE(r.os_release.contains("BROKEN LINE"));
     CHECK(
         r.wsl_files
         == std::vector<std::string>{

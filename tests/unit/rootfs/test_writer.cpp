@@ -12,6 +12,7 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <array>
 #include <csignal>
 #include <cstring>
 #include <filesystem>
@@ -29,6 +30,7 @@ using azl::rootfs::Entry;
 using azl::rootfs::EntryType;
 using azl::rootfs::WriteOptions;
 using azl::rootfs::WriteResult;
+using azl::test::count_files;
 
 constexpr std::size_t kMiB = std::size_t{1} << 20U;
 
@@ -98,16 +100,8 @@ Item device(std::string path, EntryType type, std::uint32_t major, std::uint32_t
 std::string pseudo_random(std::size_t size, unsigned seed)
 {
     std::mt19937 rng(seed);
-    static constexpr std::string_view kWords[] = {
-        "root ",
-        "usr/lib ",
-        "\x7f"
-        "ELF",
-        "libc.so.6 ",
-        "\n",
-        "0000",
-        "debian ",
-        "\t"};
+    static constexpr auto kWords = std::to_array<std::string_view>(
+        {"root ", "usr/lib ", "\177ELF", "libc.so.6 ", "\n", "0000", "debian ", "\t"});
     std::string out;
     out.reserve(size + 16);
     while (out.size() < size)
@@ -119,7 +113,7 @@ std::string pseudo_random(std::size_t size, unsigned seed)
         }
         else
         {
-            out += kWords[(r >> 4U) % std::size(kWords)];
+            out += kWords.at((r >> 4U) % kWords.size());
         }
     }
     out.resize(size);
@@ -315,12 +309,6 @@ void check_same(const std::vector<Item>& expected, const std::vector<Item>& actu
         CHECK(a.size == e.size);
         CHECK((actual[i].content == expected[i].content));
     }
-}
-
-std::size_t count_files(const fs::path& dir)
-{
-    return static_cast<std::size_t>(
-        std::distance(fs::directory_iterator(dir), fs::directory_iterator()));
 }
 
 // The number of gzip member headers as our writer emits them (MTIME 0, OS 3).
@@ -615,11 +603,14 @@ public:
 
     FileSizeLimit(const FileSizeLimit&) = delete;
     FileSizeLimit& operator=(const FileSizeLimit&) = delete;
+    FileSizeLimit(FileSizeLimit&&) = delete;
+    FileSizeLimit& operator=(FileSizeLimit&&) = delete;
 
     ~FileSizeLimit()
     {
         ::setrlimit(RLIMIT_FSIZE, &m_saved);
-        std::signal(SIGXFSZ, m_old_handler);
+        // signal() fails only for an invalid signal number, and a destructor cannot report it.
+        (void)std::signal(SIGXFSZ, m_old_handler);
     }
 
 private:
@@ -637,7 +628,7 @@ TEST_CASE("a write error names the output file and leaves nothing", "[writer]")
         GENERATE(Compression::gzip, Compression::xz, Compression::zstd, Compression::none);
     const auto items = sample_items();
     {
-        const FileSizeLimit limit(64 * 1024);
+        const FileSizeLimit limit(rlim_t{64} * 1024);
         // xz level 0 keeps the test fast; the output still exceeds the limit.
         const std::optional<int> level =
             compression == Compression::xz ? std::optional(0) : std::nullopt;
