@@ -4,7 +4,7 @@
 Checked: common, rootfs, packaging, oobe, integration, launcher (src and app), fuzz, tests/unit and
 tests/support, and the Windows-only files (src/win32/, cmd_image_windows.cpp) through the mingw-w64
 configuration. Prints each finding once; exits 1 if there is any (the config makes every warning an
-error), 2 if it cannot run. CI runs it (.ci/run).
+error), 2 if it cannot run. CI runs it beside the tests (.ci/run).
 
   scripts/tidy.py                       everything, 2 jobs (about 7 min on 2 cores)
   scripts/tidy.py -j 4 -B /tmp/tidy     more jobs, another build directory
@@ -263,7 +263,8 @@ def main():
         wanted = {os.path.realpath(os.path.join(ROOT, f)) for f in a.files}
         known = {f for _, _, f, _ in units}
         for f in sorted(wanted - known):
-            fail(f"{f} is in no compile database")
+            fail(f"{f} is in no compile database (a header is checked through the sources "
+                 "that include it: name one of those)")
         units = [u for u in units if u[2] in wanted]
 
     checks = enabled_checks(tidy)
