@@ -187,9 +187,8 @@ class Unit:
 class Runner:
     """Runs clang-tidy; records each run's wall time."""
 
-    def __init__(self, tidy, out_dir, extra_args):
+    def __init__(self, tidy, extra_args):
         self.tidy = tidy
-        self.out_dir = out_dir
         self.extra = extra_args  # kind -> [args]
         self.lock = threading.Lock()
         self.times = []  # (wall seconds, label)
@@ -269,14 +268,14 @@ def main():
 
     checks = enabled_checks(tidy)
     per_file = [c for c in checks if c.startswith("clang-analyzer-") or c in MAIN_FILE_ONLY]
-    batched = [c for c in checks if not c.startswith("clang-analyzer-")]
+    batched = [c for c in checks if c not in per_file]
     if a.per_file:
         per_file, batched = checks, []
 
     batch_dir = os.path.join(out_dir, "batches")
     shutil.rmtree(batch_dir, ignore_errors=True)
     os.makedirs(batch_dir)
-    runner = Runner(tidy, out_dir, extra)
+    runner = Runner(tidy, extra)
 
     # Batches: files with the same flags, in path order, at most --batch each.
     groups = {}
