@@ -33,6 +33,7 @@ x86_64-w64-mingw32-g++-posix (scripts/install-deps.sh installs them all).
 
 import argparse
 import concurrent.futures
+import itertools
 import json
 import os
 import re
@@ -309,7 +310,7 @@ def main():
             json.dump([e], f)
         return d, main_file
 
-    counter = iter(range(1_000_000))
+    counter = itertools.count()
 
     def batch_unit(kind, db, members):
         """A unit that checks MEMBERS ([(file, entry)]) with the batched checks."""
@@ -363,9 +364,8 @@ def main():
             m = FINDING.match(line)
             if m:
                 key = line.replace(",-warnings-as-errors", "")
-                block = findings.setdefault(key, []) if key not in findings else None
-                if block is not None:
-                    block.append(line)
+                # A place reported again (a header in several batches) keeps its first report.
+                block = None if key in findings else findings.setdefault(key, [line])
                 continue
             if re.match(r"^\d+ (warnings?|errors?)( and \d+ errors?)? generated\.$", line) or \
                     line.startswith(("Suppressed ", "Use -header-filter")) or \
