@@ -1,5 +1,6 @@
 #include <azl/common/error.hpp>
 #include <azl/common/ini.hpp>
+#include <azl/common/text.hpp>
 
 #include <fmt/format.h>
 
@@ -11,28 +12,6 @@ namespace azl
 
 namespace
 {
-
-std::string lower(std::string_view s)
-{
-    std::string out(s);
-    std::transform(
-        out.begin(),
-        out.end(),
-        out.begin(),
-        [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return out;
-}
-
-std::string_view trim(std::string_view s)
-{
-    const auto first = s.find_first_not_of(" \t\r");
-    if (first == std::string_view::npos)
-    {
-        return {};
-    }
-    const auto last = s.find_last_not_of(" \t\r");
-    return s.substr(first, last - first + 1);
-}
 
 bool valid_name(std::string_view name)
 {
@@ -188,7 +167,7 @@ IniFile IniFile::parse(std::string_view text, std::string_view origin)
             {
                 throw fail(fmt::format("malformed section header {}", line));
             }
-            section = lower(name);
+            section = ascii_lower(name);
             stored.section = section;
             ini.m_lines.push_back(std::move(stored));
             continue;
@@ -209,7 +188,7 @@ IniFile IniFile::parse(std::string_view text, std::string_view origin)
         {
             throw fail(error);
         }
-        stored.key = lower(key);
+        stored.key = ascii_lower(key);
         ini.m_lines.push_back(std::move(stored));
     }
     ini.reindex();
@@ -236,8 +215,8 @@ void IniFile::reindex()
 
 std::optional<std::string> IniFile::get(std::string_view section, std::string_view key) const
 {
-    const std::string s = lower(section);
-    const std::string k = lower(key);
+    const std::string s = ascii_lower(section);
+    const std::string k = ascii_lower(key);
     std::optional<std::string> found;
     for (const auto& item : m_items)
     {
@@ -251,8 +230,8 @@ std::optional<std::string> IniFile::get(std::string_view section, std::string_vi
 
 void IniFile::set(std::string_view section, std::string_view key, std::string_view value)
 {
-    const std::string s = lower(section);
-    const std::string k = lower(key);
+    const std::string s = ascii_lower(section);
+    const std::string k = ascii_lower(key);
     const std::string text = fmt::format("{} = {}", key, encode_value(value));
     for (auto it = m_lines.rbegin(); it != m_lines.rend(); ++it)
     {
@@ -290,8 +269,8 @@ void IniFile::set(std::string_view section, std::string_view key, std::string_vi
 
 bool IniFile::erase(std::string_view section, std::string_view key)
 {
-    const std::string s = lower(section);
-    const std::string k = lower(key);
+    const std::string s = ascii_lower(section);
+    const std::string k = ascii_lower(key);
     const auto before = m_lines.size();
     std::erase_if(m_lines, [&](const Line& l) { return l.section == s && l.key == k; });
     reindex();
@@ -311,7 +290,7 @@ std::string IniFile::str() const
 
 std::optional<bool> parse_ini_bool(std::string_view value)
 {
-    const std::string v = lower(trim(value));
+    const std::string v = ascii_lower(trim(value));
     if (v == "true" || v == "1" || v == "yes" || v == "on")
     {
         return true;

@@ -1,11 +1,11 @@
 #include <azl/common/error.hpp>
+#include <azl/common/text.hpp>
 #include <azl/packaging/manifest.hpp>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
 #include <algorithm>
-#include <cctype>
 #include <utility>
 
 namespace azl::packaging
@@ -29,17 +29,6 @@ constexpr std::string_view kSchemaHint =
         throw UserError(fmt::format("{}: {}", origin, problem), std::string(kSchemaHint));
     }
     throw UserError(fmt::format("{}: {}: {}", origin, path, problem), std::string(kSchemaHint));
-}
-
-std::string lower(std::string_view text)
-{
-    std::string out(text);
-    std::transform(
-        out.begin(),
-        out.end(),
-        out.begin(),
-        [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return out;
 }
 
 bool is_sha256(std::string_view text)
@@ -154,7 +143,7 @@ parse_flavors(const Json& j, std::string_view origin)
 
 void validate_download(const Download& d, std::string_view origin, const std::string& path)
 {
-    if (!lower(d.url).ends_with(".wsl"))
+    if (!ascii_lower(d.url).ends_with(".wsl"))
     {
         fail(origin, path + ".Url", fmt::format(R"("{}" does not end in ".wsl")", d.url));
     }
@@ -286,7 +275,7 @@ void validate_manifest(const Manifest& manifest, std::string_view origin)
         {
             const std::string path = fmt::format("{}[{}]", flavor_path, i);
             validate_entry(entries[i], flavor, origin, path);
-            const auto [it, fresh] = name_paths.emplace(lower(entries[i].name), path);
+            const auto [it, fresh] = name_paths.emplace(ascii_lower(entries[i].name), path);
             if (!fresh)
             {
                 fail(

@@ -1,4 +1,5 @@
 #include <azl/common/error.hpp>
+#include <azl/common/wsl_facts.hpp>
 #include <azl/packaging/assets.hpp>
 #include <azl/packaging/wsl_config.hpp>
 
@@ -13,29 +14,18 @@ namespace azl::packaging
 namespace
 {
 
-constexpr std::size_t kMaxNameLength = 256;
 constexpr std::size_t kMaxTemplateBytes = 1U << 20U;
-
-bool name_char(char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.'
-           || c == '_' || c == '-';
-}
 
 } // namespace
 
 void validate_default_name(std::string_view name, std::string_view option)
 {
-    bool ok = !name.empty() && name.size() <= kMaxNameLength;
-    for (const char c : name)
-    {
-        ok = ok && name_char(c);
-    }
-    if (!ok)
+    if (!valid_wsl_name(name))
     {
         throw UserError(
             fmt::format(
-                "{} '{}': WSL takes 1 to 256 letters, digits, '.', '_' or '-' as a name",
+                "{} '{}': WSL takes 1 to 256 letters, digits, '.', '_' or '-' as a name, but not "
+                "Legacy",
                 option,
                 name),
             "e.g. AzureLinux or AzureLinux-4.0");

@@ -1,8 +1,9 @@
 #include "wsl_filter.hpp"
 
 #include <azl/common/error.hpp>
+#include <azl/common/wsl_facts.hpp>
 #include <azl/packaging/wsl_config.hpp>
-#include <azl/rootfs/wsl_facts.hpp>
+#include <azl/rootfs/elf.hpp>
 
 #include <fmt/format.h>
 
@@ -22,15 +23,14 @@ using rootfs::EntrySink;
 using rootfs::EntryType;
 
 constexpr int kMaxSymlinkHops = 40;
-constexpr std::size_t kElfHeadBytes = 64;
 constexpr std::string_view kMaskDir = "etc/systemd/system";
 
 constexpr std::array<std::string_view, 3> kWsl1Xattrs = {
     "security.selinux", "security.ima", "security.evm"};
 
-// One list with image check's warning (rootfs/wsl_facts.hpp).
-constexpr const auto& kHostileUnits = rootfs::kWslHostileUnits;
-constexpr const auto& kUnitDirs = rootfs::kSystemdUnitDirs;
+// One list with image check's warning (azl/common/wsl_facts.hpp).
+constexpr const auto& kHostileUnits = kWslHostileUnits;
+constexpr const auto& kUnitDirs = kSystemdUnitDirs;
 
 bool is_hostile(std::string_view unit)
 {
@@ -122,13 +122,6 @@ private:
     std::string_view m_data;
 };
 
-std::uint16_t le16(std::string_view b, std::size_t off, bool big)
-{
-    const auto lo = static_cast<unsigned char>(b[off + (big ? 1 : 0)]);
-    const auto hi = static_cast<unsigned char>(b[off + (big ? 0 : 1)]);
-    return static_cast<std::uint16_t>(lo | (hi << 8U));
-}
-
 } // namespace
 
 std::span<const std::string_view> wsl_hostile_units()
@@ -136,41 +129,14 @@ std::span<const std::string_view> wsl_hostile_units()
     return kHostileUnits;
 }
 
-std::optional<std::uint16_t> elf_machine(std::string_view head)
+std::optional<std::string> program_arch(std::string_view head)
 {
-    if (head.size() < 20
-        || head.substr(0, 4)
-               != "\x7f"
-                  "ELF")
+    const auto elf = rootfs::parse_elf_header(head);
+    if (!elf || !elf->is_program())
     {
         return std::nullopt;
     }
-    const bool big = head[5] == 2;
-    const std::uint16_t type = le16(head, 16, big);
-    if (type != 2 && type != 3)
-    {
-        return std::nullopt;
-    }
-    return le16(head, 18, big);
-}
-
-std::string machine_name(std::uint16_t machine)
-{
-    switch (machine)
-    {
-    case 3:
-        return "i386";
-    case 40:
-        return "arm";
-    case 62:
-        return "x86_64";
-    case 183:
-        return "aarch64";
-    case 243:
-        return "riscv64";
-    default:
-        return fmt::format("ELF machine {}", machine);
-    }
+    return rootfs::elf_arch_name(*elf);
 }
 
 WslFilter::WslFilter(WslFilterOptions options)
@@ -265,19 +231,20 @@ void WslFilter::add(const Entry& entry, ContentReader* content, EntrySink& next)
     // Executables: read the ELF header on the way through, to tell whether /sbin/init and the
     // shell are ELF programs and for which machine.
     std::string head;
-    std::array<std::byte, kElfHeadBytes> buf{};
-    while (head.size() < kElfHeadBytes)
+    std::array<std::byte, rootfs::kElfProbeBytes> buf{};
+    while (head.size() < rootfs::kElfProbeBytes)
     {
-        const std::size_t n = content->read(std::span(buf).first(kElfHeadBytes - head.size()));
+        const std::size_t n =
+            content->read(std::span(buf).first(rootfs::kElfProbeBytes - head.size()));
         if (n == 0)
         {
             break;
         }
         head.append(reinterpret_cast<const char*>(buf.data()), n);
     }
-    if (const auto machine = elf_machine(head))
+    if (auto arch = program_arch(head))
     {
-        m_elf[out->path] = *machine;
+        m_elf[out->path] = std::move(*arch);
     }
     PrefixReader replay(std::move(head), *content);
     next.add(*out, &replay);
@@ -459,14 +426,14 @@ void WslFilter::finish(EntrySink& next)
     {
         if (const auto it = m_elf.find(*sh); it != m_elf.end())
         {
-            m_report.image_arch = machine_name(it->second);
-            if (m_options.machine && *m_options.machine != it->second)
+            m_report.image_arch = it->second;
+            if (m_options.arch && *m_options.arch != it->second)
             {
                 throw UserError(
                     fmt::format(
                         "the guest programs (azurelinux-oobe, azurelinux-bridge) are built for "
                         "{}, but the image is for {} (its /bin/sh)",
-                        machine_name(*m_options.machine),
+                        *m_options.arch,
                         *m_report.image_arch),
                     fmt::format(
                         "pass --oobe and --bridge built for {}, or --no-guest-tools if the "

@@ -20,14 +20,12 @@
 namespace azl::packaging::detail
 {
 
-// Units that misbehave under WSL (WSL-FACTS.md) and should not be enabled in an image.
+// Units that misbehave under WSL (azl/common/wsl_facts.hpp) and should not be enabled in an image.
 std::span<const std::string_view> wsl_hostile_units();
 
-// The e_machine of an ELF executable (ET_EXEC or ET_DYN) from its first bytes, else nullopt.
-std::optional<std::uint16_t> elf_machine(std::string_view head);
-
-// "x86_64", "aarch64", … for an e_machine value.
-std::string machine_name(std::uint16_t machine);
+// The architecture of a program (an ELF executable) from its first bytes, as
+// rootfs::elf_arch_name names it; nullopt when they are not a program's.
+std::optional<std::string> program_arch(std::string_view head);
 
 // A path the finished tree must have (symlinks followed, ending at a non-directory), and the
 // error when it does not.
@@ -45,8 +43,8 @@ struct WslFilterOptions
     bool mask_units = false;  // else: report enabled hostile units as warnings
     bool add_wsl_conf = true; // when the tree has no /etc/wsl.conf
     std::vector<RequiredFile> required;
-    std::optional<std::uint16_t> machine; // the guest programs' ELF machine, when they are added
-    std::int64_t mtime = 0;               // of the entries the filter adds
+    std::optional<std::string> arch; // the guest programs' architecture, when they are added
+    std::int64_t mtime = 0;          // of the entries the filter adds
     std::vector<std::pair<std::string, std::string>> symlinks; // normalized path -> target, added
                                                                // at the end unless the path exists
 };
@@ -93,7 +91,7 @@ private:
     std::unordered_set<std::string> m_others;                 // every non-directory path
     std::unordered_map<std::string, std::string> m_symlinks;  // path -> target as stored
     std::unordered_map<std::string, std::string> m_hardlinks; // path -> normalized target
-    std::unordered_map<std::string, std::uint16_t> m_elf;     // executables -> e_machine
+    std::unordered_map<std::string, std::string> m_elf;       // programs -> architecture
     std::set<std::string> m_units_present;                    // hostile units with a unit file
     std::set<std::string> m_units_enabled;                    // hostile units wanted somewhere
     std::set<std::string> m_units_masked;                     // already linked to /dev/null

@@ -6,14 +6,15 @@
 
 #include <azl/common/error.hpp>
 #include <azl/common/fs.hpp>
+#include <azl/common/wsl_facts.hpp>
 #include <azl/packaging/assets.hpp>
 #include <azl/packaging/wsl_image.hpp>
+#include <azl/rootfs/elf.hpp>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
-#include <cctype>
 #include <ctime>
 #include <fstream>
 
@@ -27,11 +28,11 @@ namespace
 
 constexpr std::uintmax_t kMaxAnswersBytes = 1U << 20U;
 
-// A host program to put into the image, and the ELF machine it is built for (if it is ELF).
+// A host program to put into the image, and the architecture it is built for (if it is ELF).
 struct GuestProgram
 {
     fs::path path;
-    std::optional<std::uint16_t> machine;
+    std::optional<std::string> arch;
 };
 
 GuestProgram find_guest_program(
@@ -62,14 +63,14 @@ GuestProgram find_guest_program(
         throw UserError(fmt::format("{} {}: not a regular file", option, path.string()));
     }
     std::ifstream in(path, std::ios::binary);
-    std::string head(64, '\0');
+    std::string head(rootfs::kElfProbeBytes, '\0');
     in.read(head.data(), static_cast<std::streamsize>(head.size()));
     if (in.bad() || (!in && in.gcount() == 0))
     {
         throw UserError(fmt::format("{} {}: cannot read it", option, path.string()));
     }
     head.resize(static_cast<std::size_t>(in.gcount()));
-    return {path, detail::elf_machine(head)};
+    return {path, detail::program_arch(head)};
 }
 
 // Refuses WSL-only options when the build writes a plain tree, so they are not silently ignored.
@@ -179,23 +180,12 @@ std::vector<std::string> wsl_warnings(const detail::WslFilterReport& r)
 
 } // namespace
 
-bool is_wsl_output(const fs::path& output)
-{
-    std::string ext = output.extension().string();
-    std::transform(
-        ext.begin(),
-        ext.end(),
-        ext.begin(),
-        [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return ext == ".wsl";
-}
-
 WslImageResult build_wsl_image(const WslImageOptions& options)
 {
     WslImageResult result;
     result.wsl_files =
         options.wsl_files == WslFiles::on
-        || (options.wsl_files == WslFiles::auto_detect && is_wsl_output(options.build.output));
+        || (options.wsl_files == WslFiles::auto_detect && has_wsl_extension(options.build.output));
     if (!result.wsl_files)
     {
         refuse_wsl_options(options);
@@ -216,16 +206,15 @@ WslImageResult build_wsl_image(const WslImageOptions& options)
         {
             bridge_program = find_guest_program(
                 options.bridge, options.program_dir, "azurelinux-bridge", "--bridge");
-            if (oobe->machine && bridge_program->machine
-                && *oobe->machine != *bridge_program->machine)
+            if (oobe->arch && bridge_program->arch && *oobe->arch != *bridge_program->arch)
             {
                 throw UserError(
                     fmt::format(
                         "{} is built for {} but {} for {}",
                         oobe->path.string(),
-                        detail::machine_name(*oobe->machine),
+                        *oobe->arch,
                         bridge_program->path.string(),
-                        detail::machine_name(*bridge_program->machine)),
+                        *bridge_program->arch),
                     "give --oobe and --bridge of the image's architecture");
             }
         }
@@ -271,7 +260,7 @@ WslImageResult build_wsl_image(const WslImageOptions& options)
     filter_options.strip_xattrs = options.xattrs == Wsl1Xattrs::strip;
     filter_options.mask_units = options.units == HostileUnits::mask;
     filter_options.mtime = build.write.source_date_epoch.value_or(std::time(nullptr));
-    filter_options.machine = oobe ? oobe->machine : std::nullopt;
+    filter_options.arch = oobe ? oobe->arch : std::nullopt;
     filter_options.required.push_back(
         required(kOobeGuestPath, "/etc/wsl-distribution.conf names as [oobe] command", !add_tools));
     if (bridge)

@@ -1,6 +1,7 @@
 #include <azl/common/error.hpp>
 #include <azl/common/fs.hpp>
 #include <azl/common/progress.hpp>
+#include <azl/common/wsl_facts.hpp>
 #include <azl/rootfs/build.hpp>
 #include <azl/rootfs/flatten.hpp>
 #include <azl/rootfs/source.hpp>
@@ -8,7 +9,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cctype>
 #include <system_error>
 #include <utility>
 
@@ -87,17 +87,6 @@ fs::path resolved(const fs::path& p)
     std::error_code ec;
     fs::path r = fs::weakly_canonical(fs::absolute(p), ec);
     return ec ? fs::absolute(p).lexically_normal() : r;
-}
-
-bool has_wsl_extension(const fs::path& p)
-{
-    std::string ext = p.extension().string();
-    std::transform(
-        ext.begin(),
-        ext.end(),
-        ext.begin(),
-        [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return ext == ".wsl";
 }
 
 void check_output(const BuildOptions& options)

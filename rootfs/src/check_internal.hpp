@@ -7,6 +7,7 @@
 // Rules read facts only; if a rule needs a file's content, add its path to captured_path().
 
 #include <azl/rootfs/check.hpp>
+#include <azl/rootfs/elf.hpp>
 #include <azl/rootfs/entry.hpp>
 
 #include <cstddef>
@@ -23,28 +24,6 @@
 
 namespace azl::rootfs::check_detail
 {
-
-// The identifying fields of an ELF header.
-struct ElfHeader
-{
-    std::uint8_t elf_class = 0; // 1: 32-bit, 2: 64-bit
-    std::uint8_t data = 0;      // 1: little endian, 2: big endian
-    std::uint16_t type = 0;     // ET_EXEC 2, ET_DYN 3
-    std::uint16_t machine = 0;  // EM_*
-};
-
-// The bytes of a file's beginning that parse_elf_header needs.
-inline constexpr std::size_t kElfProbeBytes = 64;
-
-// Parses the first bytes of a file; nullopt when they are not an ELF header.
-std::optional<ElfHeader> parse_elf_header(std::string_view head);
-
-// The architecture an ELF header is built for: "x86_64", "aarch64", "i386", "riscv64", …
-std::string elf_arch_name(const ElfHeader& elf);
-
-// Canonical architecture name for a user-given one ("amd64" -> "x86_64", "arm64" -> "aarch64").
-// Throws UserError (usage) for names we do not know.
-std::string canonical_arch(std::string_view name);
 
 // What reading the beginning of a regular file found.
 enum class ElfProbe

@@ -7,12 +7,12 @@
 #include <azl/common/error.hpp>
 #include <azl/common/fs.hpp>
 #include <azl/common/ini.hpp>
+#include <azl/common/wsl_facts.hpp>
 
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <array>
-#include <cctype>
 #include <map>
 #include <set>
 
@@ -25,17 +25,6 @@ namespace
 bool starts_with(std::string_view s, std::string_view prefix)
 {
     return s.substr(0, prefix.size()) == prefix;
-}
-
-bool is_wsl_file(const std::filesystem::path& p)
-{
-    std::string ext = p.extension().string();
-    std::transform(
-        ext.begin(),
-        ext.end(),
-        ext.begin(),
-        [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
-    return ext == ".wsl";
 }
 
 std::string compression_phrase(std::string_view compression)
@@ -73,7 +62,7 @@ std::optional<std::string> wrapping_folder(const ImageFacts& f)
 void rule_wsl_compression(RuleContext& c)
 {
     const ImageFacts& f = c.facts();
-    if (f.format != "tar" || !is_wsl_file(f.input) || f.compression == "gzip"
+    if (f.format != "tar" || !has_wsl_extension(f.input) || f.compression == "gzip"
         || f.compression == "xz")
     {
         return;
@@ -90,7 +79,7 @@ void rule_wsl_compression(RuleContext& c)
 void rule_compression(RuleContext& c)
 {
     const ImageFacts& f = c.facts();
-    if (f.format != "tar" || is_wsl_file(f.input) || f.compression == "gzip"
+    if (f.format != "tar" || has_wsl_extension(f.input) || f.compression == "gzip"
         || f.compression == "xz")
     {
         return;
@@ -305,7 +294,7 @@ void check_elf(
         return; // a directory walk reads executables only: shell-mode reports this one
     }
     const ElfHeader& elf = r.member->elf;
-    if (r.member->elf_probe == ElfProbe::not_elf || (elf.type != 2 && elf.type != 3))
+    if (r.member->elf_probe == ElfProbe::not_elf || !elf.is_program())
     {
         c.report(
             std::string(path),
@@ -569,30 +558,8 @@ void rule_wsl_conf_syntax(RuleContext& c)
     try
     {
         const IniFile ini = IniFile::parse(file->content, "/etc/wsl.conf");
-        // The keys WSL reads (WSL-FACTS.md); anything else is a typo or another tool's.
-        static constexpr std::array<std::string_view, 21> kKnown = {
-            "automount.enabled",
-            "automount.mountfstab",
-            "automount.root",
-            "automount.options",
-            "automount.ldconfig",
-            "automount.cgroups",
-            "network.generatehosts",
-            "network.generateresolvconf",
-            "network.hostname",
-            "interop.enabled",
-            "interop.appendwindowspath",
-            "user.default",
-            "boot.systemd",
-            "boot.command",
-            "boot.protectbinfmt",
-            "gpu.enabled",
-            "gpu.appendlibpath",
-            "time.usewindowstimezone",
-            "filesystem.umask",
-            "fileserver.enabled",
-            "general.hostname",
-        };
+        // WSL reads these keys only; anything else is a typo or another tool's.
+        const auto& kKnown = kWslConfKeys;
         for (const auto& item : ini.items())
         {
             const std::string key = item.section + "." + item.key;

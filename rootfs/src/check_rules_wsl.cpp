@@ -7,14 +7,13 @@
 
 #include <azl/common/error.hpp>
 #include <azl/common/ini.hpp>
-#include <azl/rootfs/wsl_facts.hpp>
+#include <azl/common/wsl_facts.hpp>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <array>
-#include <cctype>
 #include <charconv>
 #include <limits>
 #include <set>
@@ -30,17 +29,9 @@ constexpr std::uint64_t kMaxAssetBytes = 1U << 20U;
 constexpr std::string_view kRebuildHint =
     "rebuild with azurelinux image build, which writes these files as WSL expects";
 
-constexpr std::array<std::string_view, 7> kConfKeys = {
-    "oobe.command",
-    "oobe.defaultuid",
-    "oobe.defaultname",
-    "shortcut.enabled",
-    "shortcut.icon",
-    "windowsterminal.enabled",
-    "windowsterminal.profiletemplate",
-};
-
-// The unit lists live in wsl_facts.hpp: packaging masks the same units with --mask-units.
+// These lists live in azl/common/wsl_facts.hpp: packaging writes the same keys and masks the same
+// units with --mask-units.
+constexpr const auto& kConfKeys = kDistributionConfKeys;
 constexpr const auto& kHostileUnits = kWslHostileUnits;
 constexpr const auto& kUnitDirs = kSystemdUnitDirs;
 
@@ -346,21 +337,13 @@ void rule_oobe_default_name(RuleContext& c)
         return;
     }
     const auto name = conf->get("oobe", "defaultName");
-    const bool ok = name && !name->empty() && name->size() <= 256
-                    && std::all_of(
-                        name->begin(),
-                        name->end(),
-                        [](char ch)
-                        {
-                            return std::isalnum(static_cast<unsigned char>(ch)) != 0 || ch == '.'
-                                   || ch == '_' || ch == '-';
-                        });
-    if (!ok)
+    if (!name || !valid_wsl_name(*name))
     {
         c.report(
             std::string(kConfPath),
             name ? fmt::format(
-                "[oobe] defaultName = {} is not a name WSL takes (1 to 256 of A-Z a-z 0-9 . _ -)",
+                "[oobe] defaultName = {} is not a name WSL takes (1 to 256 of A-Z a-z 0-9 . _ -, "
+                "not Legacy)",
                 *name)
                  : std::string("[oobe] has no defaultName: double-clicking the .wsl (wsl --install "
                                "--from-file without --name) fails"),

@@ -1,10 +1,11 @@
 #include <azl/common/c_ptr.hpp>
 #include <azl/common/error.hpp>
 #include <azl/common/fs.hpp>
+#include <azl/common/openssl_error.hpp>
+#include <azl/common/text.hpp>
 #include <azl/rootfs/digest.hpp>
 
 #include <fmt/format.h>
-#include <openssl/err.h>
 #include <openssl/evp.h>
 
 #include <fcntl.h>
@@ -14,6 +15,7 @@
 #include <array>
 #include <cerrno>
 #include <cstring>
+#include <span>
 #include <vector>
 
 namespace azl::rootfs
@@ -22,18 +24,9 @@ namespace azl::rootfs
 namespace
 {
 
-// OpenSSL keeps its reasons on a per-thread queue; take the oldest one as the cause.
 [[noreturn]] void throw_openssl(const char* what)
 {
-    std::array<char, 256> buf{};
-    const unsigned long code = ERR_get_error();
-    if (code == 0)
-    {
-        throw SystemError(what, "unknown OpenSSL error");
-    }
-    ERR_error_string_n(code, buf.data(), buf.size());
-    ERR_clear_error();
-    throw SystemError(what, buf.data());
+    throw SystemError(what, openssl_error_text());
 }
 
 } // namespace
@@ -78,15 +71,7 @@ std::string Hasher::hex_digest()
     {
         throw_openssl("finishing a digest");
     }
-    static constexpr std::string_view kHex = "0123456789abcdef";
-    std::string hex;
-    hex.reserve(static_cast<std::size_t>(size) * 2);
-    for (unsigned int i = 0; i < size; ++i)
-    {
-        hex.push_back(kHex[digest.at(i) >> 4U]);
-        hex.push_back(kHex[digest.at(i) & 0x0fU]);
-    }
-    return hex;
+    return hex_encode(std::span(digest).first(size));
 }
 
 std::string sha256_file(const std::filesystem::path& file)

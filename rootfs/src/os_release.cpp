@@ -1,5 +1,7 @@
 #include "os_release.hpp"
 
+#include <azl/common/text.hpp>
+
 #include <algorithm>
 #include <cctype>
 #include <cstddef>
@@ -65,19 +67,6 @@ std::string unquote(std::string_view value)
         }
     }
     return out;
-}
-
-std::string_view trim(std::string_view s)
-{
-    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front())) != 0)
-    {
-        s.remove_prefix(1);
-    }
-    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())) != 0)
-    {
-        s.remove_suffix(1);
-    }
-    return s;
 }
 
 } // namespace

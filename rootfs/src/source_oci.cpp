@@ -5,12 +5,12 @@
 
 #include <azl/common/error.hpp>
 #include <azl/common/log.hpp>
+#include <azl/common/text.hpp>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
-#include <cctype>
 
 namespace azl::rootfs::detail
 {
@@ -43,22 +43,12 @@ std::string to_string(const Platform& p)
     return p.variant.empty() ? p.os + "/" + p.arch : p.os + "/" + p.arch + "/" + p.variant;
 }
 
-std::string lower(std::string s)
-{
-    std::transform(
-        s.begin(),
-        s.end(),
-        s.begin(),
-        [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return s;
-}
-
 // The same spellings containerd treats as equal: aarch64 = arm64 = arm64/v8, arm = arm/v7, ...
 Platform normalized(Platform p)
 {
-    p.os = lower(p.os);
-    p.arch = lower(p.arch);
-    p.variant = lower(p.variant);
+    p.os = ascii_lower(p.os);
+    p.arch = ascii_lower(p.arch);
+    p.variant = ascii_lower(p.variant);
     if (p.arch == "x86_64" || p.arch == "x86-64")
     {
         p.arch = "amd64";

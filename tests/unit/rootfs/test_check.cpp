@@ -323,6 +323,24 @@ TEST_CASE("check judges the archive's compression by its name", "[check]")
     CHECK(report.findings.empty());
 }
 
+TEST_CASE("wsl.conf may use every key WSL reads, and only those", "[check]")
+{
+    Sandbox sb;
+    const auto known = check_members(
+        sb,
+        plus(
+            good_tree(),
+            file(
+                "etc/wsl.conf",
+                "[general]\nguiApplications=false\n[boot]\ninitTimeout=10000\n"
+                "[fileServer]\nlogLevel=4\n[network]\ngenerateHosts=false\n")));
+    CHECK_FALSE(fired(known).contains("wsl-conf-syntax"));
+    // WSL's init has no [general] hostname ([network] hostname is the key).
+    const auto unknown =
+        check_members(sb, plus(good_tree(), file("etc/wsl.conf", "[general]\nhostname=x\n")));
+    CHECK(fired(unknown).contains("wsl-conf-syntax"));
+}
+
 TEST_CASE("check finds a root tree packed inside a folder", "[check]")
 {
     Sandbox sb;

@@ -81,9 +81,6 @@ struct WslImageResult
     std::optional<std::string> arch; // of the image's /bin/sh
 };
 
-// Whether `output` names a .wsl file (any case).
-bool is_wsl_output(const std::filesystem::path& output);
-
 // Builds the image. Throws UserError naming the problem (a missing guest program names it and the
 // option to give it) before anything is written; nothing is left at the output on failure.
 WslImageResult build_wsl_image(const WslImageOptions& options);
