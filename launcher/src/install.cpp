@@ -4,6 +4,9 @@
 
 #include <azl/common/error.hpp>
 #include <azl/common/ini.hpp>
+#include <azl/common/scope_guard.hpp>
+#include <azl/common/text.hpp>
+#include <azl/common/wsl_facts.hpp>
 #include <azl/launcher/commands.hpp>
 #include <azl/launcher/shell_quote.hpp>
 
@@ -27,18 +30,6 @@ bool is_hex_digest(std::string_view text)
                text.begin(),
                text.end(),
                [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
-}
-
-std::string lowercase(std::string text)
-{
-    for (char& c : text)
-    {
-        if (c >= 'A' && c <= 'F')
-        {
-            c = static_cast<char>(c - 'A' + 'a');
-        }
-    }
-    return text;
 }
 
 // Throws UserError unless `file` is an existing regular file we can open.
@@ -124,21 +115,13 @@ OobeConfig read_oobe_config(Backend& backend, const std::string& name)
 
 void validate_name(std::string_view name)
 {
-    const bool valid = !name.empty() && name.size() <= 64
-                       && std::all_of(
-                           name.begin(),
-                           name.end(),
-                           [](char c)
-                           {
-                               return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
-                                      || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
-                           })
-                       && name != "." && name != "..";
-    if (!valid)
+    // WSL's rule, and not a name that means a folder of its own: the launcher keeps a folder per
+    // distribution named after it.
+    if (!valid_wsl_name(name) || name == "." || name == "..")
     {
         throw UserError(
             fmt::format("invalid distribution name '{}'", name),
-            "use 1 to 64 letters, digits, '.', '_' or '-'");
+            "use 1 to 256 letters, digits, '.', '_' or '-' (not \".\", \"..\" or Legacy)");
     }
 }
 
@@ -153,7 +136,7 @@ std::filesystem::path find_shipped_image(const std::filesystem::path& exe_dir)
     std::vector<std::filesystem::path> found;
     for (const auto& entry : std::filesystem::directory_iterator(exe_dir, ec))
     {
-        if (entry.path().extension() == ".wsl" && entry.is_regular_file(ec))
+        if (has_wsl_extension(entry.path()) && entry.is_regular_file(ec))
         {
             found.push_back(entry.path());
         }
@@ -184,7 +167,7 @@ expected_sha256(const std::filesystem::path& image, const std::optional<std::str
 {
     if (given)
     {
-        std::string digest = lowercase(*given);
+        std::string digest = ascii_lower(*given);
         if (digest.starts_with("sha256:"))
         {
             digest.erase(0, 7);
@@ -206,13 +189,13 @@ expected_sha256(const std::filesystem::path& image, const std::optional<std::str
     }
     std::ifstream in(sum_file);
     std::string word;
-    if (!(in >> word) || !is_hex_digest(lowercase(word)))
+    if (!(in >> word) || !is_hex_digest(ascii_lower(word)))
     {
         throw UserError(
             fmt::format("{} does not start with a SHA-256 digest", path_to_utf8(sum_file)),
             "regenerate it with `sha256sum IMAGE > IMAGE.sha256`, or pass --sha256");
     }
-    return lowercase(word);
+    return ascii_lower(word);
 }
 
 SetupOutcome run_first_run(

@@ -2,6 +2,7 @@
 
 #include <azl/common/error.hpp>
 #include <azl/common/fs.hpp>
+#include <azl/common/passwd.hpp>
 
 #include <fmt/format.h>
 
@@ -92,29 +93,19 @@ std::optional<GuestUser> find_in_passwd(const std::filesystem::path& root, Match
     {
         return std::nullopt;
     }
-    std::size_t start = 0;
-    while (start < text->size())
+    for (const PasswdEntry& e : parse_passwd(*text))
     {
-        const std::size_t end = text->find('\n', start);
-        const std::string line = text->substr(start, end - start);
-        start = end == std::string::npos ? text->size() : end + 1;
-        const auto f = split(line, ':');
-        if (f.size() != 7)
+        if (!e.uid || !e.gid || !match(e.name, *e.uid))
         {
             continue;
         }
-        const auto uid = parse_number(f[2]);
-        const auto gid = parse_number(f[3]);
-        if (!uid || !gid || !match(f[0], *uid))
-        {
-            continue;
-        }
+        // Defaults as login(1) takes them for empty fields.
         GuestUser user{
-            .name = f[0],
-            .uid = *uid,
-            .gid = *gid,
-            .home = f[5].empty() ? "/" : f[5],
-            .shell = f[6].empty() ? "/bin/sh" : f[6],
+            .name = e.name,
+            .uid = *e.uid,
+            .gid = *e.gid,
+            .home = e.home.empty() ? "/" : e.home,
+            .shell = e.shell.empty() ? "/bin/sh" : e.shell,
             .groups = {}};
         add_groups(root, user);
         return user;

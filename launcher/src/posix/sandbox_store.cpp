@@ -8,6 +8,7 @@
 #include <azl/common/log.hpp>
 #include <azl/common/process.hpp>
 #include <azl/common/program.hpp>
+#include <azl/common/scope_guard.hpp>
 #include <azl/launcher/commands.hpp>
 #include <azl/rootfs/build.hpp>
 #include <azl/rootfs/digest.hpp>
@@ -193,6 +194,25 @@ std::pair<std::string, std::string> os_release(const fs::path& rootfs)
 constexpr std::string_view kInstallingTag = ".installing-";
 constexpr std::string_view kRemovingTag = ".removing-";
 
+// The longest name the store holds: the hidden ".NAME.removing-ID" sibling (ID: 16 hex digits) must
+// fit in a file name, whose limit is 255 bytes on every Linux file system.
+constexpr std::size_t kMaxStoreName = 255 - (1 + kRemovingTag.size() + 16);
+
+// Throws UserError unless the store can hold a distribution called `name`: WSL's rule (and the
+// launcher's), no leading '.' (the store's own hidden entries start with one), and room for the
+// hidden siblings' decoration.
+void validate_store_name(const std::string& name)
+{
+    validate_name(name);
+    if (name.starts_with('.') || name.size() > kMaxStoreName)
+    {
+        throw UserError(
+            fmt::format("the Linux sandbox cannot hold a distribution named '{}'", name),
+            fmt::format(
+                "use a name of at most {} characters that does not start with '.'", kMaxStoreName));
+    }
+}
+
 // The name whose hidden directory `dir_name` is (".NAME.installing-ID"), or empty.
 std::string hidden_owner(const std::string& dir_name, std::string_view tag)
 {
@@ -365,7 +385,7 @@ StorePaths store_paths(const BackendOptions& options)
 
 Record load_record(const StorePaths& paths, const std::string& name)
 {
-    validate_name(name);
+    validate_store_name(name);
     const fs::path file = paths.record_file(name);
     std::error_code ec;
     if (!fs::exists(file, ec))
@@ -483,7 +503,7 @@ EngineInfo SandboxBackend::engine()
 
 bool SandboxBackend::is_registered(const std::string& name)
 {
-    validate_name(name);
+    validate_store_name(name);
     std::error_code ec;
     return fs::exists(m_paths.record_file(name), ec);
 }
@@ -537,7 +557,7 @@ std::vector<DistroInfo> SandboxBackend::list()
 
 void SandboxBackend::install(const InstallSpec& spec)
 {
-    validate_name(spec.name);
+    validate_store_name(spec.name);
     if (archive_format_from_path(spec.image) == ArchiveFormat::vhdx)
     {
         throw UserError(

@@ -344,13 +344,15 @@ TEST_CASE("restore gives back the default user and flags the backup recorded", "
 
 TEST_CASE("distribution names follow WSL's rule", "[install]")
 {
-    for (const char* good : {"AzureLinux", "dev-1", "a.b_c", "X"})
+    for (const char* good : {"AzureLinux", "dev-1", "a.b_c", "X", ".hidden"})
     {
         CHECK_NOTHROW(L::validate_name(good));
     }
-    for (const char* bad : {"", ".", "..", "a/b", "a b", "é", "a;b"})
+    CHECK_NOTHROW(L::validate_name(std::string(256, 'a'))); // WSL's limit
+    // WSL refuses these; "." and ".." cannot name the folder the launcher keeps per distribution.
+    for (const char* bad : {"", ".", "..", "a/b", "a b", "é", "a;b", "Legacy", "legacy"})
     {
         CHECK_THROWS_AS(L::validate_name(bad), azl::UserError);
     }
-    CHECK_THROWS_AS(L::validate_name(std::string(65, 'a')), azl::UserError);
+    CHECK_THROWS_AS(L::validate_name(std::string(257, 'a')), azl::UserError);
 }

@@ -87,3 +87,17 @@ TEST_CASE(
     REQUIRE(backend->list().size() == 1);
     CHECK(backend->list().front().name == "Left");
 }
+
+TEST_CASE(
+    "the store holds the names WSL takes, except hidden ones and ones too long for its folders",
+    "[store]")
+{
+    const azl::test::Sandbox box;
+    const auto backend = azl::launcher::make_backend({.data_dir = box.path() / "data"});
+    CHECK_FALSE(backend->is_registered("AzureLinux"));
+    CHECK_FALSE(backend->is_registered(std::string(228, 'a'))); // ".NAME.removing-ID" fits
+    CHECK_THROWS_WITH(backend->is_registered(".hidden"), Catch::Contains("cannot hold"));
+    CHECK_THROWS_WITH(
+        backend->is_registered(std::string(229, 'a')), Catch::Contains("cannot hold"));
+    CHECK_THROWS_WITH(backend->is_registered(".."), Catch::Contains("invalid distribution name"));
+}

@@ -43,7 +43,8 @@ struct CommandEnv
     ProgressMode progress = ProgressMode::off;
 };
 
-// Throws UserError unless `name` is a valid distribution name (WSL's rule: [A-Za-z0-9._-], 1-64).
+// Throws UserError unless `name` is a valid distribution name: WSL's rule (valid_wsl_name in
+// azl/common/wsl_facts.hpp), and neither "." nor "..", which cannot name the distribution's folder.
 void validate_name(std::string_view name);
 
 // ----- install / first run / the no-argument launch -----
