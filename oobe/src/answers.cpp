@@ -1,6 +1,8 @@
 #include "text.hpp"
 
 #include <azl/common/fs.hpp>
+#include <azl/common/openssl_error.hpp>
+#include <azl/common/text.hpp>
 #include <azl/oobe/answers.hpp>
 #include <azl/oobe/certs.hpp>
 
@@ -13,6 +15,7 @@
 #include <cctype>
 #include <ctime>
 #include <initializer_list>
+#include <span>
 
 namespace azl::oobe
 {
@@ -682,14 +685,9 @@ std::string answers_digest(std::string_view text)
     unsigned int len = 0;
     if (EVP_Digest(canonical.data(), canonical.size(), md.data(), &len, EVP_sha256(), nullptr) != 1)
     {
-        throw SystemError("hashing the answers", "EVP_Digest failed");
+        throw SystemError("hashing the answers", openssl_error_text());
     }
-    std::string hex;
-    for (unsigned int i = 0; i < len; ++i)
-    {
-        hex += fmt::format("{:02x}", md.at(i));
-    }
-    return hex;
+    return hex_encode(std::span(md).first(len));
 }
 
 } // namespace azl::oobe

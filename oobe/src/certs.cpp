@@ -1,5 +1,6 @@
 #include <azl/common/c_ptr.hpp>
 #include <azl/common/error.hpp>
+#include <azl/common/openssl_error.hpp>
 #include <azl/oobe/certs.hpp>
 
 #include <fmt/format.h>
@@ -9,8 +10,6 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
-
-#include <array>
 
 namespace azl::oobe
 {
@@ -29,25 +28,12 @@ using X509Ptr = UniqueCPtr<X509, &X509_free>;
         ExitCode::usage);
 }
 
-std::string openssl_error()
-{
-    const unsigned long code = ERR_get_error();
-    ERR_clear_error();
-    if (code == 0)
-    {
-        return "no further detail";
-    }
-    std::array<char, 256> buf{};
-    ERR_error_string_n(code, buf.data(), buf.size());
-    return buf.data();
-}
-
 Bio memory_bio()
 {
     Bio bio(BIO_new(BIO_s_mem()));
     if (!bio)
     {
-        throw SystemError("allocating an OpenSSL buffer", openssl_error());
+        throw SystemError("allocating an OpenSSL buffer", openssl_error_text());
     }
     return bio;
 }
@@ -95,7 +81,7 @@ validate_ca_bundle(std::string_view pem, std::string_view origin, std::time_t no
     Bio in(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
     if (!in)
     {
-        throw SystemError("reading PEM text", openssl_error());
+        throw SystemError("reading PEM text", openssl_error_text());
     }
     ERR_clear_error();
     std::vector<CertificateInfo> out;
@@ -113,7 +99,9 @@ validate_ca_bundle(std::string_view pem, std::string_view origin, std::time_t no
             bad_cert(
                 origin,
                 fmt::format(
-                    "certificate {} does not parse as PEM: {}", out.size() + 1, openssl_error()));
+                    "certificate {} does not parse as PEM: {}",
+                    out.size() + 1,
+                    openssl_error_text()));
         }
         CertificateInfo info{subject_of(cert.get()), time_text(X509_get0_notAfter(cert.get()))};
         if (X509_check_ca(cert.get()) != 1)

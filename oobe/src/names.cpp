@@ -1,5 +1,6 @@
 #include "text.hpp"
 
+#include <azl/common/text.hpp>
 #include <azl/oobe/answers.hpp>
 
 #include <fmt/format.h>
@@ -100,9 +101,8 @@ std::string username_problem(std::string_view name)
 std::string suggest_username(std::string_view windows_name)
 {
     std::string out;
-    for (const char c : windows_name)
+    for (const char lc : ascii_lower(windows_name))
     {
-        const auto lc = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
         if ((lc >= 'a' && lc <= 'z') || (lc >= '0' && lc <= '9') || lc == '_' || lc == '-')
         {
             out.push_back(lc);

@@ -3,11 +3,13 @@
 
 #include <azl/common/error.hpp>
 #include <azl/common/fs.hpp>
+#include <azl/common/text.hpp>
 
 #include <fmt/format.h>
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -77,16 +79,9 @@ bool locale_available(const std::string& locale)
     std::string normal = locale;
     if (const auto dot = normal.find('.'); dot != std::string::npos)
     {
-        std::string codeset = normal.substr(dot + 1);
-        std::string folded;
-        for (const char c : codeset)
-        {
-            if (c != '-')
-            {
-                folded.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
-            }
-        }
-        normal = normal.substr(0, dot + 1) + folded;
+        std::string codeset = ascii_lower(normal.substr(dot + 1));
+        codeset.erase(std::remove(codeset.begin(), codeset.end(), '-'), codeset.end());
+        normal = normal.substr(0, dot + 1) + codeset;
     }
     std::istringstream in(result.out);
     std::string line;

@@ -3,6 +3,7 @@
 
 #include <azl/common/error.hpp>
 #include <azl/common/fs.hpp>
+#include <azl/common/scope_guard.hpp>
 #include <azl/oobe/password.hpp>
 
 #include <fmt/format.h>
@@ -45,41 +46,6 @@ void remove_user(const std::string& name, spdlog::logger& log)
         log.warn("userdel -r {} exited with {}: {}", name, result.exit_code, result.err);
     }
 }
-
-// Deletes the user again unless dismissed: a failed or interrupted user step leaves no account.
-class UserRollback
-{
-public:
-    UserRollback(std::string name, spdlog::logger& log)
-        : m_name(std::move(name))
-        , m_log(log)
-    {
-    }
-
-    UserRollback(const UserRollback&) = delete;
-    UserRollback& operator=(const UserRollback&) = delete;
-    UserRollback(UserRollback&&) = delete;
-    UserRollback& operator=(UserRollback&&) = delete;
-
-    ~UserRollback()
-    {
-        if (!m_dismissed)
-        {
-            m_log.info("rolling back: removing user {}", m_name);
-            remove_user(m_name, m_log);
-        }
-    }
-
-    void dismiss() noexcept
-    {
-        m_dismissed = true;
-    }
-
-private:
-    std::string m_name;
-    spdlog::logger& m_log;
-    bool m_dismissed = false;
-};
 
 std::string sudo_words(SudoMode mode)
 {
@@ -193,19 +159,22 @@ void write_ssh_keys(const UserAnswers& u)
         return;
     }
     const auto account = UserDatabase::load().user(u.name);
-    if (!account)
+    if (!account || !account->uid || !account->gid)
     {
-        throw SystemError(fmt::format("looking up {}", u.name), "useradd did not create it");
+        throw SystemError(
+            fmt::format("looking up {}", u.name),
+            account ? "its /etc/passwd entry has no numeric uid and gid"
+                    : "useradd did not create it");
     }
     const fs::path dir = fs::path(account->home) / ".ssh";
     if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
     {
         throw_errno(fmt::format("creating {}", dir.string()));
     }
-    chown_or_throw(dir, account->uid, account->gid);
+    chown_or_throw(dir, *account->uid, *account->gid);
     const auto file = dir / "authorized_keys";
     write_file_atomic(file, fmt::format("{}\n", fmt::join(u.ssh_authorized_keys, "\n")), 0600);
-    chown_or_throw(file, account->uid, account->gid);
+    chown_or_throw(file, *account->uid, *account->gid);
 }
 
 } // namespace
@@ -241,7 +210,13 @@ std::string apply_user(StepContext& ctx)
     }
     ctx.state.creating_user = u.name;
     ctx.state.save(ctx.state_path);
-    UserRollback rollback(u.name, *ctx.log);
+    // A failed or interrupted user step leaves no account.
+    ScopeGuard rollback(
+        [&]
+        {
+            ctx.log->info("rolling back: removing user {}", u.name);
+            remove_user(u.name, *ctx.log);
+        });
     create_account(u, ctx.facts);
     throw_if_interrupted();
     set_password(u, *ctx.log);

@@ -31,28 +31,13 @@ std::vector<std::string> split(const std::string& line, char sep)
     return out;
 }
 
-std::uint32_t to_id(const std::string& s)
-{
-    std::uint32_t v = 0;
-    const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-    return ec == std::errc() && ptr == s.data() + s.size() ? v : UINT32_MAX;
-}
-
 } // namespace
 
 UserDatabase UserDatabase::parse(std::string_view passwd, std::string_view group)
 {
     UserDatabase db;
-    std::istringstream pin{std::string(passwd)};
+    db.m_users = parse_passwd(passwd);
     std::string line;
-    while (std::getline(pin, line))
-    {
-        const auto f = split(line, ':');
-        if (f.size() >= 7 && !f[0].empty())
-        {
-            db.m_users.push_back({f[0], to_id(f[2]), to_id(f[3]), f[5], f[6]});
-        }
-    }
     std::istringstream gin{std::string(group)};
     while (std::getline(gin, line))
     {
@@ -134,8 +119,9 @@ bool held_by_account_tool(const std::filesystem::path& lock)
     {
         text.pop_back();
     }
-    const std::uint32_t pid = to_id(text);
-    if (pid == 0 || pid == UINT32_MAX)
+    std::uint32_t pid = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), pid);
+    if (ec != std::errc() || end != text.data() + text.size() || pid == 0)
     {
         return false;
     }

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <azl/common/passwd.hpp>
+
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -15,14 +17,7 @@ class UserDatabase
 {
 public:
     // One /etc/passwd entry.
-    struct User
-    {
-        std::string name;
-        std::uint32_t uid = 0;
-        std::uint32_t gid = 0;
-        std::string home;
-        std::string shell;
-    };
+    using User = PasswdEntry;
 
     // Parses passwd(5) and group(5) text.
     static UserDatabase parse(std::string_view passwd, std::string_view group);
