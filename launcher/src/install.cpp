@@ -368,15 +368,9 @@ void restore(Backend& backend, const RestoreOptions& options, const CommandEnv& 
         return;
     }
     // All or nothing: a restore that cannot get its settings back does not stay registered.
-    try
-    {
-        backend.configure(options.name, config->default_uid, config->flags);
-    }
-    catch (...)
-    {
-        backend.unregister(options.name);
-        throw;
-    }
+    ScopeGuard unregister([&] { backend.unregister(options.name); });
+    backend.configure(options.name, config->default_uid, config->flags);
+    unregister.dismiss();
 }
 
 } // namespace azl::launcher

@@ -1,6 +1,7 @@
 #include <azl/common/error.hpp>
 #include <azl/common/fs.hpp>
 #include <azl/common/progress.hpp>
+#include <azl/common/scope_guard.hpp>
 #include <azl/common/wsl_facts.hpp>
 #include <azl/rootfs/build.hpp>
 #include <azl/rootfs/flatten.hpp>
@@ -356,17 +357,15 @@ fs::path write_checksum_file(const WriteResult& archive)
 {
     fs::path sum = archive.path;
     sum += ".sha256";
-    try
-    {
-        write_file_atomic(
-            sum, fmt::format("{}  {}\n", archive.sha256, archive.path.filename().string()));
-    }
-    catch (...)
-    {
-        std::error_code ec;
-        fs::remove(archive.path, ec);
-        throw;
-    }
+    ScopeGuard remove_image(
+        [&]
+        {
+            std::error_code ec;
+            fs::remove(archive.path, ec);
+        });
+    write_file_atomic(
+        sum, fmt::format("{}  {}\n", archive.sha256, archive.path.filename().string()));
+    remove_image.dismiss();
     return sum;
 }
 

@@ -5,6 +5,7 @@
 #include <azl/common/error.hpp>
 #include <azl/common/fs.hpp>
 #include <azl/common/log.hpp>
+#include <azl/common/scope_guard.hpp>
 #include <azl/rootfs/digest.hpp>
 #include <azl/rootfs/writer.hpp>
 
@@ -349,15 +350,9 @@ void ArchiveWriter::add(const Entry& entry, ContentReader* content)
     {
         throw std::logic_error("ArchiveWriter::add after commit() or a failure");
     }
-    try
-    {
-        m_impl->write_entry(entry, content);
-    }
-    catch (...)
-    {
-        m_impl->m_state = Impl::State::failed;
-        throw;
-    }
+    ScopeGuard failed([this] { m_impl->m_state = Impl::State::failed; });
+    m_impl->write_entry(entry, content);
+    failed.dismiss();
 }
 
 WriteResult ArchiveWriter::commit()
@@ -366,17 +361,11 @@ WriteResult ArchiveWriter::commit()
     {
         throw std::logic_error("ArchiveWriter::commit after commit() or a failure");
     }
-    try
-    {
-        WriteResult result = m_impl->finish();
-        m_impl->m_state = Impl::State::committed;
-        return result;
-    }
-    catch (...)
-    {
-        m_impl->m_state = Impl::State::failed;
-        throw;
-    }
+    ScopeGuard failed([this] { m_impl->m_state = Impl::State::failed; });
+    WriteResult result = m_impl->finish();
+    m_impl->m_state = Impl::State::committed;
+    failed.dismiss();
+    return result;
 }
 
 } // namespace azl::rootfs

@@ -8,6 +8,8 @@
 #include <azl/common/ini.hpp>
 #include <azl/common/log.hpp>
 #include <azl/common/process.hpp>
+#include <azl/common/scope_guard.hpp>
+#include <azl/common/wsl_facts.hpp>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -480,15 +482,9 @@ pid_t ensure_started(const StorePaths& paths, const Record& r, const WslConf& co
     if (::geteuid() == 0)
     {
         // Before the instance is recorded as running: a launch never sees it without.
-        try
-        {
-            InstanceEntry(pid).allow_setuid();
-        }
-        catch (...)
-        {
-            ::kill(pid, SIGKILL);
-            throw;
-        }
+        ScopeGuard stop([pid] { ::kill(pid, SIGKILL); });
+        InstanceEntry(pid).allow_setuid();
+        stop.dismiss();
     }
     write_file_atomic(rt / "init", fmt::format("{} {}", pid, *started), 0600);
     return pid;

@@ -281,43 +281,6 @@ void rename_noreplace(const fs::path& from, const fs::path& to)
     }
 }
 
-// Removes the files of an install that failed, unless dismissed.
-class InstallRollback
-{
-public:
-    InstallRollback(fs::path distro_dir, fs::path rootfs)
-        : m_distro_dir(std::move(distro_dir))
-        , m_rootfs(std::move(rootfs))
-    {
-    }
-
-    InstallRollback(const InstallRollback&) = delete;
-    InstallRollback& operator=(const InstallRollback&) = delete;
-    InstallRollback(InstallRollback&&) = delete;
-    InstallRollback& operator=(InstallRollback&&) = delete;
-
-    ~InstallRollback()
-    {
-        if (m_dismissed)
-        {
-            return;
-        }
-        std::error_code ec;
-        fs::remove_all(m_rootfs, ec);
-        fs::remove_all(m_distro_dir, ec);
-    }
-
-    void dismiss() noexcept
-    {
-        m_dismissed = true;
-    }
-
-private:
-    fs::path m_distro_dir;
-    fs::path m_rootfs;
-    bool m_dismissed = false;
-};
-
 void verify_sha256(const InstallSpec& spec, const std::string& actual)
 {
     if (spec.sha256 && *spec.sha256 != actual)
@@ -595,7 +558,14 @@ void SandboxBackend::install(const InstallSpec& spec)
         }
         write_file_atomic(stage.path() / kPendingFile, location.string(), 0644);
     }
-    InstallRollback rollback(stage.path(), staged_rootfs);
+    // Until the rename below, a failure removes what this install wrote.
+    ScopeGuard rollback(
+        [&]
+        {
+            std::error_code ec;
+            fs::remove_all(staged_rootfs, ec);
+            fs::remove_all(stage.path(), ec);
+        });
 
     rootfs::ExtractOptions options;
     options.progress = spec.progress;
