@@ -123,7 +123,7 @@ std::string read_answers(const fs::path& file)
 class Staging
 {
 public:
-    explicit Staging(rootfs::BuildOptions& build)
+    explicit Staging(rootfs::ImageBuild& build)
         : m_build(build)
     {
     }
@@ -138,7 +138,7 @@ public:
 
     void add_file(const fs::path& file, std::string_view dest, std::uint32_t mode)
     {
-        m_build.preset_files.push_back(rootfs::AddFile{file, std::string(dest.substr(1)), mode});
+        m_build.add_preset_file(rootfs::AddFile{file, std::string(dest.substr(1)), mode});
         m_added.emplace_back(dest);
     }
 
@@ -150,7 +150,7 @@ public:
     }
 
 private:
-    rootfs::BuildOptions& m_build;
+    rootfs::ImageBuild& m_build;
     TempDir m_dir{"azl-wsl-files"};
     std::vector<std::string> m_added;
 };
@@ -193,8 +193,7 @@ WslImageResult build_wsl_image(const WslImageOptions& options)
         return result;
     }
     validate_default_name(options.default_name, "--default-name");
-    rootfs::validate_build_options(options.build); // a bad output fails before a missing program
-    rootfs::BuildOptions build = options.build;
+    rootfs::ImageBuild build(options.build); // a bad output fails before a missing program
     const bool add_tools = options.guest_tools == GuestTools::add;
     const bool bridge = options.bridge_files == BridgeFiles::include;
     std::optional<GuestProgram> oobe;
@@ -259,7 +258,7 @@ WslImageResult build_wsl_image(const WslImageOptions& options)
     detail::WslFilterOptions filter_options;
     filter_options.strip_xattrs = options.xattrs == Wsl1Xattrs::strip;
     filter_options.mask_units = options.units == HostileUnits::mask;
-    filter_options.mtime = build.write.source_date_epoch.value_or(std::time(nullptr));
+    filter_options.mtime = build.options().write.source_date_epoch.value_or(std::time(nullptr));
     filter_options.arch = oobe ? oobe->arch : std::nullopt;
     filter_options.required.push_back(
         required(kOobeGuestPath, "/etc/wsl-distribution.conf names as [oobe] command", !add_tools));
@@ -274,9 +273,9 @@ WslImageResult build_wsl_image(const WslImageOptions& options)
             std::string(kBridgeUnitEnableGuestPath.substr(1)), std::string(kBridgeUnitGuestPath));
     }
     detail::WslFilter filter(std::move(filter_options));
-    build.filter = &filter;
+    build.set_filter(filter);
 
-    result.build = rootfs::build_image(build);
+    result.build = build.run();
     const detail::WslFilterReport& report = filter.report();
     for (auto& w : wsl_warnings(report))
     {

@@ -316,14 +316,15 @@ std::uint64_t tar_bytes_of(const fs::path& path)
 
 // What the archive's tar stream will be, estimated cheaply (no decompression, one stat per file):
 // checked against the free space before writing, and the "needed ~N" when the disk fills anyway.
-std::uint64_t estimate_tar_bytes(const BuildOptions& options)
+std::uint64_t
+estimate_tar_bytes(const BuildOptions& options, const std::vector<AddFile>& preset_files)
 {
     std::uint64_t total = 2 * std::uint64_t{512}; // the end-of-archive blocks
     for (const auto& source : options.sources)
     {
         total += tar_bytes_of(source);
     }
-    for (const auto& add : options.preset_files)
+    for (const auto& add : preset_files)
     {
         total += tar_bytes_of(add.source);
     }
@@ -414,16 +415,26 @@ AddDir parse_add_dir(std::string_view spec)
     return {std::string(parts[0]), parse_dest(parts[1], "--add-dir", spec, true)};
 }
 
-void validate_build_options(const BuildOptions& options)
+ImageBuild::ImageBuild(BuildOptions options)
+    : m_options(std::move(options))
 {
-    check_output(options);
-    check_inputs(options);
+    check_output(m_options);
+    check_inputs(m_options);
 }
 
-BuildResult build_image(const BuildOptions& options)
+void ImageBuild::add_preset_file(AddFile file)
 {
-    validate_build_options(options);
+    m_preset_files.push_back(std::move(file));
+}
 
+void ImageBuild::set_filter(TreeFilter& filter) noexcept
+{
+    m_filter = &filter;
+}
+
+BuildResult ImageBuild::run()
+{
+    const BuildOptions& options = m_options;
     const SourceOptions source_options{.platform = options.platform, .spool_dir = {}};
     std::vector<Source> sources;
     std::vector<std::unique_ptr<Layer>> injected;
@@ -440,7 +451,7 @@ BuildResult build_image(const BuildOptions& options)
     {
         injected.push_back(make_removal_layer(options.removes));
     }
-    for (const auto& add : options.preset_files)
+    for (const auto& add : m_preset_files)
     {
         injected.push_back(make_file_layer(add.source, add.dest, add.mode));
     }
@@ -463,7 +474,7 @@ BuildResult build_image(const BuildOptions& options)
         // Removals make the sum of the sources an overestimate: no guess then.
         if (write.expected_tar_bytes == 0 && options.removes.empty())
         {
-            write.expected_tar_bytes = estimate_tar_bytes(options);
+            write.expected_tar_bytes = estimate_tar_bytes(options, m_preset_files);
         }
         ArchiveWriter writer(options.output, write);
         FlattenStats stats;
@@ -472,13 +483,13 @@ BuildResult build_image(const BuildOptions& options)
                 fmt::format("Building {}", options.output.filename().string()),
                 0,
                 options.progress);
-            FilterSink filtered(options.filter, writer);
+            FilterSink filtered(m_filter, writer);
             ProgressSink sink(filtered, progress);
             stats = flatten(layers, sink);
         }
-        if (options.filter != nullptr)
+        if (m_filter != nullptr)
         {
-            options.filter->finish(writer);
+            m_filter->finish(writer);
         }
         remove_stale_checksum(options.output);
         result.archive = writer.commit();
@@ -486,6 +497,11 @@ BuildResult build_image(const BuildOptions& options)
     }
     result.checksum_file = write_checksum_file(result.archive);
     return result;
+}
+
+BuildResult build_image(const BuildOptions& options)
+{
+    return ImageBuild(options).run();
 }
 
 } // namespace azl::rootfs

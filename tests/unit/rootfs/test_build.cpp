@@ -212,6 +212,32 @@ TEST_CASE("build_image layers sources, removals, --add-dir and --add in that ord
     CHECK_THAT(r.warnings[0], Catch::Contains("/no/such/path"));
 }
 
+TEST_CASE(
+    "an ImageBuild checks its options when made; a caller's files go under the user's", "[build]")
+{
+    const azl::test::Sandbox box;
+    const fs::path base = box.path() / "base.tar";
+    azl::test::write_tar(base, {azl::test::dir("etc"), azl::test::file("etc/motd", "base\n")});
+
+    // The checks come first, before a caller adds anything.
+    BuildOptions bad = base_options(base, box.path() / "out.wsl");
+    bad.write.compression = Compression::zstd;
+    CHECK_THROWS_WITH(azl::rootfs::ImageBuild(bad), Catch::Contains("must be gzip or xz"));
+
+    const fs::path preset_motd = box.write("preset-motd", "preset\n");
+    const fs::path preset_issue = box.write("preset-issue", "preset issue\n");
+    const fs::path user_motd = box.write("user-motd", "user\n");
+    BuildOptions o = base_options(base, box.path() / "out.wsl");
+    o.add_files = {parse_add_file(user_motd.string() + ":/etc/motd")};
+    azl::rootfs::ImageBuild build(o);
+    build.add_preset_file(AddFile{preset_motd, "etc/motd", 0644});
+    build.add_preset_file(AddFile{preset_issue, "etc/issue", 0644});
+    const BuildResult r = build.run();
+    const auto members = read_members(r.archive.path);
+    CHECK(members.at("etc/motd").content == "user\n"); // the user's --add wins
+    CHECK(members.at("etc/issue").content == "preset issue\n");
+}
+
 TEST_CASE("build_image is reproducible", "[build]")
 {
     const azl::test::Sandbox box;

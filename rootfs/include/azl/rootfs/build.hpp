@@ -55,12 +55,9 @@ struct BuildOptions
 {
     std::vector<std::filesystem::path> sources; // bottom first; each may have several layers
     std::string platform = "linux/amd64";
-    std::vector<std::string> removes;  // applied after the sources
-    std::vector<AddFile> preset_files; // a caller's defaults, after removals and before add_dirs
-                                       // and add_files, so the user's own additions win
-    std::vector<AddFile> add_files;    // applied last
-    std::vector<AddDir> add_dirs;
-    TreeFilter* filter = nullptr; // not owned; null: the tree is written as flattened
+    std::vector<std::string> removes; // applied after the sources
+    std::vector<AddFile> add_files;   // applied last
+    std::vector<AddDir> add_dirs;     // applied before add_files
     std::filesystem::path output;
     WriteOptions write;
     ProgressMode progress = ProgressMode::auto_detect;
@@ -78,12 +75,39 @@ struct BuildResult
 AddFile parse_add_file(std::string_view spec);
 AddDir parse_add_dir(std::string_view spec);
 
-// Checks the output path (not a directory, its folder exists, a .wsl is gzip or xz) and that the
-// inputs exist, before anything is read: throws UserError naming the problem.
-void validate_build_options(const BuildOptions& options);
+// One image build, its options checked once: the constructor checks them and reads nothing, run()
+// builds. A caller with rules of its own (packaging's WSL build) checks those in between, so the
+// engine's errors come first, and adds its generated files and its filter there.
+class ImageBuild
+{
+public:
+    // Checks the output path (not a directory, its folder exists, a .wsl is gzip or xz) and that
+    // the inputs exist: throws UserError naming the problem.
+    explicit ImageBuild(BuildOptions options);
 
-// Flattens the sources, applies removals and additions, writes the archive atomically and its
-// checksum file. Nothing is left at `output` unless everything succeeded.
+    // A file the caller generated: added after the removals and before --add-dir and --add, so
+    // the user's own additions win.
+    void add_preset_file(AddFile file);
+
+    // Passes every entry through `filter` (not owned; it must outlive run()).
+    void set_filter(TreeFilter& filter) noexcept;
+
+    [[nodiscard]] const BuildOptions& options() const noexcept
+    {
+        return m_options;
+    }
+
+    // Flattens the sources, applies removals and additions, writes the archive atomically and its
+    // checksum file. Nothing is left at the output unless everything succeeded.
+    BuildResult run();
+
+private:
+    BuildOptions m_options;
+    std::vector<AddFile> m_preset_files;
+    TreeFilter* m_filter = nullptr;
+};
+
+// ImageBuild(options).run(), for a caller with no rules of its own.
 BuildResult build_image(const BuildOptions& options);
 
 } // namespace azl::rootfs
