@@ -1,10 +1,12 @@
+#include <azl/common/error.hpp>
 #include <azl/common/log.hpp>
 
 #include <spdlog/cfg/env.h>
-#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/sinks/base_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <fstream>
 #include <mutex>
 #include <vector>
 
@@ -38,6 +40,45 @@ spdlog::level::level_enum stderr_level(Verbosity v)
     return spdlog::level::warn;
 }
 
+std::string utf8(const std::filesystem::path& path)
+{
+    const std::u8string u = path.u8string();
+    return {u.begin(), u.end()};
+}
+
+// Appends to a file opened through std::filesystem::path: its wide name on Windows, where spdlog's
+// own file sink would open a narrow (ANSI code page) name and mangle any other character.
+class AppendFileSink final : public spdlog::sinks::base_sink<std::mutex>
+{
+public:
+    explicit AppendFileSink(const std::filesystem::path& file)
+        : m_out(file, std::ios::app | std::ios::binary)
+    {
+        if (!m_out)
+        {
+            throw UserError(
+                fmt::format("cannot open the log file {}", utf8(file)),
+                "give --log-file a file in a folder you can write to");
+        }
+    }
+
+protected:
+    void sink_it_(const spdlog::details::log_msg& msg) override
+    {
+        spdlog::memory_buf_t formatted;
+        formatter_->format(msg, formatted);
+        m_out.write(formatted.data(), static_cast<std::streamsize>(formatted.size()));
+    }
+
+    void flush_() override
+    {
+        m_out.flush();
+    }
+
+private:
+    std::ofstream m_out;
+};
+
 } // namespace
 
 void setup_logging(const LogOptions& options)
@@ -49,7 +90,7 @@ void setup_logging(const LogOptions& options)
     g_sinks = {console};
     if (!options.log_file.empty())
     {
-        auto file = std::make_shared<spdlog::sinks::basic_file_sink_mt>(options.log_file.string());
+        auto file = std::make_shared<AppendFileSink>(options.log_file);
         file->set_pattern("%Y-%m-%dT%H:%M:%S.%e %n %l: %v");
         file->set_level(spdlog::level::debug);
         g_sinks.push_back(file);

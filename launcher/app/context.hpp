@@ -11,16 +11,17 @@
 
 #include <filesystem>
 #include <memory>
+#include <string>
 
 namespace azl::app
 {
 
 struct Context
 {
-    int verbose = 0;    // -v count
-    bool quiet = false; // --quiet
-    std::filesystem::path log_file;
-    int exit_code = 0; // set by a subcommand that finishes without throwing (e.g. check: 1)
+    int verbose = 0;      // -v count
+    bool quiet = false;   // --quiet
+    std::string log_file; // UTF-8, as every argument (a path made from it would be ANSI on Windows)
+    int exit_code = 0;    // set by a subcommand that finishes without throwing (e.g. check: 1)
 
     // Whether progress bars may be drawn for this run.
     [[nodiscard]] ProgressMode progress(bool json) const

@@ -10,6 +10,7 @@
 
 #include <cstdio>
 #include <exception>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -56,7 +57,10 @@ int run_cli(int argc, char** argv)
             {
                 v = azl::Verbosity::debug;
             }
-            azl::setup_logging({.verbosity = v, .log_file = ctx.log_file});
+            azl::setup_logging(
+                {.verbosity = v,
+                 .log_file = ctx.log_file.empty() ? std::filesystem::path()
+                                                  : azl::launcher::path_from_utf8(ctx.log_file)});
         });
     azl::app::add_default(app, ctx);
     azl::app::add_install(app, ctx);

@@ -187,7 +187,27 @@ std::vector<DoctorCheck> doctor(Backend& backend, const std::string& name)
             ? check("engine", CheckStatus::ok, engine_text)
             : check(
                 "engine", CheckStatus::fail, fmt::format("{}: {}", engine_text, engine.problem)));
-    if (!backend.is_registered(name))
+    bool registered = false;
+    try
+    {
+        registered = backend.is_registered(name);
+    }
+    catch (const std::exception&)
+    {
+        // An engine that cannot run distributions may not list them either (WSL without
+        // wslapi.dll): the report says so instead of ending without one.
+        if (engine.usable)
+        {
+            throw;
+        }
+        const std::string skipped = "not checked: the engine cannot run distributions";
+        for (const char* id : {"registered", "setup", "default-user", "bridge", "azure-cli"})
+        {
+            out.push_back(check(id, CheckStatus::warn, skipped));
+        }
+        return out;
+    }
+    if (!registered)
     {
         out.push_back(check(
             "registered",

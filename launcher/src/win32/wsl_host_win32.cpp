@@ -5,6 +5,7 @@
 #include <azl/common/progress.hpp>
 #include <azl/common/win32/win32.hpp>
 #include <azl/launcher/wsl_backend.hpp>
+#include <azl/launcher/wsl_cli.hpp>
 
 #include <fmt/format.h>
 
@@ -99,7 +100,8 @@ std::optional<LxssEntry> read_entry(HKEY lxss, const std::wstring& guid)
         .guid = to_utf8(guid),
         .name = to_utf8(*name),
         .base_path = fs::path(base),
-        .version = read_dword(key.get(), L"Version").value_or(2),
+        // WSL 2 is a flag; the Version value is the file system's.
+        .version = (read_dword(key.get(), L"Flags").value_or(0) & wsl::kVmModeFlag) != 0 ? 2U : 1U,
         .default_uid = read_dword(key.get(), L"DefaultUid").value_or(0),
         .run_oobe = read_dword(key.get(), L"RunOOBE").value_or(0) != 0,
         .state = read_dword(key.get(), L"State").value_or(1),

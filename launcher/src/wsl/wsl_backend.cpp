@@ -355,7 +355,7 @@ DistroConfiguration WslBackend::get_configuration(const std::string& name)
     }
     const auto entry = lxss_entry(name);
     return {
-        .version = raw.version,
+        .version = (raw.flags & wsl::kVmModeFlag) != 0 ? 2U : 1U,
         .default_uid = raw.default_uid,
         .flags = DistroFlags::from_wsl(raw.flags),
         .default_environment = std::move(raw.environment),

@@ -3,6 +3,8 @@
 
 #include <fmt/format.h>
 
+#include <vector>
+
 namespace azl::launcher::wsl
 {
 
@@ -14,9 +16,12 @@ std::string subject(const Operation& op)
     return fmt::format("{} {}", op.doing, op.name);
 }
 
-// The first non-blank line wsl.exe printed: its own sentence for what went wrong.
-std::string first_line(std::string_view text)
+// wsl.exe's own sentence for what went wrong: the line before its "Error code:" line (progress
+// lines such as "Import in progress, …" come first), or without one the first line (an older
+// wsl.exe's usage text starts with the option it did not know).
+std::string message_line(std::string_view text)
 {
+    std::vector<std::string_view> lines;
     std::size_t pos = 0;
     while (pos < text.size())
     {
@@ -32,11 +37,18 @@ std::string first_line(std::string_view text)
         }
         if (!line.empty())
         {
-            return std::string(line);
+            lines.push_back(line);
         }
         pos = nl + 1;
     }
-    return {};
+    for (std::size_t i = 1; i < lines.size(); ++i)
+    {
+        if (lines[i].find(" Wsl/") != std::string_view::npos)
+        {
+            return std::string(lines[i - 1]);
+        }
+    }
+    return lines.empty() ? std::string() : std::string(lines.front());
 }
 
 } // namespace
@@ -102,7 +114,7 @@ void throw_hresult(std::uint32_t hr, const Operation& op, std::string_view syste
 
 void throw_wsl_exe_failure(int exit_code, std::string_view output, const Operation& op)
 {
-    const std::string message = first_line(output);
+    const std::string message = message_line(output);
     if (const auto token = error_code_token(output))
     {
         if (const auto hr = hresult_from_token(*token))

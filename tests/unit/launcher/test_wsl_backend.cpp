@@ -4,6 +4,7 @@
 #include "wsl_fakes.hpp"
 
 #include <azl/common/error.hpp>
+#include <azl/launcher/commands.hpp>
 #include <azl/launcher/wsl_backend.hpp>
 
 #include <catch2/catch.hpp>
@@ -237,6 +238,10 @@ TEST_CASE("configure and get_configuration go through wslapi.dll", "[wsl]")
     CHECK(config.default_environment.at(1) == "LANG=en_US.UTF-8");
     CHECK_FALSE(config.setup_pending);
 
+    // A WSL 1 distribution: the flags say so, not WSL's "version" (the file system's).
+    wsl.distros[0].version = 1;
+    CHECK(backend->get_configuration("AzureLinux").version == 1);
+
     CHECK_THROWS_WITH(
         backend->configure("Nope", 0, {}),
         Catch::Equals("no distribution named Nope is registered"));
@@ -442,4 +447,22 @@ TEST_CASE("without WSL every operation says how to install it", "[wsl]")
     CHECK_THROWS_WITH(backend->list(), Catch::Contains("WSL cannot be used"));
     CHECK_THROWS_AS(backend->is_registered("AzureLinux"), azl::UserError);
     CHECK(wsl.calls.empty());
+}
+
+TEST_CASE("doctor reports a Windows without wslapi.dll instead of failing", "[wsl][doctor]")
+{
+    FakeWsl wsl = with_distro();
+    wsl.dll_missing = true;
+    auto backend = make_fake_backend(wsl);
+    const auto checks = doctor(*backend, "AzureLinux");
+    REQUIRE(checks.size() == 6);
+    CHECK(checks[0].id == "engine");
+    CHECK(checks[0].status == CheckStatus::fail);
+    CHECK_THAT(checks[0].message, Catch::Contains("wslapi.dll is not in the System32 folder"));
+    for (std::size_t i = 1; i < checks.size(); ++i)
+    {
+        CHECK(checks[i].status == CheckStatus::warn);
+        CHECK_THAT(checks[i].message, Catch::Contains("not checked"));
+    }
+    CHECK_THAT(format_doctor_json(checks), Catch::Contains("\"registered\""));
 }

@@ -298,6 +298,20 @@ TEST_CASE("a failed wsl.exe run is reported with its error code or its own words
         e.message
         == "exporting AzureLinux: Something new went wrong. (Error code: WSL_E_NEW_THING)");
 
+    // Progress lines come first (`--import`, `--install`): the message is the line before the
+    // error code.
+    e = catch_error(
+        [&]
+        {
+            wsl::throw_wsl_exe_failure(
+                -1,
+                "Import in progress, this may take a few minutes.\r\n"
+                "Importing the distribution failed.\r\n"
+                "Error code: Wsl/Service/RegisterDistro/WSL_E_IMPORT_FAILED\r\n",
+                op);
+        });
+    CHECK(e.message == "exporting AzureLinux: Importing the distribution failed. (0x8004030b)");
+
     // An old wsl.exe prints its usage for an option it does not know: update WSL.
     e = catch_error(
         [&]

@@ -220,10 +220,12 @@ std::uint32_t FakeWslApi::get_distribution_configuration(
     {
         return wsl::kDistroNotFound;
     }
+    // As WSL: the registry's Version (the file system's, 2 for every current distribution), and
+    // WSL 2 as the LXSS_DISTRO_FLAGS_VM_MODE bit of the flags.
     out = {
-        d->version,
+        2,
         d->default_uid,
-        d->flags,
+        d->flags | (d->version == 2 ? wsl::kVmModeFlag : 0U),
         {"HOSTTYPE=x86_64",
          "LANG=en_US.UTF-8",
          "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/usr/games",

@@ -479,16 +479,23 @@ std::vector<std::string> launcher(std::initializer_list<std::string> args)
 int op_import(int client, FrameReader& reader, const json& request)
 {
     const std::string name = sandbox_name(request);
-    const int status = run_quiet(
-        client,
-        reader,
-        launcher(
-            {"install",
-             "--from",
-             request.at("file").get<std::string>(),
-             "--root",
-             "--name",
-             name}));
+    std::string file = request.at("file").get<std::string>();
+    // The simulator's VHDX is a tar (op_export): offered to the launcher under a .tar name.
+    std::array<char, 32> temp{"/tmp/wslsim-import-XXXXXX"};
+    std::optional<fs::path> link;
+    if (request.value("vhd", false) && ::mkdtemp(temp.data()) != nullptr)
+    {
+        link = fs::path(temp.data()) / "disk.tar";
+        fs::create_symlink(file, *link);
+        file = link->string();
+    }
+    const int status =
+        run_quiet(client, reader, launcher({"install", "--from", file, "--root", "--name", name}));
+    if (link)
+    {
+        std::error_code ec;
+        fs::remove_all(link->parent_path(), ec);
+    }
     if (status != 0)
     {
         return status;
@@ -602,7 +609,8 @@ int op_export(int client, FrameReader& reader, const json& request)
              format,
              "--force"}));
     std::error_code ec;
-    fs::remove(file + ".json", ec); // our launcher's settings file; wsl --export writes none
+    fs::remove(file + ".json", ec); // our launcher's settings and checksum: WSL writes neither
+    fs::remove(file + ".sha256", ec);
     return status;
 }
 

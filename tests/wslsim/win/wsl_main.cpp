@@ -223,7 +223,8 @@ Distro register_distribution(
     const std::optional<std::wstring>& name,
     const std::optional<std::wstring>& location,
     const std::wstring& file,
-    bool run_oobe)
+    bool run_oobe,
+    bool vhd_file = false)
 {
     constexpr const wchar_t* kContext = L"Service/RegisterDistro";
     if (name && !valid_name(*name))
@@ -263,7 +264,10 @@ Distro register_distribution(
         check_fault(L"import-step", kContext); // a failure after the key exists: rollback tested
         std::vector<json> replies;
         const int status = host_call(
-            {{"op", "import"}, {"id", narrow(distro.guid)}, {"file", unix_path(file)}},
+            {{"op", "import"},
+             {"id", narrow(distro.guid)},
+             {"file", unix_path(file)},
+             {"vhd", vhd_file}},
             {nullptr, nullptr, ::GetStdHandle(STD_ERROR_HANDLE), false},
             &replies);
         if (status != 0)
@@ -446,7 +450,7 @@ int import(Registry& registry, const std::vector<RawArg>& args)
             throw WslError{HRESULT_FROM_WIN32(::GetLastError()), {}, {}};
         }
         print(L"Import in progress, this may take a few minutes.");
-        register_distribution(registry, positional[0], location, file, false);
+        register_distribution(registry, positional[0], location, file, false, vhd);
     }
     catch (...)
     {

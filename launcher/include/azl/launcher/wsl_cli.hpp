@@ -17,6 +17,10 @@ namespace azl::launcher::wsl
 {
 
 // HRESULTs WSL returns that have a specific meaning for the user (winerror.h, wslservice.idl).
+// LXSS_DISTRO_FLAGS_VM_MODE: the distribution runs in WSL 2. WslGetDistributionConfiguration and
+// the registry's Flags carry it beside the three public WSL_DISTRIBUTION_FLAGS; their "version" is
+// the file system's (2 for every current distribution, WSL 1 or 2).
+inline constexpr std::uint32_t kVmModeFlag = 0x8;
 inline constexpr std::uint32_t kFileNotFound = 0x80070002;  // ERROR_FILE_NOT_FOUND
 inline constexpr std::uint32_t kPathNotFound = 0x80070003;  // ERROR_PATH_NOT_FOUND
 inline constexpr std::uint32_t kAccessDenied = 0x80070005;  // E_ACCESSDENIED
