@@ -1,9 +1,10 @@
 // azurelinux-sandbox-exec: the first program the sandbox backend runs inside a distribution. It is
 // linked statically and copied into the instance's /run when it starts, so it depends on nothing
 // the guest has (or lacks). Every launch execs it in the instance's namespaces. Two modes:
-//   init [--ready-fd FD] [BOOT_COMMAND]
-//                         pid 1 of an instance: writes a byte to FD (the launcher waits for it:
-//                         the instance's mounts are complete once we run), runs /etc/wsl.conf's
+//   init [--hosts HOSTNAME --domain DOMAIN] [--ready-fd FD] [BOOT_COMMAND]
+//                         pid 1 of an instance: writes /etc/hosts for HOSTNAME as WSL's init does
+//                         ([network] generateHosts), writes a byte to FD (the launcher waits for
+//                         it: the instance's mounts are complete once we run), runs /etc/wsl.conf's
 //                         [boot] command with /bin/sh -c, then reaps orphans until the instance is
 //                         terminated (SIGKILL from outside)
 //   exec --uid U --gid G [--groups G1,G2…] [--cwd DIR] [--login] -- PROGRAM ARGS…
@@ -13,6 +14,7 @@
 //                         --login passes argv[0] as "-NAME" so shells read the login profile.
 // Errors go to stderr as "azurelinux: …" and end with exit 127 (WSL's "cannot run" code).
 
+#include <fcntl.h>
 #include <grp.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -56,6 +58,52 @@ unsigned long parse_id(const char* text)
     return value;
 }
 
+// /etc/hosts as WSL's init writes it at every start: the loopback names and the instance's own
+// hostname (which sudo, for one, looks up), with a header saying how to stop it. A failure is
+// reported and the start goes on, as on WSL.
+void write_hosts(const std::string& hostname, const std::string& domain)
+{
+    const std::string text =
+        "# Written by azurelinux at every start of this distribution, as WSL does. To keep your\n"
+        "# own /etc/hosts instead, add the following entry to /etc/wsl.conf:\n"
+        "# [network]\n"
+        "# generateHosts = false\n"
+        "127.0.0.1\tlocalhost\n"
+        "127.0.1.1\t"
+        + hostname + "." + domain + "\t" + hostname
+        + "\n"
+          "\n"
+          "# The following lines are desirable for IPv6 capable hosts\n"
+          "::1     ip6-localhost ip6-loopback\n"
+          "fe00::0 ip6-localnet\n"
+          "ff00::0 ip6-mcastprefix\n"
+          "ff02::1 ip6-allnodes\n"
+          "ff02::2 ip6-allrouters\n";
+    const int fd = open("/etc/hosts", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY, 0644);
+    std::size_t done = 0;
+    while (fd >= 0 && done < text.size())
+    {
+        const ssize_t n = write(fd, text.data() + done, text.size() - done);
+        if (n < 0 && errno == EINTR)
+        {
+            continue;
+        }
+        if (n <= 0)
+        {
+            break;
+        }
+        done += static_cast<std::size_t>(n);
+    }
+    if (fd < 0 || done < text.size())
+    {
+        (void)std::fprintf(stderr, "azurelinux: writing /etc/hosts: %s\n", std::strerror(errno));
+    }
+    if (fd >= 0)
+    {
+        (void)close(fd);
+    }
+}
+
 int run_init(int argc, char** argv)
 {
     // SIGCHLD stays blocked and is waited for, so no child exit between two waits is missed.
@@ -67,14 +115,20 @@ int run_init(int argc, char** argv)
         die("blocking SIGCHLD");
     }
     int boot = 2;
-    if (argc > 3 && std::string_view(argv[2]) == "--ready-fd")
+    if (argc > boot + 3 && std::string_view(argv[boot]) == "--hosts"
+        && std::string_view(argv[boot + 2]) == "--domain")
     {
-        const int fd = static_cast<int>(parse_id(argv[3]));
+        write_hosts(argv[boot + 1], argv[boot + 3]);
+        boot += 4;
+    }
+    if (argc > boot + 1 && std::string_view(argv[boot]) == "--ready-fd")
+    {
+        const int fd = static_cast<int>(parse_id(argv[boot + 1]));
         if (write(fd, "1", 1) != 1 || close(fd) != 0)
         {
             die("telling the launcher the instance runs");
         }
-        boot = 4;
+        boot += 2;
     }
     if (argc > boot)
     {

@@ -91,6 +91,9 @@ azl run --name E2E --user root -c 'mkdir -p /mnt/shared && mount -t tmpfs shared
 [[ $(azl run --name E2E -- cat /mnt/shared/f) == seen ]] || e2e_fail "a launch does not see the mount the previous one made"
 azl run --name E2E --user root -c "echo 'alice ALL=(ALL) NOPASSWD: ALL' >/etc/sudoers.d/alice && chmod 0440 /etc/sudoers.d/alice"
 [[ $(azl run --name E2E -- sudo -n id -u) == 0 ]] || e2e_fail "sudo does not work in a launch: $(azl run --name E2E -- sudo -n id -u 2>&1)"
+# /etc/hosts names the instance's host, as WSL writes it: sudo resolves it without a warning.
+sudo_out=$(azl run --name E2E -- sudo -n true 2>&1) || e2e_fail "sudo -n true failed: $sudo_out"
+[[ -z $sudo_out ]] || e2e_fail "sudo -n true printed: $sudo_out"
 azl run --name E2E --user root -- rm /etc/sudoers.d/alice
 
 e2e_check "the host folder is /mnt/c; the host name comes from /etc/wsl.conf"
@@ -100,6 +103,17 @@ e2e_run azl config --name E2E --hostname e2e-box >/dev/null
 azl terminate --name E2E >/dev/null
 [[ $(names) == "E2E:Stopped" ]] || e2e_fail "list after terminate: $(names)"
 [[ $(azl run --name E2E -- hostname) == e2e-box ]] || e2e_fail "hostname after restart"
+hosts=$(azl run --name E2E -- cat /etc/hosts)
+grep -qP '^127\.0\.0\.1\tlocalhost$' <<<"$hosts" && grep -qP '^127\.0\.1\.1\te2e-box\.localdomain\te2e-box$' <<<"$hosts" &&
+    grep -qx '# generateHosts = false' <<<"$hosts" || e2e_fail "/etc/hosts is not WSL's: $hosts"
+[[ $(azl run --name E2E -- getent hosts e2e-box) == "127.0.1.1"* ]] || e2e_fail "e2e-box does not resolve"
+
+e2e_check "[network] generateHosts = false leaves /etc/hosts to the distribution"
+azl run --name E2E --user root -c "printf '[network]\ngenerateHosts = false\n' >> /etc/wsl.conf && echo '10.0.0.1 mine' >/etc/hosts"
+azl terminate --name E2E >/dev/null
+[[ $(azl run --name E2E -- cat /etc/hosts) == "10.0.0.1 mine" ]] || e2e_fail "/etc/hosts was rewritten"
+azl run --name E2E --user root -c "sed -i '/^generateHosts/d' /etc/wsl.conf"
+azl terminate --name E2E >/dev/null
 
 e2e_check "[boot] command runs once per instance start; its daemons live on, in one pid namespace"
 # Quoted: an unquoted ';' starts a comment in wsl.conf, as WSL reads it.

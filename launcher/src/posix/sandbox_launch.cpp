@@ -47,6 +47,7 @@ struct WslConf
     bool interop = true;
     bool append_path = true;
     bool resolv_conf = true;
+    bool hosts = true; // [network] generateHosts: /etc/hosts written at every start
     std::optional<std::string> default_user;
     std::optional<std::string> boot_command;
     std::optional<std::string> hostname;
@@ -85,14 +86,11 @@ WslConf read_wsl_conf(const Record& r)
     c.interop = flag("interop", "enabled", true);
     c.append_path = flag("interop", "appendWindowsPath", true);
     c.resolv_conf = flag("network", "generateResolvConf", true);
+    c.hosts = flag("network", "generateHosts", true);
     c.systemd = flag("boot", "systemd", false);
     c.default_user = ini.get("user", "default");
     c.boot_command = ini.get("boot", "command");
     c.hostname = ini.get("network", "hostname");
-    if (!c.hostname)
-    {
-        c.hostname = ini.get("general", "hostname");
-    }
     return c;
 }
 
@@ -219,10 +217,10 @@ std::vector<std::pair<std::string, std::string>> launch_environment(
     return env;
 }
 
-// The hostname of the instance: wsl.conf's, else the host's, as on WSL.
+// The hostname of the instance: wsl.conf's, else the host's, cleaned up as WSL does.
 std::string instance_hostname(const WslConf& conf)
 {
-    return conf.hostname.value_or(host_name());
+    return clean_wsl_hostname(conf.hostname.value_or(host_name()));
 }
 
 // The bwrap arguments every sandbox of the instance shares: file system, hostname, environment.
@@ -437,14 +435,15 @@ pid_t ensure_started(const StorePaths& paths, const Record& r, const WslConf& co
     }
     argv.insert(
         argv.end(),
-        {"--unshare-pid",
-         "--info-fd",
-         "3",
-         "--",
-         std::string(kHelperGuestPath),
-         "init",
-         "--ready-fd",
-         "4"});
+        {"--unshare-pid", "--info-fd", "3", "--", std::string(kHelperGuestPath), "init"});
+    if (conf.hosts)
+    {
+        // WSL's init writes /etc/hosts at every start; ours does it before the instance is ready.
+        argv.insert(
+            argv.end(),
+            {"--hosts", instance_hostname(conf), "--domain", std::string(kWslDefaultDomain)});
+    }
+    argv.insert(argv.end(), {"--ready-fd", "4"});
     if (conf.boot_command && !conf.boot_command->empty())
     {
         argv.push_back(*conf.boot_command);
