@@ -21,9 +21,13 @@ Examples:
     cmd->callback(
         [options, &ctx]
         {
-            if (launcher::uninstall(ctx.backend(), *options, ctx.command_env(false)))
+            const launcher::CommandEnv env = ctx.command_env(false);
+            if (launcher::uninstall(ctx.backend(), *options, env))
             {
-                fmt::print("Removed {}\n", options->name);
+                // On the stream of "Removing NAME" (uninstall prints no data): two streams showed
+                // the two lines out of order, run together, wherever stdout and stderr were
+                // captured apart.
+                env.console.status(fmt::format("Removed {}", options->name));
             }
             else
             {

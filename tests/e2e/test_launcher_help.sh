@@ -48,6 +48,14 @@ help_has uninstall --name --yes
 help_has list --json
 help_has terminate --name
 help_has doctor --name --json
+help_has image build check inspect extract manifest store-layout
+
+e2e_check "image --help shows image's own examples, not the top level's"
+text=$("$azl_bin" image --help)
+if grep -qE "^  azurelinux (install|run|doctor)( |$)" <<<"$text"; then
+    e2e_fail "image --help ends with the top-level examples:
+$text"
+fi
 
 e2e_check "an unknown command or option is a usage error"
 rc=0
