@@ -47,7 +47,8 @@ struct Manifest
 // Parses and validates `text`; throws UserError naming `origin` and the JSON path of the problem.
 Manifest parse_manifest(std::string_view text, std::string_view origin);
 
-// Checks every rule WSL applies (see WSL-FACTS.md); throws UserError naming `origin` and the path.
+// Checks every rule WSL applies (docs/wsl-facts.md, the install manifest); throws UserError naming
+// `origin` and the path.
 void validate_manifest(const Manifest& manifest, std::string_view origin);
 
 // Pretty JSON (2-space indent), flavors sorted, entry keys in schema order, trailing newline;
