@@ -21,7 +21,7 @@ if(AZL_FUZZ)
 endif()
 add_library(azl::sanitizers ALIAS azl_sanitizers)
 
-# azl_module(NAME ...) — the common settings of one of our libraries.
+# azl_target_defaults(TARGET) — the warnings and sanitizers every one of our targets gets.
 function(azl_target_defaults target)
     target_link_libraries(${target} PRIVATE azl::warnings)
     target_link_libraries(${target} PUBLIC azl::sanitizers)

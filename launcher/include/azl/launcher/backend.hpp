@@ -1,7 +1,8 @@
 #pragma once
 // The one interface between the launcher's commands and what runs distributions: WSL on Windows
-// (WslBackend, src/win32/: wslapi.dll + wsl.exe) or a bubblewrap sandbox on Linux (SandboxBackend,
-// src/posix/). Commands (commands.hpp) only ever talk to a Backend, so they are the same on both.
+// (WslBackend: wslapi.dll + wsl.exe; its logic in src/wsl/, the Windows calls in src/win32/) or a
+// bubblewrap sandbox on Linux (SandboxBackend, src/posix/). Commands (commands.hpp) only ever talk
+// to a Backend, so they are the same on both.
 //
 // Commands are argv, never command lines. A LaunchSpec carries the program and its arguments as
 // separate UTF-8 strings, exactly as the guest's execve() should receive them. The only place that
