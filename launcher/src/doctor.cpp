@@ -182,11 +182,20 @@ std::vector<DoctorCheck> doctor(Backend& backend, const std::string& name)
     const EngineInfo engine = backend.engine();
     const std::string engine_text =
         engine.version.empty() ? engine.name : fmt::format("{} {}", engine.name, engine.version);
-    out.push_back(
-        engine.usable
-            ? check("engine", CheckStatus::ok, engine_text)
-            : check(
-                "engine", CheckStatus::fail, fmt::format("{}: {}", engine_text, engine.problem)));
+    if (!engine.usable)
+    {
+        out.push_back(
+            check("engine", CheckStatus::fail, fmt::format("{}: {}", engine_text, engine.problem)));
+    }
+    else if (!engine.problem.empty())
+    {
+        // Usable, with a limit worth knowing (an old WSL: no modern install).
+        out.push_back(check("engine", CheckStatus::warn, engine.problem));
+    }
+    else
+    {
+        out.push_back(check("engine", CheckStatus::ok, engine_text));
+    }
     bool registered = false;
     try
     {

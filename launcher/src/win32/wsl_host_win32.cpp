@@ -238,6 +238,21 @@ public:
         return out;
     }
 
+    void create_parent_directories(const fs::path& path) override
+    {
+        const fs::path dir = absolute_path(path).parent_path();
+        const int rc = ::SHCreateDirectoryExW(nullptr, dir.c_str(), nullptr);
+        if (rc != ERROR_SUCCESS && rc != ERROR_ALREADY_EXISTS && rc != ERROR_FILE_EXISTS)
+        {
+            throw UserError(
+                fmt::format(
+                    "cannot create the folder {}: {}",
+                    path_to_utf8(dir),
+                    win32::error_message(static_cast<DWORD>(rc))),
+                "choose a --location on a drive and folder you can write to");
+        }
+    }
+
     void move_replace(const fs::path& from, const fs::path& to) override
     {
         if (::MoveFileExW(

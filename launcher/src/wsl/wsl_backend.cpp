@@ -271,6 +271,9 @@ void WslBackend::install(const InstallSpec& spec)
         {
             const fs::path location =
                 spec.location.value_or(m_host->default_import_location(spec.name));
+            // `wsl --import` creates the folder but not its parents (CreateDirectoryW), unlike
+            // `--install --location`; %LOCALAPPDATA%\wsl exists only after a modern install.
+            m_host->create_parent_directories(location);
             const auto format = archive_format_from_path(spec.image).value_or(ArchiveFormat::tar);
             run_wsl(wsl::import_args(spec.name, location, spec.image, format), op);
         }

@@ -210,8 +210,10 @@ TEST_CASE("restoring a backup runs wsl --import, without first-run setup", "[wsl
     FakeWsl wsl;
     auto backend = make_fake_backend(wsl);
     backend->install(spec("AzureLinux", backup, std::nullopt, std::nullopt, InstallKind::backup));
+    // wsl --import creates the folder, not its parents.
+    CHECK(wsl.calls.at(0) == R"(SHCreateDirectoryExW(C:\Users\me\AppData\Local\wsl))");
     CHECK(
-        wsl.calls.at(0)
+        wsl.calls.at(1)
         == kWsl + R"( --import AzureLinux C:\Users\me\AppData\Local\wsl\AzureLinux ")"
                + path_to_utf8(backup) + "\"");
     CHECK_FALSE(backend->get_configuration("AzureLinux").setup_pending);
@@ -219,8 +221,9 @@ TEST_CASE("restoring a backup runs wsl --import, without first-run setup", "[wsl
     const auto before = wsl.calls.size();
     backend->install(
         spec("Disk", vhdx, path_from_utf8(R"(E:\WSL\Disk)"), std::nullopt, InstallKind::backup));
+    CHECK(calls_from(wsl, before).at(0) == R"(SHCreateDirectoryExW(E:\WSL))");
     CHECK(
-        calls_from(wsl, before).at(0)
+        calls_from(wsl, before).at(1)
         == kWsl + R"( --import Disk E:\WSL\Disk )" + path_to_utf8(vhdx) + " --vhd");
 }
 

@@ -522,6 +522,12 @@ fs::path FakeWslHost::absolute_path(const fs::path& path)
     return launcher::path_from_utf8(R"(C:\Users\me\)" + text);
 }
 
+void FakeWslHost::create_parent_directories(const fs::path& path)
+{
+    const std::string text = path_to_utf8(path);
+    m_wsl.calls.push_back("SHCreateDirectoryExW(" + text.substr(0, text.rfind('\\')) + ")");
+}
+
 void FakeWslHost::move_replace(const fs::path& from, const fs::path& to)
 {
     fs::rename(from, to);

@@ -111,6 +111,7 @@ public:
     std::string sha256_file(const std::filesystem::path& file, ProgressMode progress) override;
     std::filesystem::path default_import_location(const std::string& name) override;
     std::filesystem::path absolute_path(const std::filesystem::path& path) override;
+    void create_parent_directories(const std::filesystem::path& path) override;
     void move_replace(const std::filesystem::path& from, const std::filesystem::path& to) override;
 
 private:

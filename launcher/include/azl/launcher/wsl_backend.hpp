@@ -127,6 +127,8 @@ public:
     virtual std::filesystem::path default_import_location(const std::string& name) = 0;
     // `path` made absolute against our current directory (a Windows path).
     virtual std::filesystem::path absolute_path(const std::filesystem::path& path) = 0;
+    // Creates the folder `path` is in, and its missing parents (SHCreateDirectoryExW).
+    virtual void create_parent_directories(const std::filesystem::path& path) = 0;
     // Renames `from` over `to` (MoveFileExW, replacing).
     virtual void
     move_replace(const std::filesystem::path& from, const std::filesystem::path& to) = 0;
