@@ -12,18 +12,26 @@
 //                         then drops every capability), changes to DIR (falling back to /, as WSL
 //                         does when the directory is missing), and execs PROGRAM (searching PATH);
 //                         --login passes argv[0] as "-NAME" so shells read the login profile.
+// Run as `wslpath` (init links /bin/wslpath to it, as WSL's init links it to /init), it translates
+// paths between Windows and the distribution as WSL's wslpath does: -u (default) Windows to Linux,
+// -w Linux to Windows, -m Windows with forward slashes, -a absolute; a drive X: is
+// <automount root>/x (/mnt/x unless /etc/wsl.conf's [automount] root says otherwise), other Linux
+// paths are \\wsl.localhost\$WSL_DISTRO_NAME\….
 // Errors go to stderr as "azurelinux: …" and end with exit 127 (WSL's "cannot run" code).
 
 #include <fcntl.h>
 #include <grp.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -104,6 +112,223 @@ void write_hosts(const std::string& hostname, const std::string& domain)
     }
 }
 
+// [automount] root of /etc/wsl.conf, with a trailing slash ("/mnt/" when unset).
+std::string automount_root()
+{
+    std::ifstream in("/etc/wsl.conf");
+    std::string section;
+    std::string root = "/mnt/";
+    for (std::string line; std::getline(in, line);)
+    {
+        const auto trim = [](std::string s)
+        {
+            const auto first = s.find_first_not_of(" \t\r");
+            const auto last = s.find_last_not_of(" \t\r");
+            return first == std::string::npos ? std::string() : s.substr(first, last - first + 1);
+        };
+        line = trim(line);
+        if (line.empty() || line[0] == '#' || line[0] == ';')
+        {
+            continue;
+        }
+        if (line.front() == '[' && line.back() == ']')
+        {
+            section = trim(line.substr(1, line.size() - 2));
+            for (char& c : section)
+            {
+                c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+            }
+            continue;
+        }
+        const auto eq = line.find('=');
+        if (section == "automount" && eq != std::string::npos && trim(line.substr(0, eq)) == "root")
+        {
+            root = trim(line.substr(eq + 1));
+            if (root.size() >= 2 && (root.front() == '"' || root.front() == '\''))
+            {
+                root = root.substr(1, root.size() - 2);
+            }
+        }
+    }
+    if (root.empty() || root.back() != '/')
+    {
+        root += '/';
+    }
+    return root;
+}
+
+[[noreturn]] void wslpath_usage()
+{
+    (void)std::fputs(
+        "Usage:\n"
+        "    -a    force result to absolute path format\n"
+        "    -u    translate from a Windows path to a WSL path (default)\n"
+        "    -w    translate from a WSL path to a Windows path\n"
+        "    -m    translate from a WSL path to a Windows path, with '/' instead of '\\'\n\n"
+        "EX: wslpath 'c:\\users'\n",
+        stderr);
+    std::_Exit(1);
+}
+
+[[noreturn]] void wslpath_invalid(const char* path)
+{
+    (void)std::fprintf(stderr, "wslpath: %s: %s\n", path, std::strerror(EINVAL));
+    std::_Exit(1);
+}
+
+std::string current_directory()
+{
+    std::string cwd(4096, '\0');
+    if (getcwd(cwd.data(), cwd.size()) == nullptr)
+    {
+        die("reading the current directory");
+    }
+    cwd.resize(std::strlen(cwd.c_str()));
+    return cwd;
+}
+
+int run_wslpath(int argc, char** argv)
+{
+    char mode = 'u';
+    bool absolute = false;
+    const char* path = nullptr;
+    for (int i = 1; i < argc; ++i)
+    {
+        const std::string_view a = argv[i];
+        if (a.size() >= 2 && a[0] == '-' && path == nullptr)
+        {
+            for (const char c : a.substr(1))
+            {
+                if (c == 'a')
+                {
+                    absolute = true;
+                }
+                else if (c == 'u' || c == 'w' || c == 'm')
+                {
+                    mode = c;
+                }
+                else
+                {
+                    wslpath_usage();
+                }
+            }
+        }
+        else if (path == nullptr)
+        {
+            path = argv[i];
+        }
+        else
+        {
+            wslpath_usage();
+        }
+    }
+    if (path == nullptr)
+    {
+        wslpath_usage();
+    }
+    const std::string root = automount_root();
+    std::string in = path;
+    std::string out;
+    if (mode == 'u')
+    {
+        for (char& c : in)
+        {
+            c = c == '\\' ? '/' : c;
+        }
+        if (in.size() >= 2 && std::isalpha(static_cast<unsigned char>(in[0])) != 0 && in[1] == ':')
+        {
+            if (in.size() > 2 && in[2] != '/')
+            {
+                wslpath_invalid(path); // "C:foo": relative to a drive's current directory
+            }
+            out = root + static_cast<char>(std::tolower(static_cast<unsigned char>(in[0])));
+            out += in.size() > 3 ? in.substr(2) : std::string();
+        }
+        else if (in.starts_with("//"))
+        {
+            const std::string distro = std::getenv("WSL_DISTRO_NAME") != nullptr
+                                           ? std::getenv("WSL_DISTRO_NAME")
+                                           : std::string();
+            for (const std::string host : {"//wsl.localhost/", "//wsl$/"})
+            {
+                const std::string prefix = host + distro;
+                if (!distro.empty() && in.starts_with(prefix)
+                    && (in.size() == prefix.size() || in[prefix.size()] == '/'))
+                {
+                    out = in.size() == prefix.size() ? "/" : in.substr(prefix.size());
+                }
+            }
+            if (out.empty())
+            {
+                wslpath_invalid(path);
+            }
+        }
+        else if (in.starts_with("/"))
+        {
+            wslpath_invalid(path); // a rooted path without a drive
+        }
+        else
+        {
+            out = absolute ? current_directory() + "/" + in : in;
+        }
+    }
+    else
+    {
+        if (!in.starts_with("/"))
+        {
+            in = current_directory() + "/" + in;
+        }
+        if (in.starts_with(root) && in.size() > root.size()
+            && std::isalpha(static_cast<unsigned char>(in[root.size()])) != 0
+            && (in.size() == root.size() + 1 || in[root.size() + 1] == '/'))
+        {
+            out = static_cast<char>(std::toupper(static_cast<unsigned char>(in[root.size()])));
+            out += ':';
+            out += in.size() > root.size() + 2 ? in.substr(root.size() + 1) : "/";
+        }
+        else
+        {
+            const char* distro = std::getenv("WSL_DISTRO_NAME");
+            if (distro == nullptr || *distro == '\0')
+            {
+                wslpath_invalid(path);
+            }
+            out = std::string("//wsl.localhost/") + distro + in;
+        }
+        if (mode == 'w')
+        {
+            for (char& c : out)
+            {
+                c = c == '/' ? '\\' : c;
+            }
+        }
+    }
+    (void)std::printf("%s\n", out.c_str());
+    return 0;
+}
+
+// /bin/wslpath, as WSL's init makes it at every start (a link to itself there, /init). A link
+// left by WSL or an older instance is replaced; a real program of the distribution's is kept.
+void link_wslpath(const char* self)
+{
+    struct stat st
+    {
+    };
+
+    if (lstat("/bin/wslpath", &st) == 0)
+    {
+        if (!S_ISLNK(st.st_mode))
+        {
+            return;
+        }
+        (void)unlink("/bin/wslpath");
+    }
+    if (symlink(self, "/bin/wslpath") != 0)
+    {
+        (void)std::fprintf(stderr, "azurelinux: linking /bin/wslpath: %s\n", std::strerror(errno));
+    }
+}
+
 int run_init(int argc, char** argv)
 {
     // SIGCHLD stays blocked and is waited for, so no child exit between two waits is missed.
@@ -121,6 +346,7 @@ int run_init(int argc, char** argv)
         write_hosts(argv[boot + 1], argv[boot + 3]);
         boot += 4;
     }
+    link_wslpath("/run/azurelinux/sandbox-exec");
     if (argc > boot + 1 && std::string_view(argv[boot]) == "--ready-fd")
     {
         const int fd = static_cast<int>(parse_id(argv[boot + 1]));
@@ -281,6 +507,11 @@ int run_exec(int argc, char** argv)
 
 int main(int argc, char** argv)
 {
+    const std::string_view name = argv[0] != nullptr ? argv[0] : "";
+    if (name == "wslpath" || name.ends_with("/wslpath"))
+    {
+        return run_wslpath(argc, argv);
+    }
     if (argc < 2)
     {
         usage("missing mode");

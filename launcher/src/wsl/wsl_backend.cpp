@@ -1,6 +1,7 @@
 #include <azl/common/error.hpp>
 #include <azl/common/log.hpp>
 #include <azl/launcher/commands.hpp>
+#include <azl/launcher/shell_quote.hpp>
 #include <azl/launcher/wsl_backend.hpp>
 #include <azl/launcher/wsl_cli.hpp>
 
@@ -95,7 +96,9 @@ std::string WslBackend::run_wsl(const std::vector<std::string>& args, const Oper
 {
     std::vector<std::string> argv = {path_to_utf8(wsl_exe())};
     argv.insert(argv.end(), args.begin(), args.end());
+    logger("wsl")->debug("running {}", shell_join(argv));
     const ProcessResult result = m_host->run(argv, captured());
+    logger("wsl")->debug("wsl.exe exited with {}", result.exit_code);
     if (!result.ok())
     {
         // wsl.exe writes its messages to stdout, some to stderr: look at both.
@@ -398,6 +401,7 @@ LaunchResult WslBackend::launch(const std::string& name, const LaunchSpec& spec)
         return {result.exit_code, std::move(result.out), std::move(result.err)};
     }
     WslApiOutput output;
+    logger("wsl")->debug("WslLaunch {}: {}", name, wsl::launch_command(spec.argv));
     const std::uint32_t hr =
         api().launch(name, wsl::launch_command(spec.argv), false, spec.stdin_data, output);
     if (wsl::failed(hr))
@@ -423,6 +427,7 @@ int WslBackend::launch_interactive(const std::string& name, const LaunchSpec& sp
         return m_host->run(argv, options).exit_code;
     }
     std::uint32_t exit_code = 0;
+    logger("wsl")->debug("WslLaunchInteractive {}: {}", name, wsl::launch_command(spec.argv));
     const std::uint32_t hr =
         api().launch_interactive(name, wsl::launch_command(spec.argv), false, exit_code);
     if (wsl::failed(hr))
