@@ -22,7 +22,6 @@ using rootfs::Entry;
 using rootfs::EntrySink;
 using rootfs::EntryType;
 
-constexpr int kMaxSymlinkHops = 40;
 constexpr std::string_view kMaskDir = "etc/systemd/system";
 
 constexpr std::array<std::string_view, 3> kWsl1Xattrs = {
@@ -40,32 +39,6 @@ bool is_hostile(std::string_view unit)
 bool is_unit_dir(std::string_view dir)
 {
     return std::find(kUnitDirs.begin(), kUnitDirs.end(), dir) != kUnitDirs.end();
-}
-
-std::vector<std::string> split_path(std::string_view path)
-{
-    std::vector<std::string> parts;
-    std::size_t start = 0;
-    while (start <= path.size())
-    {
-        const std::size_t slash = std::min(path.find('/', start), path.size());
-        if (slash > start)
-        {
-            parts.emplace_back(path.substr(start, slash - start));
-        }
-        start = slash + 1;
-    }
-    return parts;
-}
-
-std::string join_path(const std::vector<std::string>& parts)
-{
-    std::string out;
-    for (const auto& p : parts)
-    {
-        out += out.empty() ? p : "/" + p;
-    }
-    return out.empty() ? "." : out;
 }
 
 std::string base_name(const std::string& path)
@@ -252,45 +225,18 @@ void WslFilter::add(const Entry& entry, ContentReader* content, EntrySink& next)
 
 std::optional<std::string> WslFilter::resolve(const std::string& path) const
 {
-    std::vector<std::string> todo = split_path(path);
-    std::reverse(todo.begin(), todo.end());
-    std::vector<std::string> current;
-    int hops = 0;
-    while (!todo.empty())
+    const rootfs::ImagePath reached = rootfs::resolve_image_path(
+        path,
+        [this](const std::string& p) -> const std::string*
+        {
+            const auto link = m_symlinks.find(p);
+            return link == m_symlinks.end() ? nullptr : &link->second;
+        });
+    if (reached.loop)
     {
-        std::string part = std::move(todo.back());
-        todo.pop_back();
-        if (part == ".")
-        {
-            continue;
-        }
-        if (part == "..")
-        {
-            if (!current.empty())
-            {
-                current.pop_back();
-            }
-            continue;
-        }
-        current.push_back(std::move(part));
-        const auto link = m_symlinks.find(join_path(current));
-        if (link == m_symlinks.end())
-        {
-            continue;
-        }
-        if (++hops > kMaxSymlinkHops)
-        {
-            return std::nullopt;
-        }
-        current.pop_back();
-        if (link->second.starts_with('/'))
-        {
-            current.clear();
-        }
-        std::vector<std::string> target = split_path(link->second);
-        todo.insert(todo.end(), target.rbegin(), target.rend());
+        return std::nullopt;
     }
-    std::string result = join_path(current);
+    std::string result = reached.path;
     if (const auto hard = m_hardlinks.find(result); hard != m_hardlinks.end())
     {
         result = hard->second;

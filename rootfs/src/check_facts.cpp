@@ -18,7 +18,6 @@
 #include <array>
 #include <cerrno>
 #include <cstring>
-#include <deque>
 #include <set>
 #include <utility>
 
@@ -32,7 +31,6 @@ namespace
 
 // Larger configuration files are read only this far: enough for any real passwd or os-release.
 constexpr std::size_t kCaptureLimit = 4U << 20U;
-constexpr int kMaxSymlinkHops = 40;
 
 constexpr std::array<std::string_view, 7> kCapturedFiles = {
     "etc/passwd",
@@ -410,40 +408,6 @@ private:
     std::map<std::pair<dev_t, ino_t>, std::string> m_inodes;
 };
 
-std::vector<std::string_view> split_path(std::string_view path)
-{
-    std::vector<std::string_view> parts;
-    std::size_t i = 0;
-    while (i <= path.size())
-    {
-        const std::size_t slash = std::min(path.find('/', i), path.size());
-        if (slash > i)
-        {
-            parts.push_back(path.substr(i, slash - i));
-        }
-        i = slash + 1;
-    }
-    return parts;
-}
-
-std::string join_path(const std::vector<std::string>& parts)
-{
-    if (parts.empty())
-    {
-        return ".";
-    }
-    std::string out;
-    for (const auto& p : parts)
-    {
-        if (!out.empty())
-        {
-            out += '/';
-        }
-        out += p;
-    }
-    return out;
-}
-
 } // namespace
 
 bool captured_path(std::string_view path)
@@ -496,51 +460,20 @@ bool ImageFacts::exists(std::string_view path) const
 
 Resolved ImageFacts::resolve(std::string_view path) const
 {
+    const ImagePath reached = resolve_image_path(
+        path,
+        [this](const std::string& p) -> const std::string*
+        {
+            const Member* m = find(p);
+            return m != nullptr && m->type == EntryType::symlink ? &m->link_target : nullptr;
+        });
     Resolved r;
-    std::vector<std::string> done;
-    std::deque<std::string> pending;
-    for (const auto part : split_path(path))
+    r.path = reached.path;
+    r.loop = reached.loop;
+    if (r.loop)
     {
-        pending.emplace_back(part);
+        return r;
     }
-    int hops = 0;
-    while (!pending.empty())
-    {
-        std::string part = std::move(pending.front());
-        pending.pop_front();
-        if (part == ".")
-        {
-            continue;
-        }
-        if (part == "..")
-        {
-            if (!done.empty())
-            {
-                done.pop_back();
-            }
-            continue;
-        }
-        done.push_back(std::move(part));
-        const Member* m = find(join_path(done));
-        if (m == nullptr || m->type != EntryType::symlink)
-        {
-            continue;
-        }
-        if (++hops > kMaxSymlinkHops)
-        {
-            r.loop = true;
-            r.path = join_path(done);
-            return r;
-        }
-        done.pop_back();
-        if (!m->link_target.empty() && m->link_target.front() == '/')
-        {
-            done.clear();
-        }
-        const auto target = split_path(m->link_target);
-        pending.insert(pending.begin(), target.begin(), target.end());
-    }
-    r.path = join_path(done);
     r.member = find(r.path);
     for (int i = 0; r.member != nullptr && r.member->type == EntryType::hardlink; ++i)
     {

@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -96,6 +97,24 @@ bool has_dotdot(std::string_view name);
 
 // The parent of a normalized path ("usr/bin" -> "usr", "usr" -> ".").
 std::string parent_path(std::string_view path);
+
+// The most symlinks one path resolution follows, as on Linux (ELOOP beyond 40).
+inline constexpr int kMaxSymlinkHops = 40;
+
+// Where a path leads inside an image.
+struct ImagePath
+{
+    std::string path;  // normalized (Entry::path form; "." is the root)
+    bool loop = false; // more than kMaxSymlinkHops symlinks: `path` is where it stopped
+};
+
+// Follows every symlink on the way to `path` inside an image, as the kernel would with the image as
+// its root: an absolute target starts again at the root, a relative one at the link's directory,
+// ".." stops at the root. `symlink_target(p)` is the stored target of the symlink at the normalized
+// path p, or null when p is not a symlink. Hard links are the caller's to follow.
+ImagePath resolve_image_path(
+    std::string_view path,
+    const std::function<const std::string*(const std::string&)>& symlink_target);
 
 // Human name of a type for messages and JSON ("file", "directory", "symlink", ...).
 std::string_view type_name(EntryType type);
