@@ -24,10 +24,8 @@ using rootfs::EntryType;
 
 constexpr std::string_view kMaskDir = "etc/systemd/system";
 
-constexpr std::array<std::string_view, 3> kWsl1Xattrs = {
-    "security.selinux", "security.ima", "security.evm"};
-
-// One list with image check's warning (azl/common/wsl_facts.hpp).
+// The lists image check warns with (azl/common/wsl_facts.hpp).
+constexpr const auto& kWsl1Xattrs = kWsl1UnsupportedXattrs;
 constexpr const auto& kHostileUnits = kWslHostileUnits;
 constexpr const auto& kUnitDirs = kSystemdUnitDirs;
 

@@ -498,15 +498,14 @@ void rule_resolv_conf(RuleContext& c)
 
 void rule_security_xattrs(RuleContext& c)
 {
-    static constexpr std::array<std::string_view, 3> kNames = {
-        "security.selinux", "security.ima", "security.evm"};
     std::map<std::string_view, std::pair<std::string, std::size_t>> found; // name -> first, count
     for (const Member& m : c.facts().members)
     {
         for (const std::string& x : m.xattr_names)
         {
-            const auto* const it = std::find(kNames.begin(), kNames.end(), x);
-            if (it != kNames.end())
+            const auto* const it =
+                std::find(kWsl1UnsupportedXattrs.begin(), kWsl1UnsupportedXattrs.end(), x);
+            if (it != kWsl1UnsupportedXattrs.end())
             {
                 auto& [first, count] = found[*it];
                 first = count == 0 ? m.path : first;
@@ -558,12 +557,11 @@ void rule_wsl_conf_syntax(RuleContext& c)
     try
     {
         const IniFile ini = IniFile::parse(file->content, "/etc/wsl.conf");
-        // WSL reads these keys only; anything else is a typo or another tool's.
-        const auto& kKnown = kWslConfKeys;
+        // WSL reads kWslConfKeys only; anything else is a typo or another tool's.
         for (const auto& item : ini.items())
         {
             const std::string key = item.section + "." + item.key;
-            if (std::find(kKnown.begin(), kKnown.end(), key) == kKnown.end())
+            if (std::find(kWslConfKeys.begin(), kWslConfKeys.end(), key) == kWslConfKeys.end())
             {
                 c.report(
                     "etc/wsl.conf",

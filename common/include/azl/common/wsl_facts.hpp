@@ -74,6 +74,11 @@ inline constexpr std::array<std::string_view, 25> kWslConfKeys = {
     "general.guiapplications",
 };
 
+// Extended attributes WSL 1 cannot store: `image check` warns about them and `image build` removes
+// them unless --keep-xattrs (security.capability stays: WSL keeps file capabilities).
+inline constexpr std::array<std::string_view, 3> kWsl1UnsupportedXattrs = {
+    "security.selinux", "security.ima", "security.evm"};
+
 // systemd units that misbehave under WSL: `image check` warns when one is enabled and
 // `image build --mask-units` masks them.
 inline constexpr std::array<std::string_view, 16> kWslHostileUnits = {
