@@ -10,13 +10,15 @@ void add_run(CLI::App& app, Context& ctx)
     cmd->footer(
         R"(Runs the command as the default user (or --user) in its home (or --cwd), on this terminal.
 Everything after -- is the command and its arguments, passed as they are (no shell); -c takes
-one command line for /bin/sh. The command's exit code is azurelinux's exit code.
+one command line for /bin/sh; with neither, the user's login shell opens. The command's exit code
+is azurelinux's exit code.
 
 Examples:
   azurelinux run -- cat /etc/os-release
   azurelinux run --user root -- useradd -m -s /bin/bash alice
   azurelinux run -c 'echo $HOME && ls | wc -l'
-  azurelinux run --name Dev --cwd /tmp -- id -un)");
+  azurelinux run --name Dev --cwd /tmp -- id -un
+  azurelinux run --user root               # root's login shell)");
     add_name_option(*cmd, options->name);
     cmd->add_option("-u,--user", options->user, "Run as this user (name or uid)");
     cmd->add_option("--cwd", options->cwd, "Start in this guest directory");

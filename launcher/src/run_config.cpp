@@ -95,13 +95,14 @@ void note_user_override(Backend& backend, const std::string& name, ConfigOutcome
 
 std::vector<std::string> run_argv(const RunOptions& options)
 {
-    if (options.command.empty() == !options.command_line.has_value())
+    if (!options.command.empty() && options.command_line.has_value())
     {
         throw UserError(
-            options.command.empty() ? "nothing to run" : "give either -c or a command, not both",
+            "give either -c or a command, not both",
             "azurelinux run -- CMD ARGS…   or   azurelinux run -c \"command line\"",
             ExitCode::usage);
     }
+    // Neither: the user's login shell, as `wsl -u USER` opens it.
     if (options.command_line)
     {
         return {"/bin/sh", "-c", *options.command_line};

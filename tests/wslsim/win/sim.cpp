@@ -9,8 +9,10 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cwctype>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <thread>
 
@@ -305,7 +307,7 @@ void write_handle(HANDLE handle, std::string_view bytes)
 int relay(
     json request, const HostStreams& streams, const std::function<void(const json&)>& on_reply)
 {
-    Socket socket;
+    const auto socket = std::make_shared<Socket>();
     request["token"] = narrow(env(L"WSLSIM_TOKEN").value_or(L""));
     if (streams.console)
     {
@@ -317,17 +319,97 @@ int relay(
         }
         request["tty"] = true;
     }
+    // On a console, input goes to the Linux terminal as typed: raw, no echo, VT sequences (as
+    // wsl.exe sets it); the terminal in the guest echoes and edits. Restored when done.
+    DWORD saved_in_mode = 0;
+    DWORD saved_out_mode = 0;
+    const bool restore_in = streams.console && ::GetConsoleMode(streams.in, &saved_in_mode) != 0;
+    const bool restore_out = streams.console && ::GetConsoleMode(streams.out, &saved_out_mode) != 0;
+    if (restore_in)
+    {
+        ::SetConsoleMode(streams.in, ENABLE_VIRTUAL_TERMINAL_INPUT);
+    }
+    if (restore_out)
+    {
+        ::SetConsoleMode(
+            streams.out,
+            saved_out_mode | ENABLE_VIRTUAL_TERMINAL_PROCESSING | DISABLE_NEWLINE_AUTO_RETURN);
+    }
+
+    struct RestoreModes
+    {
+        HANDLE in;
+        HANDLE out;
+        DWORD in_mode;
+        DWORD out_mode;
+        bool restore_in;
+        bool restore_out;
+
+        ~RestoreModes()
+        {
+            if (restore_in)
+            {
+                ::SetConsoleMode(in, in_mode);
+            }
+            if (restore_out)
+            {
+                ::SetConsoleMode(out, out_mode);
+            }
+        }
+    } const restore{
+        streams.in, streams.out, saved_in_mode, saved_out_mode, restore_in, restore_out};
+
     const std::string header = request.dump() + "\n";
-    if (!socket.send_all(header.data(), header.size()))
+    if (!socket->send_all(header.data(), header.size()))
     {
         throw WslError{E_FAIL, L"wslsim: the connection to wslsim-host broke", L"Service"};
     }
-    // Input: a thread of its own, as it may block on the console or a pipe; when the guest
-    // program ends first, the process exits with it still blocked, as wsl.exe does.
-    if (streams.in != nullptr)
+    // Input: a thread of its own. A pipe or file is read until its end, blocking: when the guest
+    // program ends first, the process exits with the read still pending, as wsl.exe does. A
+    // console is read event by event, never blocking, and stopped before we return: a console
+    // read left pending at exit would, under Wine, take the next program's input.
+    std::shared_ptr<std::atomic<bool>> stop = std::make_shared<std::atomic<bool>>(false);
+    std::thread console_reader;
+    if (streams.in != nullptr && streams.console)
+    {
+        console_reader = std::thread(
+            [socket, stop, in = streams.in]
+            {
+                std::array<INPUT_RECORD, 128> records{};
+                while (!stop->load())
+                {
+                    if (::WaitForSingleObject(in, 50) != WAIT_OBJECT_0)
+                    {
+                        continue;
+                    }
+                    DWORD n = 0;
+                    if (::ReadConsoleInputW(
+                            in, records.data(), static_cast<DWORD>(records.size()), &n)
+                        == 0)
+                    {
+                        break;
+                    }
+                    std::wstring text;
+                    for (DWORD i = 0; i < n; ++i)
+                    {
+                        const KEY_EVENT_RECORD& key = records[i].Event.KeyEvent;
+                        if (records[i].EventType == KEY_EVENT && key.bKeyDown != 0
+                            && key.uChar.UnicodeChar != 0)
+                        {
+                            text.append(std::max<WORD>(key.wRepeatCount, 1), key.uChar.UnicodeChar);
+                        }
+                    }
+                    if (!text.empty() && !socket->send_frame(Frame::input, narrow(text)))
+                    {
+                        return;
+                    }
+                }
+            });
+    }
+    else if (streams.in != nullptr)
     {
         std::thread(
-            [&socket, in = streams.in]
+            [socket, in = streams.in]
             {
                 std::array<char, 65536> buf{};
                 for (;;)
@@ -338,28 +420,44 @@ int relay(
                     {
                         break;
                     }
-                    if (!socket.send_frame(Frame::input, std::string_view(buf.data(), n)))
+                    if (!socket->send_frame(Frame::input, std::string_view(buf.data(), n)))
                     {
                         return;
                     }
                 }
-                socket.send_frame(Frame::input, {});
+                socket->send_frame(Frame::input, {});
             })
             .detach();
     }
     else
     {
-        socket.send_frame(Frame::input, {});
+        socket->send_frame(Frame::input, {});
     }
+
+    struct StopReader
+    {
+        std::shared_ptr<std::atomic<bool>> stop;
+        std::thread& thread;
+
+        ~StopReader()
+        {
+            stop->store(true);
+            if (thread.joinable())
+            {
+                thread.join();
+            }
+        }
+    } const stop_reader{stop, console_reader};
+
     for (;;)
     {
         std::array<char, 5> frame{};
-        if (!socket.recv_all(frame.data(), frame.size()))
+        if (!socket->recv_all(frame.data(), frame.size()))
         {
             throw WslError{E_FAIL, L"wslsim: wslsim-host closed the connection", L"Service"};
         }
         std::string payload(frame_length(frame), '\0');
-        if (!socket.recv_all(payload.data(), payload.size()))
+        if (!socket->recv_all(payload.data(), payload.size()))
         {
             throw WslError{E_FAIL, L"wslsim: wslsim-host closed the connection", L"Service"};
         }
