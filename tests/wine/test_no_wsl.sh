@@ -37,7 +37,7 @@ expect_in "with --location: WSL is older than 2.4.4" "$ERR" "--location on an ol
 expect_exit 0 azl install --root
 expect_in 'WslRegisterDistribution "AzureLinux" "C:\Program Files\AzureLinux\AzureLinux.wsl"' \
     "$(<"$CALLS")" "the classic API"
-expect_in '"BasePath"="C:\\\\Program Files\\\\AzureLinux"' "$(lxss)" "installed beside the exe"
+expect_in '"BasePath"="C:\\Program Files\\AzureLinux"' "$(lxss)" "installed beside the exe"
 expect_exit 0 azl run -- cat /etc/os-release
 expect_in "ID=debian" "$OUT" "run on the classic install"
 expect_exit 0 azl doctor --json
