@@ -121,7 +121,7 @@ void validate_name(std::string_view name)
     {
         throw UserError(
             fmt::format("invalid distribution name '{}'", name),
-            "use 1 to 256 letters, digits, '.', '_' or '-' (not \".\", \"..\" or Legacy)");
+            "use 1 to 256 letters, digits, '.', '_' or '-' (not . or .. alone, not Legacy)");
     }
 }
 
