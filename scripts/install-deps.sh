@@ -32,6 +32,9 @@ packages=(
     bubblewrap
     # first-run setup e2e: the guest run the way WSL runs it (bubblewrap), a real terminal (tmux)
     bubblewrap tmux openssl python3-jsonschema
+    # the Wine tier (tests/wine): azurelinux.exe and the WSL simulator run by Wine (64-bit only);
+    # iconv (libc-bin) reads the registry files Wine's reg.exe exports
+    wine wine64 libc-bin
 )
 
 export DEBIAN_FRONTEND=noninteractive

@@ -1,9 +1,9 @@
 #include "context.hpp"
+#include "file_digest.hpp"
 
 #include <azl/common/error.hpp>
 #include <azl/common/fs.hpp>
 #include <azl/packaging/manifest.hpp>
-#include <azl/rootfs/digest.hpp>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -31,11 +31,11 @@ struct ManifestArgs
 };
 
 // The image's SHA-256, with a hint that fits this command when the file is wrong.
-std::string file_sha256(const std::filesystem::path& file)
+std::string image_sha256(const std::filesystem::path& file)
 {
     try
     {
-        return rootfs::sha256_file(file);
+        return file_sha256(file);
     }
     catch (const UserError& e)
     {
@@ -50,7 +50,7 @@ std::optional<packaging::Download> download(const std::string& spec, std::string
         return std::nullopt;
     }
     auto [url, file] = packaging::parse_url_and_file(spec, option);
-    return packaging::Download{std::move(url), file_sha256(file)};
+    return packaging::Download{std::move(url), image_sha256(file)};
 }
 
 nlohmann::json download_json(const std::optional<packaging::Download>& d)
@@ -67,7 +67,8 @@ void run_manifest(const ManifestArgs& args)
     packaging::Manifest manifest;
     if (!args.merge.empty())
     {
-        manifest = packaging::parse_manifest(read_file(args.merge, 16U << 20U), args.merge);
+        manifest = packaging::parse_manifest(
+            read_file(launcher::path_from_utf8(args.merge), 16U << 20U), args.merge);
     }
     packaging::ManifestEntry entry;
     entry.name = args.name;
@@ -77,7 +78,8 @@ void run_manifest(const ManifestArgs& args)
     entry.arm64 = download(args.arm64, "--arm64");
     const packaging::MergeAction action =
         packaging::merge_entry(manifest, args.flavor, entry, args.output);
-    write_file_atomic(args.output, packaging::serialize_manifest(manifest));
+    write_file_atomic(
+        launcher::path_from_utf8(args.output), packaging::serialize_manifest(manifest));
 
     const auto& entries = manifest.flavors.at(args.flavor);
     const auto written = std::find_if(

@@ -392,7 +392,12 @@ UrlAndFile parse_url_and_file(std::string_view spec, std::string_view option)
             fmt::format(
                 "e.g. {} https://example.com/AzureLinux-4.0-amd64.wsl=out/AzureLinux.wsl", option));
     }
-    return {std::string(spec.substr(0, eq)), std::filesystem::path(spec.substr(eq + 1))};
+    // From UTF-8 on every platform (a path made from a narrow string is in the ANSI code page on
+    // Windows).
+    const std::string_view file = spec.substr(eq + 1);
+    return {
+        std::string(spec.substr(0, eq)),
+        std::filesystem::path(std::u8string(file.begin(), file.end()))};
 }
 
 } // namespace azl::packaging

@@ -108,6 +108,17 @@ e2e_check "--log-file with a non-ASCII name"
 expect_exit 0 azl --log-file 'C:\logs\ログ.txt' list
 [[ -s "$DRIVE_C/logs/ログ.txt" ]] || e2e_fail "no log at C:\\logs\\ログ.txt: $(ls "$DRIVE_C/logs")"
 
+e2e_check "image manifest on Windows (JSON and SHA-256; the other image commands are Linux's)"
+expect_exit 0 azl image manifest --flavor AzureLinux --name AzureLinux-4.0 --friendly-name "Azure Linux 4.0" \
+    --amd64 "https://example.com/AzureLinux.wsl=C:\\Images $u\\AzureLinux.wsl" --default \
+    -o "C:\\Images $u\\DistributionInfo.json"
+want=$(sha256sum "$DRIVE_C/Images $u/AzureLinux.wsl" | cut -d' ' -f1)
+[[ $(jq -r '.ModernDistributions.AzureLinux[0].Amd64Url.Sha256' "$DRIVE_C/Images $u/DistributionInfo.json") == "$want" ]] ||
+    e2e_fail "manifest: $(cat "$DRIVE_C/Images $u/DistributionInfo.json")"
+expect_exit 2 azl image build --from x -o y.wsl
+expect_exit 0 azl image --help
+expect_in "need the image engine, which runs on Linux" "$OUT" "image --help on Windows"
+
 e2e_check "uninstall"
 expect_exit 0 azl uninstall --name Copy1 --yes
 expect_exit 0 azl uninstall --name Copy2 --yes

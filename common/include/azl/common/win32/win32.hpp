@@ -3,6 +3,7 @@
 // boundary, Win32 error text, and an owning HANDLE. Include it only from win32/ code.
 
 #include <azl/common/error.hpp>
+#include <azl/common/progress.hpp>
 
 #include <windows.h>
 
@@ -68,5 +69,8 @@ private:
 
 // System32, where wsl.exe and wslapi.dll live (GetSystemDirectoryW).
 std::filesystem::path system_directory();
+
+// The SHA-256 of a file as lowercase hex (CNG), with a progress bar labelled with its name.
+std::string sha256_file(const std::filesystem::path& file, ProgressMode progress);
 
 } // namespace azl::win32
