@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Every test, as CI runs them: the sanitizer build of everything (preset `asan`: clang, ASan + UBSan,
+# Every test, as CI runs them: the Windows build (preset `mingw`: azurelinux.exe and the WSL
+# simulator, for the Wine tier), the sanitizer build of everything (preset `asan`: clang, ASan + UBSan,
 # -O2, -Werror), then all unit and end-to-end tests with those programs (`ctest --preset asan`: the
 # end-to-end tests run the instrumented launcher, first-run setup and bridge on real root file
 # systems), then each libFuzzer target for a bounded time from the committed corpus.
@@ -27,7 +28,7 @@ while (($#)); do
         break
         ;;
     -h | --help)
-        sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
+        sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
         exit 0
         ;;
     *)
@@ -37,6 +38,9 @@ while (($#)); do
     esac
 done
 
+# The Windows launcher and the WSL simulator, for the Wine tier (tests/wine); a no-op when built.
+cmake --preset mingw >/dev/null
+cmake --build --preset mingw
 cmake --preset asan >/dev/null
 cmake --build --preset asan
 ctest --preset asan "${ctest_args[@]}"
