@@ -120,7 +120,7 @@ std::string automount_root()
     std::string root = "/mnt/";
     for (std::string line; std::getline(in, line);)
     {
-        const auto trim = [](std::string s)
+        const auto trim = [](const std::string& s)
         {
             const auto first = s.find_first_not_of(" \t\r");
             const auto last = s.find_last_not_of(" \t\r");
@@ -246,12 +246,11 @@ int run_wslpath(int argc, char** argv)
         }
         else if (in.starts_with("//"))
         {
-            const std::string distro = std::getenv("WSL_DISTRO_NAME") != nullptr
-                                           ? std::getenv("WSL_DISTRO_NAME")
-                                           : std::string();
-            for (const std::string host : {"//wsl.localhost/", "//wsl$/"})
+            const char* env_distro = std::getenv("WSL_DISTRO_NAME");
+            const std::string distro = env_distro != nullptr ? env_distro : "";
+            for (const std::string_view host : {"//wsl.localhost/", "//wsl$/"})
             {
-                const std::string prefix = host + distro;
+                const std::string prefix = std::string(host) + distro;
                 if (!distro.empty() && in.starts_with(prefix)
                     && (in.size() == prefix.size() || in[prefix.size()] == '/'))
                 {
