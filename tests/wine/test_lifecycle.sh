@@ -108,6 +108,16 @@ e2e_check "--log-file with a non-ASCII name"
 expect_exit 0 azl --log-file 'C:\logs\ログ.txt' list
 [[ -s "$DRIVE_C/logs/ログ.txt" ]] || e2e_fail "no log at C:\\logs\\ログ.txt: $(ls "$DRIVE_C/logs")"
 
+e2e_check "install --no-launch, then setup with answers"
+expect_exit 0 azl install --from "C:\\Images $u\\AzureLinux.wsl" --name Later --no-launch
+expect_exit 0 azl list --json
+[[ $(jq -r '.[] | select(.name == "Later") | .setup_pending' <<<"$OUT") == true ]] ||
+    e2e_fail "setup pending after --no-launch: $OUT"
+expect_exit 0 azl setup --name Later --answers "C:\\users\\$(id -un)\\answers.json"
+expect_exit 0 azl run --name Later -- id -un
+[[ $OUT == dev ]] || e2e_fail "user after setup: $OUT"
+expect_exit 0 azl uninstall --name Later --yes
+
 e2e_check "image manifest on Windows (JSON and SHA-256; the other image commands are Linux's)"
 expect_exit 0 azl image manifest --flavor AzureLinux --name AzureLinux-4.0 --friendly-name "Azure Linux 4.0" \
     --amd64 "https://example.com/AzureLinux.wsl=C:\\Images $u\\AzureLinux.wsl" --default \
