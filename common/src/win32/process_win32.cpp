@@ -202,45 +202,6 @@ private:
     std::jthread m_thread;
 };
 
-void read_all(HANDLE pipe, std::string& sink)
-{
-    std::array<char, 65536> buf{};
-    for (;;)
-    {
-        DWORD n = 0;
-        if (::ReadFile(pipe, buf.data(), static_cast<DWORD>(buf.size()), &n, nullptr) == 0)
-        {
-            const DWORD err = ::GetLastError();
-            if (err == ERROR_BROKEN_PIPE)
-            {
-                return; // every writer closed its end
-            }
-            throw win32::make_system_error("reading a child's output", err);
-        }
-        sink.append(buf.data(), n);
-    }
-}
-
-void write_all_to(UniqueHandle pipe, const std::string& data)
-{
-    std::size_t off = 0;
-    while (off < data.size())
-    {
-        DWORD n = 0;
-        const auto chunk = static_cast<DWORD>(std::min<std::size_t>(data.size() - off, 1U << 20U));
-        if (::WriteFile(pipe.get(), data.data() + off, chunk, &n, nullptr) == 0)
-        {
-            const DWORD err = ::GetLastError();
-            if (err == ERROR_BROKEN_PIPE || err == ERROR_NO_DATA)
-            {
-                return; // the child stopped reading its input
-            }
-            throw win32::make_system_error("writing a child's input", err);
-        }
-        off += n;
-    }
-}
-
 struct AttributeList
 {
     void operator()(LPPROC_THREAD_ATTRIBUTE_LIST list) const noexcept
@@ -487,16 +448,23 @@ ProcessResult run_process(const std::vector<std::string>& argv, const ProcessOpt
     std::optional<Worker> err_reader;
     if (in_pipe)
     {
-        writer.emplace([&in_pipe, &options]
-                       { write_all_to(std::move(in_pipe->write), *options.stdin_data); });
+        writer.emplace(
+            [&in_pipe, &options] {
+                win32::write_pipe(
+                    std::move(in_pipe->write), *options.stdin_data, "a child's input");
+            });
     }
     if (out_pipe)
     {
-        out_reader.emplace([&out_pipe, &result] { read_all(out_pipe->read.get(), result.out); });
+        out_reader.emplace(
+            [&out_pipe, &result]
+            { win32::read_pipe(out_pipe->read.get(), result.out, "a child's output"); });
     }
     if (err_pipe)
     {
-        err_reader.emplace([&err_pipe, &result] { read_all(err_pipe->read.get(), result.err); });
+        err_reader.emplace(
+            [&err_pipe, &result]
+            { win32::read_pipe(err_pipe->read.get(), result.err, "a child's output"); });
     }
 
     const DWORD wait_ms =

@@ -68,46 +68,6 @@ public:
     ULONG m_count = 0;
 };
 
-std::string read_to_end(HANDLE pipe)
-{
-    std::string out;
-    std::array<char, 65536> buf{};
-    for (;;)
-    {
-        DWORD n = 0;
-        if (::ReadFile(pipe, buf.data(), static_cast<DWORD>(buf.size()), &n, nullptr) == 0)
-        {
-            const DWORD err = ::GetLastError();
-            if (err == ERROR_BROKEN_PIPE)
-            {
-                return out;
-            }
-            throw win32::make_system_error("reading the output of a WSL process", err);
-        }
-        out.append(buf.data(), n);
-    }
-}
-
-void write_and_close(UniqueHandle pipe, const std::string& data)
-{
-    std::size_t off = 0;
-    while (off < data.size())
-    {
-        DWORD n = 0;
-        const auto chunk = static_cast<DWORD>(std::min<std::size_t>(data.size() - off, 1U << 20U));
-        if (::WriteFile(pipe.get(), data.data() + off, chunk, &n, nullptr) == 0)
-        {
-            const DWORD err = ::GetLastError();
-            if (err == ERROR_BROKEN_PIPE || err == ERROR_NO_DATA)
-            {
-                return; // the program stopped reading its input
-            }
-            throw win32::make_system_error("writing the input of a WSL process", err);
-        }
-        off += n;
-    }
-}
-
 std::pair<UniqueHandle, UniqueHandle> make_pipe()
 {
     HANDLE r = nullptr;
@@ -275,11 +235,23 @@ std::uint32_t DllWslApi::launch(
     auto writer = std::async(
         std::launch::async,
         [pipe = std::move(in_write), data = stdin_data.value_or(std::string())]() mutable
-        { write_and_close(std::move(pipe), data); });
-    auto out_reader =
-        std::async(std::launch::async, [h = out_read.get()] { return read_to_end(h); });
-    auto err_reader =
-        std::async(std::launch::async, [h = err_read.get()] { return read_to_end(h); });
+        { win32::write_pipe(std::move(pipe), data, "the input of a WSL process"); });
+    auto out_reader = std::async(
+        std::launch::async,
+        [h = out_read.get()]
+        {
+            std::string text;
+            win32::read_pipe(h, text, "the output of a WSL process");
+            return text;
+        });
+    auto err_reader = std::async(
+        std::launch::async,
+        [h = err_read.get()]
+        {
+            std::string text;
+            win32::read_pipe(h, text, "the output of a WSL process");
+            return text;
+        });
     ::WaitForSingleObject(child.get(), INFINITE);
     writer.get();
     out.out = out_reader.get();

@@ -67,6 +67,14 @@ private:
     HANDLE m_handle = nullptr;
 };
 
+// Appends everything `pipe` delivers to `sink` until every writer has closed its end (a broken
+// pipe is the end, not an error). `what` names the stream in errors ("a child's output").
+void read_pipe(HANDLE pipe, std::string& sink, std::string_view what);
+
+// Writes `data` to `pipe`, then closes it. A reader that stops reading (broken pipe) ends the
+// write quietly: the program did not want the rest. `what` names the stream in errors.
+void write_pipe(UniqueHandle pipe, std::string_view data, std::string_view what);
+
 // System32, where wsl.exe and wslapi.dll live (GetSystemDirectoryW).
 std::filesystem::path system_directory();
 
