@@ -213,7 +213,8 @@ TEST_CASE("build_image layers sources, removals, --add-dir and --add in that ord
 }
 
 TEST_CASE(
-    "an ImageBuild checks its options when made; a caller's files go under the user's", "[build]")
+    "an ImageBuild checks its options when made, and a caller's files go under the user's",
+    "[build]")
 {
     const azl::test::Sandbox box;
     const fs::path base = box.path() / "base.tar";
