@@ -79,6 +79,19 @@ std::pair<UniqueHandle, UniqueHandle> make_pipe()
     return {UniqueHandle(r), UniqueHandle(w)};
 }
 
+// Reads a WSL process's output pipe to its end on a thread of its own.
+std::future<std::string> read_async(HANDLE pipe)
+{
+    return std::async(
+        std::launch::async,
+        [pipe]
+        {
+            std::string text;
+            win32::read_pipe(pipe, text, "the output of a WSL process");
+            return text;
+        });
+}
+
 class DllWslApi final : public WslApi
 {
 public:
@@ -236,22 +249,8 @@ std::uint32_t DllWslApi::launch(
         std::launch::async,
         [pipe = std::move(in_write), data = stdin_data.value_or(std::string())]() mutable
         { win32::write_pipe(std::move(pipe), data, "the input of a WSL process"); });
-    auto out_reader = std::async(
-        std::launch::async,
-        [h = out_read.get()]
-        {
-            std::string text;
-            win32::read_pipe(h, text, "the output of a WSL process");
-            return text;
-        });
-    auto err_reader = std::async(
-        std::launch::async,
-        [h = err_read.get()]
-        {
-            std::string text;
-            win32::read_pipe(h, text, "the output of a WSL process");
-            return text;
-        });
+    auto out_reader = read_async(out_read.get());
+    auto err_reader = read_async(err_read.get());
     ::WaitForSingleObject(child.get(), INFINITE);
     writer.get();
     out.out = out_reader.get();

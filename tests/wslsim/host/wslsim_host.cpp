@@ -55,11 +55,13 @@ std::string g_token;
 
 // --- sockets ---------------------------------------------------------------------------------
 
-bool write_all(int fd, const char* data, std::size_t size)
+// Sends or receives exactly `size` bytes (`io`: ::send or ::recv); false when the peer is gone.
+template <class Data, class Io>
+bool transfer(int fd, Data* data, std::size_t size, Io io)
 {
     while (size > 0)
     {
-        const ssize_t n = ::send(fd, data, size, MSG_NOSIGNAL);
+        const ssize_t n = io(fd, data, size);
         if (n < 0 && errno == EINTR)
         {
             continue;
@@ -72,6 +74,15 @@ bool write_all(int fd, const char* data, std::size_t size)
         size -= static_cast<std::size_t>(n);
     }
     return true;
+}
+
+bool write_all(int fd, const char* data, std::size_t size)
+{
+    return transfer(
+        fd,
+        data,
+        size,
+        [](int f, const char* d, std::size_t n) { return ::send(f, d, n, MSG_NOSIGNAL); });
 }
 
 bool send_frame(int fd, wslsim::Frame type, std::string_view payload)
@@ -83,21 +94,8 @@ bool send_frame(int fd, wslsim::Frame type, std::string_view payload)
 
 bool read_exact(int fd, char* data, std::size_t size)
 {
-    while (size > 0)
-    {
-        const ssize_t n = ::recv(fd, data, size, 0);
-        if (n < 0 && errno == EINTR)
-        {
-            continue;
-        }
-        if (n <= 0)
-        {
-            return false;
-        }
-        data += n;
-        size -= static_cast<std::size_t>(n);
-    }
-    return true;
+    return transfer(
+        fd, data, size, [](int f, char* d, std::size_t n) { return ::recv(f, d, n, 0); });
 }
 
 std::optional<std::string> read_line(int fd)
