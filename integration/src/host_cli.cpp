@@ -11,6 +11,7 @@
 #include <cctype>
 #include <charconv>
 #include <cmath>
+#include <cstdlib>
 #include <ctime>
 #include <limits>
 
@@ -168,21 +169,6 @@ std::string string_at(const nlohmann::json& j, const char* key)
 }
 
 } // namespace
-
-HostError::HostError(HostErrorKind kind, const std::string& message)
-    : std::runtime_error(message)
-    , m_kind(kind)
-{
-}
-
-std::string TokenRequest::cache_key() const
-{
-    return fmt::format(
-        "{}={}{}",
-        kind == TargetKind::resource ? "resource" : "scope",
-        target,
-        tenant ? " tenant=" + *tenant : std::string());
-}
 
 bool is_safe_cli_argument(std::string_view s)
 {
@@ -491,6 +477,38 @@ std::string HostCli::run_json(const std::vector<std::string>& args) const
         throw classify_failure(result, {});
     }
     return std::move(result.out);
+}
+
+std::optional<HostCommand> find_host_az(const BridgeConfig& config)
+{
+    const char* path = std::getenv("PATH");
+    return locate_host_az({config.host_az, path != nullptr ? path : "", drive_mount_root()});
+}
+
+HostCli make_host_cli(const BridgeConfig& config)
+{
+    auto command = find_host_az(config);
+    if (!command)
+    {
+        throw HostError(
+            HostErrorKind::not_found,
+            config.host_az
+                ? fmt::format(
+                    "the Windows Azure CLI was not found at {} (hostAz in {})",
+                    config.host_az->string(),
+                    config.sources.empty() ? std::string("bridge.conf")
+                                           : config.sources.back().string())
+                : std::string(
+                    "the Windows Azure CLI was not found (no az.cmd in the Windows PATH or in "
+                    "Program Files\\Microsoft SDKs\\Azure\\CLI2): install it in Windows, or set "
+                    "hostAz in /etc/azurelinux/bridge.conf"));
+    }
+    return {*command, std::chrono::duration_cast<std::chrono::milliseconds>(config.host_timeout)};
+}
+
+AccessToken fetch_host_token(const BridgeConfig& config, const TokenRequest& request)
+{
+    return make_host_cli(config).get_token(request);
 }
 
 } // namespace azl::integration

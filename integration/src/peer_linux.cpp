@@ -2,8 +2,9 @@
 // network namespace with its owner's uid in /proc/net/tcp{,6}. The client's socket is the entry
 // whose local address is the peer's and whose remote address is ours. The kernel's socket
 // diagnostics (NETLINK_SOCK_DIAG) find that one socket by its addresses without listing the rest.
+#include "peer.hpp"
+
 #include <azl/common/fs.hpp>
-#include <azl/integration/server.hpp>
 
 #include <fmt/format.h>
 
@@ -205,6 +206,40 @@ std::optional<uid_t> tcp_peer_uid(
     // A dual-stack (IPv6) client socket connected to our IPv4 address shows as ::ffff:a.b.c.d.
     const std::string mapped = "0000000000000000FFFF0000";
     return find_in(slurp_proc(proc_net / "tcp6"), mapped + local, mapped + remote);
+}
+
+std::optional<uid_t> PeerOwners::owner_of(int fd, int server_port)
+{
+    sockaddr_in peer{};
+    socklen_t len = sizeof peer;
+    if (::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &len) != 0
+        || peer.sin_family != AF_INET)
+    {
+        return std::nullopt;
+    }
+    std::array<char, INET_ADDRSTRLEN> ip{};
+    ::inet_ntop(AF_INET, &peer.sin_addr, ip.data(), ip.size());
+    const int port = ntohs(peer.sin_port);
+    // The kernel's socket diagnostics first: /proc/net/tcp costs time in proportion to every
+    // socket of the namespace, so under connection churn it would starve the event loop.
+    const auto diag = m_diag == Diag::broken
+                          ? DiagLookup{}
+                          : tcp_peer_uid_diag(ip.data(), port, "127.0.0.1", server_port);
+    if (diag.result == DiagLookup::Result::found)
+    {
+        m_diag = Diag::works;
+        return diag.uid;
+    }
+    if (diag.result == DiagLookup::Result::unavailable || m_diag != Diag::works)
+    {
+        const auto uid = tcp_peer_uid(ip.data(), port, "127.0.0.1", server_port);
+        if (uid || diag.result == DiagLookup::Result::unavailable)
+        {
+            m_diag = Diag::broken;
+        }
+        return uid;
+    }
+    return std::nullopt;
 }
 
 } // namespace azl::integration

@@ -1,3 +1,4 @@
+#include <azl/integration/host_cli.hpp>
 #include <azl/integration/protocols.hpp>
 
 #include <fmt/chrono.h>

@@ -1,6 +1,7 @@
 #include <azl/common/error.hpp>
 #include <azl/common/log.hpp>
 #include <azl/integration/bridge.hpp>
+#include <azl/integration/host_cli.hpp>
 #include <azl/integration/runtime.hpp>
 #include <azl/integration/server.hpp>
 
@@ -17,6 +18,7 @@
 #include <charconv>
 #include <csignal>
 #include <cstdlib>
+#include <functional>
 #include <thread>
 
 namespace azl::integration
@@ -117,16 +119,7 @@ int run_server(const BridgeConfig& config, int ready_fd)
         options.port = previous->port; // shells that exported the old URL keep working
     }
     block_stop_signals();
-    const auto host_timeout =
-        std::chrono::duration_cast<std::chrono::milliseconds>(config.host_timeout);
-    TokenServer server(
-        options,
-        [config, host_timeout](const TokenRequest& request)
-        {
-            // Looked up per call: an Azure CLI installed in Windows later is found without a
-            // restart.
-            return HostCli(make_host_cli(config).command(), host_timeout).get_token(request);
-        });
+    TokenServer server(options, std::bind_front(fetch_host_token, config));
     write_server_state(dir, {server.port(), ::getpid()});
     log->info("serving on 127.0.0.1:{}", server.port());
     report(ready_fd, "ok");
@@ -233,33 +226,6 @@ int serve_detached(const BridgeConfig& config)
 }
 
 } // namespace
-
-std::optional<HostCommand> find_host_az(const BridgeConfig& config)
-{
-    const char* path = std::getenv("PATH");
-    return locate_host_az({config.host_az, path != nullptr ? path : "", drive_mount_root()});
-}
-
-HostCli make_host_cli(const BridgeConfig& config)
-{
-    auto command = find_host_az(config);
-    if (!command)
-    {
-        throw HostError(
-            HostErrorKind::not_found,
-            config.host_az
-                ? fmt::format(
-                    "the Windows Azure CLI was not found at {} (hostAz in {})",
-                    config.host_az->string(),
-                    config.sources.empty() ? std::string("bridge.conf")
-                                           : config.sources.back().string())
-                : std::string(
-                    "the Windows Azure CLI was not found (no az.cmd in the Windows PATH or in "
-                    "Program Files\\Microsoft SDKs\\Azure\\CLI2): install it in Windows, or set "
-                    "hostAz in /etc/azurelinux/bridge.conf"));
-    }
-    return {*command, std::chrono::duration_cast<std::chrono::milliseconds>(config.host_timeout)};
-}
 
 int serve(const BridgeConfig& config, Detach detach)
 {

@@ -1,6 +1,13 @@
+// The token server's event loop: accept, check the peer, parse, route, answer from the cache or
+// wait for the host (fetch_pool.hpp), write back with back-pressure.
+#include "fetch_pool.hpp"
+#include "peer.hpp"
+
 #include <azl/common/error.hpp>
+#include <azl/common/fs.hpp>
 #include <azl/common/log.hpp>
 #include <azl/integration/server.hpp>
+#include <azl/integration/token_cache.hpp>
 
 #include <fmt/format.h>
 
@@ -16,9 +23,6 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
-#include <map>
-#include <mutex>
-#include <thread>
 #include <unordered_map>
 
 namespace azl::integration
@@ -35,34 +39,39 @@ constexpr std::uint64_t kEventId = 1;
 // pipelines, makes the server buffer without bound.
 constexpr std::size_t kMaxUnsentReplies = std::size_t{64} * 1024;
 
-struct Connection
+// What epoll watches a connection for: its requests, or only its socket draining while its replies
+// are blocked (back-pressure: no reading until the client has read them).
+constexpr std::uint32_t kReadEvents = EPOLLIN | EPOLLRDHUP;
+constexpr std::uint32_t kWriteEvents = EPOLLOUT;
+
+// Where a connection is in its life; exactly one at a time.
+enum class ConnState
 {
-    UniqueFd fd;
-    std::string in;
-    std::string out;
-    std::size_t out_off = 0;
-    SteadyClock::time_point deadline;
-    bool request_started = false; // some bytes of a request arrived: the request timeout runs
-    bool close_after_write = false;
-    bool want_write = false;
-    bool waiting = false; // for a host fetch
+    fresh,   // accepted, no request yet: the first to go when room is needed (keep-alive timeout)
+    idle,    // between the requests of a keep-alive connection (keep-alive timeout)
+    reading, // part of a request arrived: the rest must follow within the request timeout
+    waiting, // a complete request waits for a host fetch: not read meanwhile, no timeout
+    closing, // its last reply is queued: nothing more is read; closed once the reply is sent
+};
+
+// The request a waiting connection is answered for when the host's token arrives.
+struct Awaited
+{
     Protocol protocol = Protocol::app_service;
     TokenRequest token;
     bool keep_alive = true;
-    bool served = false; // a request was answered: prefer closing connections that never sent one
 };
 
-struct Completion
+struct Connection
 {
-    std::string key;
-    std::optional<AccessToken> token;
-    std::optional<HostError> error;
-};
-
-struct Pending
-{
-    std::thread worker;
-    std::vector<std::uint64_t> waiters;
+    UniqueFd fd;
+    ConnState state = ConnState::fresh;
+    std::uint32_t events = kReadEvents;
+    SteadyClock::time_point deadline; // of the state's timeout
+    std::string in;
+    std::string out; // replies not sent yet, from out_off on
+    std::size_t out_off = 0;
+    Awaited awaited; // while waiting
 };
 
 } // namespace
@@ -71,27 +80,27 @@ class TokenServer::Impl
 {
 public:
     Impl(ServerOptions options, TokenFetcher fetcher);
-    ~Impl();
     Impl(const Impl&) = delete;
     Impl& operator=(const Impl&) = delete;
     Impl(Impl&&) = delete;
     Impl& operator=(Impl&&) = delete;
+    ~Impl() = default;
 
     EndReason run();
     void stop() noexcept;
 
     ServerOptions m_opt;
-    TokenFetcher m_fetcher;
     TokenCache m_cache;
     UniqueFd m_listen;
     UniqueFd m_epoll;
-    UniqueFd m_event;
+    UniqueFd m_event; // wakes the loop: stop(), and each finished fetch (outlives m_fetches)
     int m_port = 0;
     std::atomic<bool> m_stop{false};
     ServerStats m_stats;
 
 private:
     void add(int fd, std::uint64_t id, std::uint32_t events) const;
+    void watch(std::uint64_t id, Connection& c, std::uint32_t events) const;
     void accept_all();
     bool evict_idle();
     enum class Peer
@@ -105,10 +114,9 @@ private:
     void process(std::uint64_t id, Connection& c);
     bool parse_one(std::uint64_t id, Connection& c);
     void handle(std::uint64_t id, Connection& c, const HttpRequest& req);
-    void start_fetch(const std::string& key, const TokenRequest& token, std::uint64_t waiter);
-    void drain_completions();
+    void answer_finished_fetches();
     void respond(Connection& c, int status, std::string_view body, bool keep_alive);
-    void respond_token(Connection& c, const CacheHit& hit);
+    void respond_awaited(Connection& c, const CacheHit& hit);
     bool flush(std::uint64_t id, Connection& c);
     const std::string& rendered(
         Protocol protocol,
@@ -130,25 +138,23 @@ private:
 
     std::unordered_map<std::string, Rendered> m_rendered;
     std::unordered_map<std::uint64_t, Connection> m_conns;
-    std::map<std::string, Pending> m_inflight;
-    std::mutex m_done_mutex;
-    std::vector<Completion> m_done;
+    FetchPool m_fetches; // after m_event, which its workers write to
+    PeerOwners m_peers;
     std::uint64_t m_next_id = 2;
-    enum class DiagState
-    {
-        unknown,
-        works,
-        broken,
-    };
-    DiagState m_diag = DiagState::unknown; // whether sock_diag answers for peers (peer_of)
     SteadyClock::time_point m_last_activity = SteadyClock::now();
     std::shared_ptr<spdlog::logger> m_log = logger("bridge");
 };
 
 TokenServer::Impl::Impl(ServerOptions options, TokenFetcher fetcher)
     : m_opt(std::move(options))
-    , m_fetcher(std::move(fetcher))
+    , m_epoll(::epoll_create1(EPOLL_CLOEXEC))
+    , m_event(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC))
+    , m_fetches(std::move(fetcher), m_opt.max_fetches, m_event.get())
 {
+    if (!m_epoll || !m_event)
+    {
+        throw_errno("setting up the bridge's event loop");
+    }
     m_listen = UniqueFd(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
     if (!m_listen)
     {
@@ -180,25 +186,8 @@ TokenServer::Impl::Impl(ServerOptions options, TokenFetcher fetcher)
         throw_errno("reading the bridge's port");
     }
     m_port = ntohs(addr.sin_port);
-    m_epoll = UniqueFd(::epoll_create1(EPOLL_CLOEXEC));
-    m_event = UniqueFd(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
-    if (!m_epoll || !m_event)
-    {
-        throw_errno("setting up the bridge's event loop");
-    }
     add(m_listen.get(), kListenId, EPOLLIN);
     add(m_event.get(), kEventId, EPOLLIN);
-}
-
-TokenServer::Impl::~Impl()
-{
-    for (auto& [key, pending] : m_inflight)
-    {
-        if (pending.worker.joinable())
-        {
-            pending.worker.join();
-        }
-    }
 }
 
 void TokenServer::Impl::add(int fd, std::uint64_t id, std::uint32_t events) const
@@ -210,6 +199,16 @@ void TokenServer::Impl::add(int fd, std::uint64_t id, std::uint32_t events) cons
     {
         throw_errno("watching a socket");
     }
+}
+
+// Switches what epoll watches `c` for (kReadEvents or kWriteEvents).
+void TokenServer::Impl::watch(std::uint64_t id, Connection& c, std::uint32_t events) const
+{
+    epoll_event ev{};
+    ev.events = events;
+    ev.data.u64 = id;
+    ::epoll_ctl(m_epoll.get(), EPOLL_CTL_MOD, c.fd.get(), &ev);
+    c.events = events;
 }
 
 void TokenServer::Impl::stop() noexcept
@@ -226,37 +225,7 @@ TokenServer::Impl::Peer TokenServer::Impl::peer_of(int fd)
     {
         return Peer::ours;
     }
-    sockaddr_in peer{};
-    socklen_t len = sizeof peer;
-    if (::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &len) != 0
-        || peer.sin_family != AF_INET)
-    {
-        return Peer::unknown;
-    }
-    std::array<char, INET_ADDRSTRLEN> ip{};
-    ::inet_ntop(AF_INET, &peer.sin_addr, ip.data(), ip.size());
-    const int port = ntohs(peer.sin_port);
-    // The kernel's socket diagnostics first: /proc/net/tcp costs time in proportion to every
-    // socket of the namespace, so under connection churn it would starve the event loop. /proc
-    // when sock_diag is missing, or until it has found a client once (a kernel whose sock_diag
-    // misses sockets /proc lists is then noticed).
-    const auto diag = m_diag == DiagState::broken
-                          ? DiagLookup{}
-                          : tcp_peer_uid_diag(ip.data(), port, "127.0.0.1", m_port);
-    std::optional<uid_t> uid;
-    if (diag.result == DiagLookup::Result::found)
-    {
-        m_diag = DiagState::works;
-        uid = diag.uid;
-    }
-    else if (diag.result == DiagLookup::Result::unavailable || m_diag != DiagState::works)
-    {
-        uid = tcp_peer_uid(ip.data(), port, "127.0.0.1", m_port);
-        if (uid || diag.result == DiagLookup::Result::unavailable)
-        {
-            m_diag = DiagState::broken;
-        }
-    }
+    const auto uid = m_peers.owner_of(fd, m_port);
     if (!uid)
     {
         return Peer::unknown;
@@ -309,7 +278,7 @@ void TokenServer::Impl::accept_all()
         const int one = 1;
         ::setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         const std::uint64_t id = m_next_id++;
-        add(fd.get(), id, EPOLLIN | EPOLLRDHUP);
+        add(fd.get(), id, kReadEvents);
         Connection& c = m_conns[id];
         c.fd = std::move(fd);
         c.deadline = SteadyClock::now() + m_opt.keepalive_timeout;
@@ -329,14 +298,15 @@ bool TokenServer::Impl::evict_idle()
         for (auto it = m_conns.begin(); it != m_conns.end(); ++it)
         {
             const Connection& c = it->second;
-            if (c.request_started || c.waiting || !c.out.empty()
+            if ((c.state != ConnState::fresh && c.state != ConnState::idle) || !c.out.empty()
                 || std::find(busy.begin(), busy.end(), it->first) != busy.end())
             {
                 continue;
             }
-            if (victim == m_conns.end()
-                || std::pair(c.served, c.deadline)
-                       < std::pair(victim->second.served, victim->second.deadline))
+            // Those that never sent a request first, then the longest idle.
+            const auto rank = [](const Connection& x)
+            { return std::pair(x.state != ConnState::fresh, x.deadline); };
+            if (victim == m_conns.end() || rank(c) < rank(victim->second))
             {
                 victim = it;
             }
@@ -375,15 +345,11 @@ bool TokenServer::Impl::flush(std::uint64_t id, Connection& c)
         }
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
         {
-            if (!c.want_write)
+            if (c.events != kWriteEvents)
             {
                 // Back-pressure: no reading until the client has read its replies, which it must
                 // do within the request timeout.
-                epoll_event ev{};
-                ev.events = EPOLLOUT;
-                ev.data.u64 = id;
-                ::epoll_ctl(m_epoll.get(), EPOLL_CTL_MOD, c.fd.get(), &ev);
-                c.want_write = true;
+                watch(id, c, kWriteEvents);
                 c.deadline = SteadyClock::now() + m_opt.request_timeout;
             }
             return true;
@@ -397,20 +363,17 @@ bool TokenServer::Impl::flush(std::uint64_t id, Connection& c)
     }
     c.out.clear();
     c.out_off = 0;
-    if (c.close_after_write)
+    if (c.state == ConnState::closing)
     {
         close(id);
         return false;
     }
-    if (c.want_write)
+    if (c.events == kWriteEvents)
     {
-        epoll_event ev{};
-        ev.events = EPOLLIN | EPOLLRDHUP;
-        ev.data.u64 = id;
-        ::epoll_ctl(m_epoll.get(), EPOLL_CTL_MOD, c.fd.get(), &ev);
-        c.want_write = false;
-        c.deadline = SteadyClock::now()
-                     + (c.request_started ? m_opt.request_timeout : m_opt.keepalive_timeout);
+        watch(id, c, kReadEvents);
+        c.deadline =
+            SteadyClock::now()
+            + (c.state == ConnState::reading ? m_opt.request_timeout : m_opt.keepalive_timeout);
     }
     return true;
 }
@@ -424,7 +387,7 @@ void TokenServer::Impl::respond(Connection& c, int status, std::string_view body
     c.out += http_response(status, body, keep_alive);
     if (!keep_alive)
     {
-        c.close_after_write = true;
+        c.state = ConnState::closing;
     }
 }
 
@@ -448,20 +411,22 @@ const std::string& TokenServer::Impl::rendered(
     return r.body;
 }
 
-void TokenServer::Impl::respond_token(Connection& c, const CacheHit& hit)
+// Answers a connection that waited for the host with the token or failure it waited for.
+void TokenServer::Impl::respond_awaited(Connection& c, const CacheHit& hit)
 {
-    if (const auto* token = std::get_if<AccessToken>(&hit))
+    const Awaited& a = c.awaited;
+    if (const auto* token = std::get_if<const AccessToken*>(&hit))
     {
         respond(
             c,
             200,
-            render_token(c.protocol, *token, c.token, std::chrono::system_clock::now()),
-            c.keep_alive);
+            render_token(a.protocol, **token, a.token, std::chrono::system_clock::now()),
+            a.keep_alive);
     }
-    else if (const auto* error = std::get_if<CachedError>(&hit))
+    else if (const auto* error = std::get_if<const CachedError*>(&hit))
     {
-        const auto r = render_host_error(c.protocol, *error);
-        respond(c, r.status, r.body, c.keep_alive);
+        const auto r = render_host_error(a.protocol, **error);
+        respond(c, r.status, r.body, a.keep_alive);
     }
 }
 
@@ -493,7 +458,7 @@ void TokenServer::Impl::on_readable(std::uint64_t id, Connection& c)
             break;
         }
     }
-    if (c.waiting)
+    if (c.state == ConnState::waiting)
     {
         if (c.in.size() > cap)
         {
@@ -509,7 +474,7 @@ void TokenServer::Impl::process(std::uint64_t id, Connection& c)
     for (;;)
     {
         bool replies_full = false;
-        while (!c.waiting && !c.close_after_write && !c.in.empty())
+        while (c.state != ConnState::waiting && c.state != ConnState::closing && !c.in.empty())
         {
             if (c.out.size() - c.out_off >= kMaxUnsentReplies)
             {
@@ -522,7 +487,7 @@ void TokenServer::Impl::process(std::uint64_t id, Connection& c)
             }
         }
         // Requests held back by the reply limit go on once the replies are out.
-        if (!flush(id, c) || !replies_full || c.want_write)
+        if (!flush(id, c) || !replies_full || c.events == kWriteEvents)
         {
             return;
         }
@@ -535,9 +500,9 @@ bool TokenServer::Impl::parse_one(std::uint64_t id, Connection& c)
     auto parsed = parse_request(c.in, m_opt.limits);
     if (parsed.status == ParseStatus::incomplete)
     {
-        if (!c.request_started)
+        if (c.state != ConnState::reading)
         {
-            c.request_started = true; // slowloris: the whole request must arrive in time
+            c.state = ConnState::reading; // slowloris: the whole request must arrive in time
             c.deadline = SteadyClock::now() + m_opt.request_timeout;
         }
         return false;
@@ -553,13 +518,15 @@ bool TokenServer::Impl::parse_one(std::uint64_t id, Connection& c)
         return false;
     }
     c.in.erase(0, parsed.consumed);
-    c.request_started = false;
-    c.served = true;
+    c.state = ConnState::idle;
     c.deadline = SteadyClock::now() + m_opt.keepalive_timeout;
     handle(id, c, parsed.request);
     return true;
 }
 
+// One request, top to bottom: route it; answer from the cache (a fresh token, or a failure
+// remembered for a few seconds); else wait for the host's answer, joining the fetch of the same
+// token if one runs (answer_finished_fetches replies once it is done).
 void TokenServer::Impl::handle(std::uint64_t id, Connection& c, const HttpRequest& req)
 {
     ++m_stats.requests;
@@ -579,112 +546,76 @@ void TokenServer::Impl::handle(std::uint64_t id, Connection& c, const HttpReques
         respond(c, 200, render_cache_entries(m_cache.entries(now)), keep_alive);
         return;
     }
-    c.protocol = route.protocol;
-    c.token = route.token;
-    c.keep_alive = keep_alive;
     const std::string key = route.token.cache_key();
-    if (const AccessToken* token = m_cache.fresh_token(key, now))
-    {
-        respond(c, 200, rendered(c.protocol, key, *token, c.token, now), keep_alive);
-        return;
-    }
     const CacheHit hit = m_cache.find(key, now);
-    if (!std::holds_alternative<std::monostate>(hit))
+    if (const auto* token = std::get_if<const AccessToken*>(&hit))
     {
-        respond_token(c, hit);
+        respond(c, 200, rendered(route.protocol, key, **token, route.token, now), keep_alive);
         return;
     }
-    if (auto it = m_inflight.find(key); it != m_inflight.end())
+    if (const auto* error = std::get_if<const CachedError*>(&hit))
     {
-        it->second.waiters.push_back(id); // single flight: wait for the call already running
-        c.waiting = true;
+        const auto r = render_host_error(route.protocol, **error);
+        respond(c, r.status, r.body, keep_alive);
         return;
     }
-    if (m_inflight.size() >= m_opt.max_fetches)
+    switch (m_fetches.join(key, route.token, id))
     {
+    case FetchPool::Joined::started:
+        ++m_stats.host_calls;
+        m_log->info("asking the host for a token: {}", key);
+        [[fallthrough]];
+    case FetchPool::Joined::running: // single flight: wait for the call already running
+        c.state = ConnState::waiting;
+        c.awaited = {route.protocol, route.token, keep_alive};
+        return;
+    case FetchPool::Joined::full:
         respond(
             c,
             503,
             error_body(
-                c.protocol,
+                route.protocol,
                 503,
                 "temporarily_unavailable",
                 "azurelinux-bridge: too many different tokens requested at once"),
             keep_alive);
         return;
     }
-    c.waiting = true;
-    start_fetch(key, route.token, id);
 }
 
-void TokenServer::Impl::start_fetch(
-    const std::string& key, const TokenRequest& token, std::uint64_t waiter)
-{
-    ++m_stats.host_calls;
-    m_log->info("asking the host for a token: {}", key);
-    Pending& p = m_inflight[key];
-    p.waiters.push_back(waiter);
-    p.worker = std::thread(
-        [this, key, token]
-        {
-            Completion done{key, std::nullopt, std::nullopt};
-            try
-            {
-                done.token = m_fetcher(token);
-            }
-            catch (const HostError& e)
-            {
-                done.error = e;
-            }
-            catch (const std::exception& e)
-            {
-                done.error = HostError(HostErrorKind::failed, e.what());
-            }
-            {
-                const std::lock_guard lock(m_done_mutex);
-                m_done.push_back(std::move(done));
-            }
-            const std::uint64_t one = 1;
-            [[maybe_unused]] const ssize_t woken = ::write(m_event.get(), &one, sizeof one);
-        });
-}
-
-void TokenServer::Impl::drain_completions()
+// The host answered: its token or failure goes into the cache and to every connection waiting.
+void TokenServer::Impl::answer_finished_fetches()
 {
     std::uint64_t count = 0;
-    // Only resets the eventfd; the completions themselves are in m_done.
+    // Only resets the eventfd; the finished fetches are queued in the pool.
     [[maybe_unused]] const ssize_t reset = ::read(m_event.get(), &count, sizeof count);
-    std::vector<Completion> done;
-    {
-        const std::lock_guard lock(m_done_mutex);
-        done.swap(m_done);
-    }
     const auto now = std::chrono::system_clock::now();
-    for (auto& d : done)
+    for (const auto& fetch : m_fetches.take_finished())
     {
-        auto node = m_inflight.extract(d.key);
-        node.mapped().worker.join();
-        if (d.token)
+        const auto* token = std::get_if<AccessToken>(&fetch.outcome);
+        const auto* error = std::get_if<HostError>(&fetch.outcome);
+        std::optional<CachedError> failure;
+        if (token != nullptr)
         {
-            m_cache.store(d.key, *d.token, now);
+            m_cache.store(fetch.key, *token, now);
         }
         else
         {
-            m_log->warn("host token request failed: {}", d.error->what());
-            m_cache.store_error(d.key, *d.error, now);
+            m_log->warn("host token request failed: {}", error->what());
+            m_cache.store_error(fetch.key, *error, now);
+            failure = CachedError{error->kind(), error->what()};
         }
         // A token that expires within minutes is still handed to the requests that waited for it.
-        const CacheHit hit =
-            d.token ? CacheHit(*d.token) : CacheHit(CachedError{d.error->kind(), d.error->what()});
-        for (const auto id : node.mapped().waiters)
+        const CacheHit hit = token != nullptr ? CacheHit(token) : CacheHit(&*failure);
+        for (const auto id : fetch.waiters)
         {
             const auto it = m_conns.find(id);
-            if (it == m_conns.end() || !it->second.waiting)
+            if (it == m_conns.end() || it->second.state != ConnState::waiting)
             {
                 continue; // the client gave up meanwhile
             }
-            it->second.waiting = false;
-            respond_token(it->second, hit);
+            it->second.state = ConnState::idle;
+            respond_awaited(it->second, hit);
             process(id, it->second); // pipelined requests, then the flush
         }
     }
@@ -695,7 +626,7 @@ void TokenServer::Impl::sweep(SteadyClock::time_point now)
     std::vector<std::uint64_t> expired;
     for (auto& [id, c] : m_conns)
     {
-        if (!c.waiting && now >= c.deadline)
+        if (c.state != ConnState::waiting && now >= c.deadline)
         {
             expired.push_back(id);
         }
@@ -703,7 +634,7 @@ void TokenServer::Impl::sweep(SteadyClock::time_point now)
     for (const auto id : expired)
     {
         auto& c = m_conns.at(id);
-        if (c.request_started && c.out.empty())
+        if (c.state == ConnState::reading && c.out.empty())
         {
             // A request that trickles in too slowly (slowloris) gets 408 and the door.
             respond(
@@ -744,7 +675,7 @@ TokenServer::EndReason TokenServer::Impl::run()
             }
             if (id == kEventId)
             {
-                drain_completions();
+                answer_finished_fetches();
                 continue;
             }
             auto it = m_conns.find(id);
@@ -754,7 +685,8 @@ TokenServer::EndReason TokenServer::Impl::run()
             }
             if ((ev & EPOLLOUT) != 0)
             {
-                if (flush(id, it->second) && !it->second.want_write && !it->second.in.empty())
+                if (flush(id, it->second) && it->second.events == kReadEvents
+                    && !it->second.in.empty())
                 {
                     process(id, it->second); // the requests the reply limit held back
                 }
@@ -764,7 +696,7 @@ TokenServer::EndReason TokenServer::Impl::run()
                     continue;
                 }
             }
-            if (it->second.want_write)
+            if (it->second.events == kWriteEvents)
             {
                 // Not read while its replies wait (back-pressure); a hang-up or error ends it.
                 if ((ev & (EPOLLHUP | EPOLLERR)) != 0)
@@ -793,7 +725,7 @@ TokenServer::EndReason TokenServer::Impl::run()
                 m_rendered,
                 [wall_s](const auto& slot) { return slot.second.expires_on <= wall_s; });
         }
-        if (m_opt.idle_timeout.count() > 0 && m_inflight.empty()
+        if (m_opt.idle_timeout.count() > 0 && m_fetches.idle()
             && now - m_last_activity >= m_opt.idle_timeout)
         {
             return EndReason::idle;

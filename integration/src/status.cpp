@@ -86,7 +86,7 @@ json get_token(const BridgeConfig& config, const TokenRequest& request)
     }
     try
     {
-        const auto token = make_host_cli(config).get_token(request);
+        const auto token = fetch_host_token(config, request);
         return json::parse(
             render_token(Protocol::bridge_token, token, request, std::chrono::system_clock::now()));
     }

@@ -30,26 +30,13 @@ CacheHit TokenCache::find(const std::string& key, std::chrono::system_clock::tim
     // A clock stepped backwards must not stretch a remembered failure.
     if (e.error && now < e.error_until && now >= e.error_since)
     {
-        return *e.error;
+        return &*e.error;
     }
     if (e.token && from_unix(e.token->expires_on) - now > m_min_remaining)
     {
-        return *e.token;
+        return &*e.token;
     }
     return {};
-}
-
-const AccessToken*
-TokenCache::fresh_token(const std::string& key, std::chrono::system_clock::time_point now) const
-{
-    const auto it = m_entries.find(key);
-    if (it == m_entries.end() || !it->second.token
-        || (it->second.error && now < it->second.error_until))
-    {
-        return nullptr;
-    }
-    return from_unix(it->second.token->expires_on) - now > m_min_remaining ? &*it->second.token
-                                                                           : nullptr;
 }
 
 void TokenCache::store(

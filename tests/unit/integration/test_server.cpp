@@ -1,3 +1,5 @@
+#include "peer.hpp"
+
 #include <azl/common/fs.hpp>
 #include <azl/integration/server.hpp>
 

@@ -27,7 +27,7 @@ TEST_CASE("a token is served while more than five minutes of it are left", "[cac
 {
     TokenCache cache;
     cache.store("k", token(10'000), at(6'000));
-    CHECK(std::holds_alternative<AccessToken>(cache.find("k", at(9'699))));
+    CHECK(std::holds_alternative<const AccessToken*>(cache.find("k", at(9'699))));
     CHECK(std::holds_alternative<std::monostate>(cache.find("k", at(9'700))));
     CHECK(std::holds_alternative<std::monostate>(cache.find("other", at(6'000))));
     REQUIRE(cache.entries(at(9'000)).size() == 1);
@@ -48,8 +48,8 @@ TEST_CASE("failures are remembered for the negative TTL only, and drop the old t
     cache.store("k", token(10'000), at(1'000));
     cache.store_error("k", HostError(HostErrorKind::not_signed_in, "run az login"), at(1'000));
     const auto hit = cache.find("k", at(1'004));
-    REQUIRE(std::holds_alternative<CachedError>(hit));
-    CHECK(std::get<CachedError>(hit).message == "run az login");
+    REQUIRE(std::holds_alternative<const CachedError*>(hit));
+    CHECK(std::get<const CachedError*>(hit)->message == "run az login");
     CHECK(std::holds_alternative<std::monostate>(cache.find("k", at(1'005))));
     // A clock stepped backwards does not stretch the failure.
     CHECK(std::holds_alternative<std::monostate>(cache.find("k", at(900))));

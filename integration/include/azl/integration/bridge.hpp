@@ -14,12 +14,6 @@
 namespace azl::integration
 {
 
-// Finds the host's az as configured, else where WSL and the Azure CLI installer put it.
-std::optional<HostCommand> find_host_az(const BridgeConfig& config);
-
-// The host CLI, or HostError(not_found) naming where we looked.
-HostCli make_host_cli(const BridgeConfig& config);
-
 // Whether `serve` stays in the foreground (systemd) or detaches once it is ready (profile hook).
 enum class Detach
 {

@@ -1,76 +1,18 @@
 #pragma once
 
 #include <azl/common/process.hpp>
+#include <azl/integration/config.hpp>
+#include <azl/integration/token.hpp>
 
 #include <chrono>
-#include <cstdint>
 #include <filesystem>
 #include <optional>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace azl::integration
 {
-
-// Whether a token is asked for an Azure AD v1 resource or a v2 scope (`--resource` / `--scope`).
-enum class TargetKind
-{
-    resource,
-    scope,
-};
-
-// One token the host's Azure CLI is asked for.
-struct TokenRequest
-{
-    std::string target; // "https://management.azure.com/" or "https://vault.azure.net/.default"
-    TargetKind kind = TargetKind::resource;
-    std::optional<std::string> tenant;
-
-    // The cache key: one entry per (resource or scope, tenant).
-    [[nodiscard]] std::string cache_key() const;
-};
-
-// An access token as the host CLI handed it out. Never logged.
-struct AccessToken
-{
-    std::string access_token;
-    std::int64_t expires_on = 0; // Unix seconds
-    std::string token_type = "Bearer";
-    std::string tenant;       // may be empty
-    std::string subscription; // may be empty (e.g. with --tenant)
-};
-
-// Why the host CLI could not produce a token; each maps to its own advice.
-enum class HostErrorKind
-{
-    not_found,            // no host az: not installed, or not found where we look
-    interop_disabled,     // Windows programs cannot be started from this distribution
-    not_signed_in,        // run `az login` in Windows
-    interaction_required, // MFA, consent, expired sign-in: the CLI's own message says what to run
-    tenant_mismatch,      // the requested tenant is not one the account is signed in to
-    timeout,              // the CLI did not answer in time
-    failed,               // any other failure, with the CLI's message
-    bad_output,           // the CLI answered with something that is not its token JSON
-};
-
-// A host CLI failure with a message meant for the person at the guest's terminal.
-class HostError : public std::runtime_error
-{
-public:
-    // `message` is complete and user-facing.
-    HostError(HostErrorKind kind, const std::string& message);
-
-    // What went wrong.
-    [[nodiscard]] HostErrorKind kind() const noexcept
-    {
-        return m_kind;
-    }
-
-private:
-    HostErrorKind m_kind;
-};
 
 // How to start the host's Azure CLI: the argv before `account …`, and the working directory.
 struct HostCommand
@@ -149,5 +91,16 @@ private:
     HostCommand m_command;
     std::chrono::milliseconds m_timeout;
 };
+
+// Finds the host's az as configured, else where WSL and the Azure CLI installer put it.
+std::optional<HostCommand> find_host_az(const BridgeConfig& config);
+
+// The host CLI with the configured timeout, or HostError(not_found) naming where we looked.
+HostCli make_host_cli(const BridgeConfig& config);
+
+// The one way a token is fetched from the host, for the server's workers and for `token` without
+// a server: finds the host's az anew on each call (an Azure CLI installed in Windows later is found
+// without a restart) and asks it; throws HostError.
+AccessToken fetch_host_token(const BridgeConfig& config, const TokenRequest& request);
 
 } // namespace azl::integration

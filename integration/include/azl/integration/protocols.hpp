@@ -1,7 +1,7 @@
 #pragma once
 
-#include <azl/integration/host_cli.hpp>
 #include <azl/integration/http.hpp>
+#include <azl/integration/token.hpp>
 #include <azl/integration/token_cache.hpp>
 
 #include <chrono>

@@ -1,9 +1,8 @@
 #pragma once
 
-#include <azl/common/fs.hpp>
 #include <azl/integration/http.hpp>
 #include <azl/integration/protocols.hpp>
-#include <azl/integration/token_cache.hpp>
+#include <azl/integration/token.hpp>
 
 #include <sys/types.h>
 
@@ -16,7 +15,8 @@
 namespace azl::integration
 {
 
-// Gets a token from the host; runs on a worker thread; throws HostError.
+// Gets a token from the host; runs on a worker thread; throws HostError. `serve` passes
+// fetch_host_token (host_cli.hpp); tests pass fakes.
 using TokenFetcher = std::function<AccessToken(const TokenRequest&)>;
 
 // How the server listens and what it accepts.
@@ -77,32 +77,5 @@ private:
     class Impl;
     std::unique_ptr<Impl> m_impl;
 };
-
-// The uid owning the client end (local address `peer`) of a TCP connection to `server`, from
-// /proc/net/tcp and /proc/net/tcp6 (`proc_net` is a test hook); nullopt when not found.
-std::optional<uid_t> tcp_peer_uid(
-    const std::string& peer_ip,
-    int peer_port,
-    const std::string& server_ip,
-    int server_port,
-    const std::filesystem::path& proc_net = "/proc/net");
-
-// The same asked of the kernel's socket diagnostics (NETLINK_SOCK_DIAG, what `ss` uses): one
-// lookup by address, where /proc/net/tcp lists every socket of the namespace (thousands in
-// TIME_WAIT when clients come and go), so its cost grows with the connection rate.
-struct DiagLookup
-{
-    enum class Result
-    {
-        found,
-        not_found,
-        unavailable, // no sock_diag in this kernel, or it refused: use tcp_peer_uid
-    };
-    Result result = Result::unavailable;
-    uid_t uid = 0;
-};
-
-DiagLookup tcp_peer_uid_diag(
-    const std::string& peer_ip, int peer_port, const std::string& server_ip, int server_port);
 
 } // namespace azl::integration

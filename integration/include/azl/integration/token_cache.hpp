@@ -1,6 +1,6 @@
 #pragma once
 
-#include <azl/integration/host_cli.hpp>
+#include <azl/integration/token.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -20,8 +20,10 @@ struct CachedError
     std::string message;
 };
 
-// What the cache holds for a key right now.
-using CacheHit = std::variant<std::monostate, AccessToken, CachedError>;
+// What the cache holds for a key right now: nothing, a fresh token or a remembered failure. The
+// pointers point into the cache (nothing is copied on the server's hot path) and stay valid until
+// the cache next changes.
+using CacheHit = std::variant<std::monostate, const AccessToken*, const CachedError*>;
 
 // One entry as `status` shows it (never the token).
 struct CacheEntryInfo
@@ -41,13 +43,9 @@ public:
         std::chrono::seconds min_remaining = std::chrono::minutes(5),
         std::chrono::milliseconds negative_ttl = std::chrono::seconds(5));
 
-    // The fresh token or the remembered failure for `key` at wall-clock time `now`.
+    // The fresh token or the remembered failure for `key` at wall-clock time `now`: one lookup.
     [[nodiscard]] CacheHit
     find(const std::string& key, std::chrono::system_clock::time_point now) const;
-
-    // The fresh token for `key`, without copying it (the server's hot path); null when none.
-    [[nodiscard]] const AccessToken*
-    fresh_token(const std::string& key, std::chrono::system_clock::time_point now) const;
 
     // Remembers a token; one that is already too close to expiry is not cached.
     void store(
