@@ -10,7 +10,7 @@
 #   scripts/test.sh -- -R lifecycle     arguments after -- go to ctest
 #
 # Needs what scripts/install-deps.sh installs; the end-to-end tests need root (they skip otherwise).
-# The plain developer build has its own: `ctest --preset dev` after scripts/bootstrap.sh.
+# The plain developer build has its own: `cmake --build --preset dev && ctest --preset dev`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

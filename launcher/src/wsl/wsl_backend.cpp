@@ -1,5 +1,7 @@
 #include <azl/common/error.hpp>
 #include <azl/common/log.hpp>
+#include <azl/common/scope_guard.hpp>
+#include <azl/common/text.hpp>
 #include <azl/launcher/commands.hpp>
 #include <azl/launcher/shell_quote.hpp>
 #include <azl/launcher/wsl_backend.hpp>
@@ -19,34 +21,15 @@ using wsl::Operation;
 namespace
 {
 
+// WSL compares distribution names case-insensitively; they are ASCII.
 bool same_name(std::string_view a, std::string_view b)
 {
-    // WSL compares distribution names case-insensitively; they are ASCII.
-    return std::equal(
-        a.begin(),
-        a.end(),
-        b.begin(),
-        b.end(),
-        [](unsigned char x, unsigned char y) { return std::tolower(x) == std::tolower(y); });
+    return ascii_iequals(a, b);
 }
 
-std::string lower(std::string s)
+std::string trimmed(std::string_view s)
 {
-    std::transform(
-        s.begin(),
-        s.end(),
-        s.begin(),
-        [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return s;
-}
-
-std::string trimmed(std::string s)
-{
-    while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' '))
-    {
-        s.pop_back();
-    }
-    return s;
+    return std::string(trim(s));
 }
 
 ProcessOptions captured()
@@ -197,7 +180,7 @@ std::vector<DistroInfo> WslBackend::list()
             .default_user =
                 entry.default_uid == 0 ? std::optional<std::string>("root") : std::nullopt,
             .is_default =
-                registry.default_guid && lower(*registry.default_guid) == lower(entry.guid),
+                registry.default_guid && ascii_iequals(*registry.default_guid, entry.guid),
             .setup_pending = entry.run_oobe,
         };
         const auto row = std::find_if(
@@ -257,7 +240,7 @@ void WslBackend::install(const InstallSpec& spec)
     if (spec.sha256)
     {
         const std::string actual = m_host->sha256_file(spec.image, spec.progress);
-        if (actual != lower(*spec.sha256))
+        if (actual != ascii_lower(*spec.sha256))
         {
             throw UserError(
                 fmt::format(
@@ -268,59 +251,53 @@ void WslBackend::install(const InstallSpec& spec)
                 "the file is damaged or not the published one: download it again");
         }
     }
-    try
+    ScopeGuard undo([&] { remove_failed_install(spec.name); });
+    if (spec.kind == InstallKind::backup)
     {
-        if (spec.kind == InstallKind::backup)
-        {
-            const fs::path location =
-                spec.location.value_or(m_host->default_import_location(spec.name));
-            // `wsl --import` creates the folder but not its parents (CreateDirectoryW), unlike
-            // `--install --location`; %LOCALAPPDATA%\wsl exists only after a modern install.
-            m_host->create_parent_directories(location);
-            const auto format = archive_format_from_path(spec.image).value_or(ArchiveFormat::tar);
-            run_wsl(wsl::import_args(spec.name, location, spec.image, format), op);
-        }
-        else if (wsl::version_at_least(
-                     wsl_version().empty() ? "0" : wsl_version(), wsl::kModernWslVersion))
-        {
-            run_wsl(wsl::install_from_file_args(spec.image, spec.name, spec.location), op);
-        }
-        else
-        {
-            if (spec.location)
-            {
-                throw UserError(
-                    fmt::format(
-                        "cannot install {} with --location: WSL is older than {}",
-                        spec.name,
-                        wsl::kModernWslVersion),
-                    "update WSL with `wsl --update`, or leave out --location");
-            }
-            // The classic API: the files go beside the calling executable, as with the Store
-            // launchers of old.
-            const std::uint32_t hr = api().register_distribution(spec.name, spec.image);
-            if (wsl::failed(hr))
-            {
-                wsl::throw_hresult(hr, op, api().describe(hr));
-            }
-        }
-        // Modern installs set RunOOBE themselves, imports and the classic API do not: make the
-        // record say what the interface promises, the same way for every path (install --root
-        // included: cleared here, before the install returns).
-        const auto entry = lxss_entry(spec.name);
-        if (!entry)
-        {
-            throw SystemError(
-                fmt::format("installing {}", spec.name),
-                "WSL registered it but wrote no registry key for it");
-        }
-        m_host->set_run_oobe(entry->guid, spec.kind == InstallKind::image);
+        const fs::path location =
+            spec.location.value_or(m_host->default_import_location(spec.name));
+        // `wsl --import` creates the folder but not its parents (CreateDirectoryW), unlike
+        // `--install --location`; %LOCALAPPDATA%\wsl exists only after a modern install.
+        m_host->create_parent_directories(location);
+        const auto format = archive_format_from_path(spec.image).value_or(ArchiveFormat::tar);
+        run_wsl(wsl::import_args(spec.name, location, spec.image, format), op);
     }
-    catch (...)
+    else if (wsl::version_at_least(
+                 wsl_version().empty() ? "0" : wsl_version(), wsl::kModernWslVersion))
     {
-        remove_failed_install(spec.name);
-        throw;
+        run_wsl(wsl::install_from_file_args(spec.image, spec.name, spec.location), op);
     }
+    else
+    {
+        if (spec.location)
+        {
+            throw UserError(
+                fmt::format(
+                    "cannot install {} with --location: WSL is older than {}",
+                    spec.name,
+                    wsl::kModernWslVersion),
+                "update WSL with `wsl --update`, or leave out --location");
+        }
+        // The classic API: the files go beside the calling executable, as with the Store
+        // launchers of old.
+        const std::uint32_t hr = api().register_distribution(spec.name, spec.image);
+        if (wsl::failed(hr))
+        {
+            wsl::throw_hresult(hr, op, api().describe(hr));
+        }
+    }
+    // Modern installs set RunOOBE themselves, imports and the classic API do not: make the
+    // record say what the interface promises, the same way for every path (install --root
+    // included: cleared here, before the install returns).
+    const auto entry = lxss_entry(spec.name);
+    if (!entry)
+    {
+        throw SystemError(
+            fmt::format("installing {}", spec.name),
+            "WSL registered it but wrote no registry key for it");
+    }
+    m_host->set_run_oobe(entry->guid, spec.kind == InstallKind::image);
+    undo.dismiss();
 }
 
 void WslBackend::unregister(const std::string& name)
@@ -458,18 +435,12 @@ void WslBackend::export_to(const std::string& name, const ExportSpec& spec)
         dir
         / path_from_utf8(fmt::format(
             ".{}.tmp-{:08x}{:08x}", path_to_utf8(spec.file.filename()), random(), random()));
-    try
-    {
-        run_wsl(
-            wsl::export_args(name, temp, spec.format),
-            {.doing = "exporting", .name = name, .detail = path_to_utf8(spec.file)});
-        m_host->move_replace(temp, spec.file);
-    }
-    catch (...)
-    {
-        fs::remove(temp, ec);
-        throw;
-    }
+    ScopeGuard remove_temp([&] { fs::remove(temp, ec); });
+    run_wsl(
+        wsl::export_args(name, temp, spec.format),
+        {.doing = "exporting", .name = name, .detail = path_to_utf8(spec.file)});
+    m_host->move_replace(temp, spec.file);
+    remove_temp.dismiss();
 }
 
 std::string WslBackend::answers_guest_path(const std::string& name, const fs::path& host_file)

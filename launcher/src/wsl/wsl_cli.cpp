@@ -1,4 +1,5 @@
 #include <azl/common/error.hpp>
+#include <azl/common/text.hpp>
 #include <azl/launcher/shell_quote.hpp>
 #include <azl/launcher/wsl_cli.hpp>
 
@@ -154,16 +155,6 @@ std::string utf16le_to_utf8(std::string_view bytes)
         append_utf8(out, (u >= 0xD800 && u <= 0xDFFF) ? kReplacement : char32_t(u));
     }
     return out;
-}
-
-std::string_view trim(std::string_view s)
-{
-    const auto first = s.find_first_not_of(" \t\r\n");
-    if (first == std::string_view::npos)
-    {
-        return {};
-    }
-    return s.substr(first, s.find_last_not_of(" \t\r\n") - first + 1);
 }
 
 std::vector<std::string_view> lines(std::string_view text)
