@@ -23,7 +23,6 @@ namespace
 
 namespace fs = std::filesystem;
 using win32::to_utf8;
-using win32::UniqueHandle;
 
 constexpr const wchar_t* kLxssKey = L"Software\\Microsoft\\Windows\\CurrentVersion\\Lxss";
 
