@@ -46,7 +46,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SOURCE_DIRS = ("common", "rootfs", "packaging", "oobe", "integration", "launcher", "fuzz",
-               "tests/unit", "tests/support")
+               "tests/unit", "tests/support", "tests/wslsim")
 # Checks that skip everything but the main file, so a batch would never run them on its members.
 MAIN_FILE_ONLY = ("misc-unused-using-decls", "misc-unused-alias-decls")
 FINDING = re.compile(r"^(/[^:]+):(\d+):(\d+): (warning|error): (.*) \[([^\]]+)\]$")

@@ -21,8 +21,8 @@
 namespace wslsim
 {
 
-constexpr std::size_t kMaxHeader = 64 * 1024;
-constexpr std::size_t kMaxFrame = 16 * 1024 * 1024;
+constexpr std::size_t kMaxHeader = std::size_t{64} * 1024;
+constexpr std::size_t kMaxFrame = std::size_t{16} * 1024 * 1024;
 
 enum class Frame : char
 {
@@ -51,7 +51,7 @@ inline std::uint32_t frame_length(const std::array<char, 5>& header)
     std::uint32_t n = 0;
     for (int i = 4; i >= 1; --i)
     {
-        n = (n << 8U) | static_cast<unsigned char>(header[static_cast<std::size_t>(i)]);
+        n = (n << 8U) | static_cast<unsigned char>(header.at(static_cast<std::size_t>(i)));
     }
     return n;
 }

@@ -31,6 +31,7 @@
 
 #include <array>
 #include <cerrno>
+#include <charconv>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -48,10 +49,14 @@ namespace
 {
 
 namespace fs = std::filesystem;
-using json = nlohmann::json;
+using Json = nlohmann::json;
 
+// Set once by main before the first request; read-only afterwards.
+// NOLINTBEGIN(cppcoreguidelines-avoid-non-const-global-variables): see above
 std::string g_azurelinux; // the Linux launcher that does the guest work
 std::string g_token;
+
+// NOLINTEND(cppcoreguidelines-avoid-non-const-global-variables)
 
 // --- sockets ---------------------------------------------------------------------------------
 
@@ -174,7 +179,7 @@ private:
 
 // --- the guest side ---------------------------------------------------------------------------
 
-std::string sandbox_name(const json& request)
+std::string sandbox_name(const Json& request)
 {
     std::string id = request.at("id").get<std::string>();
     std::string out = "wslsim-";
@@ -261,11 +266,12 @@ struct Child
 Child spawn(
     const std::vector<std::string>& argv, bool tty, unsigned short rows, unsigned short cols)
 {
+    std::vector<std::string> owned = argv; // execv takes char*, not const char*
     std::vector<char*> args;
-    args.reserve(argv.size() + 1);
-    for (const auto& a : argv)
+    args.reserve(owned.size() + 1);
+    for (auto& a : owned)
     {
-        args.push_back(const_cast<char*>(a.c_str()));
+        args.push_back(a.data());
     }
     args.push_back(nullptr);
 
@@ -340,7 +346,7 @@ int exit_status(int status)
 // Runs the launcher with the client's input relayed to it and its output relayed back; returns its
 // exit status. The client closing the connection kills it (as closing wsl.exe ends the process).
 int relay(
-    int client, FrameReader& reader, const std::vector<std::string>& argv, const json& request)
+    int client, FrameReader& reader, const std::vector<std::string>& argv, const Json& request)
 {
     const bool tty = request.value("tty", false);
     Child child = spawn(
@@ -354,12 +360,12 @@ int relay(
     bool input_open = true;
     while (out_open || err_open)
     {
-        std::array<pollfd, 3> fds{};
-        nfds_t n = 0;
-        fds[n++] = {.fd = child.out, .events = POLLIN, .revents = 0};
-        fds[n++] = {.fd = err_open ? child.err : -1, .events = POLLIN, .revents = 0};
-        fds[n++] = {.fd = client_open ? client : -1, .events = POLLIN, .revents = 0};
-        if (::poll(fds.data(), n, -1) < 0)
+        std::array<pollfd, 3> fds = {{
+            {.fd = child.out, .events = POLLIN, .revents = 0},
+            {.fd = err_open ? child.err : -1, .events = POLLIN, .revents = 0},
+            {.fd = client_open ? client : -1, .events = POLLIN, .revents = 0},
+        }};
+        if (::poll(fds.data(), fds.size(), -1) < 0)
         {
             if (errno == EINTR)
             {
@@ -432,13 +438,18 @@ int relay(
                 }
                 else if (frame->first == wslsim::Frame::window && tty)
                 {
-                    unsigned rows = 0;
-                    unsigned cols = 0;
-                    if (std::sscanf(frame->second.c_str(), "%ux%u", &rows, &cols) == 2)
+                    const std::string_view text = frame->second;
+                    const auto x = text.find('x');
+                    unsigned short rows = 0;
+                    unsigned short cols = 0;
+                    if (x != std::string_view::npos
+                        && std::from_chars(text.data(), text.data() + x, rows).ec == std::errc()
+                        && std::from_chars(text.data() + x + 1, text.data() + text.size(), cols).ec
+                               == std::errc())
                     {
                         winsize size{};
-                        size.ws_row = static_cast<unsigned short>(rows);
-                        size.ws_col = static_cast<unsigned short>(cols);
+                        size.ws_row = rows;
+                        size.ws_col = cols;
                         ::ioctl(child.in, TIOCSWINSZ, &size);
                     }
                 }
@@ -464,7 +475,7 @@ int relay(
 // Runs the launcher to completion with no input; its output goes to the client.
 int run_quiet(int client, FrameReader& reader, const std::vector<std::string>& argv)
 {
-    return relay(client, reader, argv, json::object());
+    return relay(client, reader, argv, Json::object());
 }
 
 std::vector<std::string> launcher(std::initializer_list<std::string> args)
@@ -474,7 +485,7 @@ std::vector<std::string> launcher(std::initializer_list<std::string> args)
     return argv;
 }
 
-int op_import(int client, FrameReader& reader, const json& request)
+int op_import(int client, FrameReader& reader, const Json& request)
 {
     const std::string name = sandbox_name(request);
     std::string file = request.at("file").get<std::string>();
@@ -500,11 +511,11 @@ int op_import(int client, FrameReader& reader, const json& request)
     }
     // What WSL's init reports to the service after an import (LX_MINI_INIT_IMPORT_RESULT): is it
     // a Linux distribution, and what wsl-distribution.conf and os-release say.
-    json reply = {{"valid", fs::exists(rootfs_of(name) / "bin/sh")}};
-    const auto conf = [&](std::string_view section, std::string_view key) -> json
+    Json reply = {{"valid", fs::exists(rootfs_of(name) / "bin/sh")}};
+    const auto conf = [&](std::string_view section, std::string_view key) -> Json
     {
         auto value = guest_ini(name, "etc/wsl-distribution.conf", section, key);
-        return value ? json(*value) : json(nullptr);
+        return value ? Json(*value) : Json(nullptr);
     };
     reply["default_name"] = conf("oobe", "defaultName");
     reply["oobe_command"] = conf("oobe", "command");
@@ -514,7 +525,7 @@ int op_import(int client, FrameReader& reader, const json& request)
     return 0;
 }
 
-int op_launch(int client, FrameReader& reader, const json& request)
+int op_launch(int client, FrameReader& reader, const Json& request)
 {
     const std::string name = sandbox_name(request);
     std::optional<std::string> user;
@@ -533,7 +544,7 @@ int op_launch(int client, FrameReader& reader, const json& request)
     if (request.value("oobe", false))
     {
         const auto command = guest_ini(name, "etc/wsl-distribution.conf", "oobe", "command");
-        json reply = {{"oobe", "done"}};
+        Json reply = {{"oobe", "done"}};
         if (command && !command->empty())
         {
             const int status = relay(
@@ -545,7 +556,7 @@ int op_launch(int client, FrameReader& reader, const json& request)
             {
                 const std::string message = "OOBE command \"" + *command + "\" failed, exiting\n";
                 send_frame(client, wslsim::Frame::err, message);
-                send_frame(client, wslsim::Frame::reply, json{{"oobe", "failed"}}.dump());
+                send_frame(client, wslsim::Frame::reply, Json{{"oobe", "failed"}}.dump());
                 return 1;
             }
         }
@@ -584,7 +595,7 @@ int op_launch(int client, FrameReader& reader, const json& request)
     return relay(client, reader, argv, request);
 }
 
-int op_export(int client, FrameReader& reader, const json& request)
+int op_export(int client, FrameReader& reader, const Json& request)
 {
     const std::string file = request.at("file").get<std::string>();
     // WSL's vhd export is a VHDX disk; the simulator's is a tar under that name (its import
@@ -612,7 +623,7 @@ int op_export(int client, FrameReader& reader, const json& request)
     return status;
 }
 
-int op_states(int client, FrameReader& reader, const json& /*request*/)
+int op_states(int client, FrameReader& reader, const Json& /*request*/)
 {
     // `list --json` through a pipe we read ourselves.
     std::array<int, 2> out{};
@@ -637,10 +648,10 @@ int op_states(int client, FrameReader& reader, const json& /*request*/)
     ::close(out[0]);
     int status = 0;
     ::waitpid(pid, &status, 0);
-    json running = json::array();
+    Json running = Json::array();
     try
     {
-        for (const auto& d : json::parse(text))
+        for (const auto& d : Json::parse(text))
         {
             const auto distro = d.value("name", std::string());
             const auto state = d.value("state", std::string());
@@ -656,18 +667,18 @@ int op_states(int client, FrameReader& reader, const json& /*request*/)
         return 1;
     }
     (void)reader;
-    send_frame(client, wslsim::Frame::reply, json{{"running", running}}.dump());
+    send_frame(client, wslsim::Frame::reply, Json{{"running", running}}.dump());
     return exit_status(status);
 }
 
-void log_request(const json& request)
+void log_request(const Json& request)
 {
     const char* file = std::getenv("WSLSIM_HOST_LOG");
     if (file == nullptr)
     {
         return;
     }
-    json logged = request;
+    Json logged = request;
     logged.erase("token");
     std::ofstream(file, std::ios::app) << logged.dump() << '\n';
 }
@@ -679,10 +690,10 @@ void serve(int client)
     {
         return;
     }
-    json request;
+    Json request;
     try
     {
-        request = json::parse(*line);
+        request = Json::parse(*line);
     }
     catch (const std::exception&)
     {
@@ -752,21 +763,18 @@ std::string random_token()
     return token;
 }
 
-} // namespace
-
-int main(int argc, char** argv)
+int serve_forever(const std::vector<std::string>& args)
 {
     std::string endpoint_file;
-    for (int i = 1; i + 1 < argc; i += 2)
+    for (std::size_t i = 1; i + 1 < args.size(); i += 2)
     {
-        const std::string_view option = argv[i];
-        if (option == "--azurelinux")
+        if (args.at(i) == "--azurelinux")
         {
-            g_azurelinux = fs::absolute(argv[i + 1]).string();
+            g_azurelinux = fs::absolute(args.at(i + 1)).string();
         }
-        else if (option == "--endpoint-file")
+        else if (args.at(i) == "--endpoint-file")
         {
-            endpoint_file = argv[i + 1];
+            endpoint_file = args.at(i + 1);
         }
     }
     if (g_azurelinux.empty() || endpoint_file.empty())
@@ -792,7 +800,7 @@ int main(int argc, char** argv)
         const std::string temp = endpoint_file + ".tmp";
         const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
         const std::string text =
-            json{{"port", ntohs(address.sin_port)}, {"token", g_token}}.dump() + "\n";
+            Json{{"port", ntohs(address.sin_port)}, {"token", g_token}}.dump() + "\n";
         if (fd < 0 || ::write(fd, text.data(), text.size()) != static_cast<ssize_t>(text.size())
             || ::close(fd) != 0 || ::rename(temp.c_str(), endpoint_file.c_str()) != 0)
         {
@@ -843,5 +851,20 @@ int main(int argc, char** argv)
             ::_exit(0);
         }
         ::close(client);
+    }
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    try
+    {
+        return serve_forever(std::vector<std::string>(argv, argv + argc));
+    }
+    catch (const std::exception& e)
+    {
+        std::cerr << "wslsim-host: " << e.what() << "\n";
+        return 1;
     }
 }

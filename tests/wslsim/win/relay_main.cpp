@@ -39,6 +39,18 @@ int main()
         streams.console = ::GetConsoleMode(streams.in, &mode) != 0;
         return launch(registry, distro, std::move(request), streams);
     }
+    catch (const std::exception& e)
+    {
+        const std::string message = std::string("wslsim-relay: ") + e.what() + "\n";
+        DWORD n = 0;
+        ::WriteFile(
+            ::GetStdHandle(STD_ERROR_HANDLE),
+            message.data(),
+            static_cast<DWORD>(message.size()),
+            &n,
+            nullptr);
+        return -1;
+    }
     catch (const WslError& e)
     {
         const std::string message = "wslsim-relay: " + narrow(error_message(e.hr)) + "\n";

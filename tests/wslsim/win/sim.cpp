@@ -2,6 +2,8 @@
 
 #include "../protocol.hpp"
 
+#include <azl/common/scope_guard.hpp>
+
 #include <objbase.h>
 #include <shlobj.h>
 #include <winsock2.h>
@@ -22,7 +24,7 @@ namespace wslsim
 namespace
 {
 
-using json = nlohmann::json;
+using Json = nlohmann::json;
 
 constexpr const wchar_t* kLxssKey = L"Software\\Microsoft\\Windows\\CurrentVersion\\Lxss";
 
@@ -161,6 +163,8 @@ public:
 
     Key(const Key&) = delete;
     Key& operator=(const Key&) = delete;
+    Key(Key&&) = delete;
+    Key& operator=(Key&&) = delete;
 
     ~Key()
     {
@@ -228,6 +232,8 @@ public:
 
     Socket(const Socket&) = delete;
     Socket& operator=(const Socket&) = delete;
+    Socket(Socket&&) = delete;
+    Socket& operator=(Socket&&) = delete;
 
     ~Socket()
     {
@@ -237,7 +243,7 @@ public:
         }
     }
 
-    bool send_all(const char* data, std::size_t size)
+    bool send_all(const char* data, std::size_t size) const
     {
         while (size > 0)
         {
@@ -260,7 +266,7 @@ public:
         return send_all(header.data(), header.size()) && send_all(payload.data(), payload.size());
     }
 
-    bool recv_all(char* data, std::size_t size)
+    bool recv_all(char* data, std::size_t size) const
     {
         while (size > 0)
         {
@@ -305,7 +311,7 @@ void write_handle(HANDLE handle, std::string_view bytes)
 }
 
 int relay(
-    json request, const HostStreams& streams, const std::function<void(const json&)>& on_reply)
+    Json request, const HostStreams& streams, const std::function<void(const Json&)>& on_reply)
 {
     const auto socket = std::make_shared<Socket>();
     request["token"] = narrow(env(L"WSLSIM_TOKEN").value_or(L""));
@@ -336,28 +342,18 @@ int relay(
             saved_out_mode | ENABLE_VIRTUAL_TERMINAL_PROCESSING | DISABLE_NEWLINE_AUTO_RETURN);
     }
 
-    struct RestoreModes
-    {
-        HANDLE in;
-        HANDLE out;
-        DWORD in_mode;
-        DWORD out_mode;
-        bool restore_in;
-        bool restore_out;
-
-        ~RestoreModes()
+    const azl::ScopeGuard restore_modes(
+        [&]
         {
             if (restore_in)
             {
-                ::SetConsoleMode(in, in_mode);
+                ::SetConsoleMode(streams.in, saved_in_mode);
             }
             if (restore_out)
             {
-                ::SetConsoleMode(out, out_mode);
+                ::SetConsoleMode(streams.out, saved_out_mode);
             }
-        }
-    } const restore{
-        streams.in, streams.out, saved_in_mode, saved_out_mode, restore_in, restore_out};
+        });
 
     const std::string header = request.dump() + "\n";
     if (!socket->send_all(header.data(), header.size()))
@@ -392,11 +388,19 @@ int relay(
                     std::wstring text;
                     for (DWORD i = 0; i < n; ++i)
                     {
-                        const KEY_EVENT_RECORD& key = records[i].Event.KeyEvent;
-                        if (records[i].EventType == KEY_EVENT && key.bKeyDown != 0
-                            && key.uChar.UnicodeChar != 0)
+                        const INPUT_RECORD& record = records.at(i);
+                        if (record.EventType != KEY_EVENT)
                         {
-                            text.append(std::max<WORD>(key.wRepeatCount, 1), key.uChar.UnicodeChar);
+                            continue;
+                        }
+                        // NOLINTBEGIN(cppcoreguidelines-pro-type-union-access): Windows' own
+                        // union; EventType says which member is valid
+                        const KEY_EVENT_RECORD& key = record.Event.KeyEvent;
+                        const wchar_t c = key.uChar.UnicodeChar;
+                        // NOLINTEND(cppcoreguidelines-pro-type-union-access)
+                        if (key.bKeyDown != 0 && c != 0)
+                        {
+                            text.append(std::max<WORD>(key.wRepeatCount, 1), c);
                         }
                     }
                     if (!text.empty() && !socket->send_frame(Frame::input, narrow(text)))
@@ -434,20 +438,15 @@ int relay(
         socket->send_frame(Frame::input, {});
     }
 
-    struct StopReader
-    {
-        std::shared_ptr<std::atomic<bool>> stop;
-        std::thread& thread;
-
-        ~StopReader()
+    const azl::ScopeGuard stop_reader(
+        [&]
         {
             stop->store(true);
-            if (thread.joinable())
+            if (console_reader.joinable())
             {
-                thread.join();
+                console_reader.join();
             }
-        }
-    } const stop_reader{stop, console_reader};
+        });
 
     for (;;)
     {
@@ -470,7 +469,7 @@ int relay(
             write_handle(streams.err, payload);
             break;
         case Frame::reply:
-            on_reply(json::parse(payload));
+            on_reply(Json::parse(payload));
             break;
         case Frame::exit:
             return decode_status(payload);
@@ -548,7 +547,7 @@ std::wstring error_name(HRESULT hr)
         }
     }
     std::array<wchar_t, 16> text{};
-    swprintf(text.data(), text.size(), L"0x%08lx", static_cast<unsigned long>(hr));
+    (void)swprintf(text.data(), text.size(), L"0x%08lx", static_cast<unsigned long>(hr));
     return text.data();
 }
 
@@ -617,7 +616,7 @@ void log_call(std::wstring_view line)
         std::replace(file->begin(), file->end(), L'/', L'\\');
         file->insert(0, L"Z:");
     }
-    const HANDLE h = ::CreateFileW(
+    HANDLE h = ::CreateFileW(
         file->c_str(),
         FILE_APPEND_DATA,
         FILE_SHARE_READ | FILE_SHARE_WRITE,
@@ -868,12 +867,12 @@ std::string guest_path(const std::wstring& windows_path)
     return {};
 }
 
-int host_call(json request, const HostStreams& streams, std::vector<json>* replies)
+int host_call(Json request, const HostStreams& streams, std::vector<Json>* replies)
 {
     return relay(
         std::move(request),
         streams,
-        [replies](const json& reply)
+        [replies](const Json& reply)
         {
             if (replies != nullptr)
             {
@@ -882,7 +881,7 @@ int host_call(json request, const HostStreams& streams, std::vector<json>* repli
         });
 }
 
-Captured host_capture(json request)
+Captured host_capture(Json request)
 {
     // Anonymous pipes of our own, drained by threads while the relay runs.
     Captured result;
@@ -933,7 +932,7 @@ std::vector<std::wstring> running_guids()
     std::vector<std::wstring> out;
     for (const auto& reply : c.replies)
     {
-        for (const auto& id : reply.value("running", json::array()))
+        for (const auto& id : reply.value("running", Json::array()))
         {
             out.push_back(L"{" + widen(id.get<std::string>()) + L"}");
         }
@@ -941,7 +940,7 @@ std::vector<std::wstring> running_guids()
     return out;
 }
 
-int launch(Registry& registry, const Distro& distro, json request, const HostStreams& streams)
+int launch(Registry& registry, const Distro& distro, Json request, const HostStreams& streams)
 {
     request["op"] = "launch";
     request["id"] = narrow(distro.guid);
@@ -953,7 +952,7 @@ int launch(Registry& registry, const Distro& distro, json request, const HostStr
     return relay(
         std::move(request),
         streams,
-        [&registry, &distro](const json& reply)
+        [&registry, &distro](const Json& reply)
         {
             if (reply.value("oobe", std::string()) == "done")
             {

@@ -84,14 +84,16 @@ public:
     Registry(); // opens (creates) HKCU\Software\Microsoft\Windows\CurrentVersion\Lxss
     Registry(const Registry&) = delete;
     Registry& operator=(const Registry&) = delete;
+    Registry(Registry&&) = delete;
+    Registry& operator=(Registry&&) = delete;
     ~Registry();
 
-    std::vector<Distro> distros(bool include_transient = false) const;
+    [[nodiscard]] std::vector<Distro> distros(bool include_transient = false) const;
     // By name, case-insensitively, installed ones only (as GetDistributionId).
-    std::optional<Distro> find(std::wstring_view name) const;
-    std::optional<std::wstring> default_guid() const;
+    [[nodiscard]] std::optional<Distro> find(std::wstring_view name) const;
+    [[nodiscard]] std::optional<std::wstring> default_guid() const;
     // The default distribution, or WSL_E_DEFAULT_DISTRO_NOT_FOUND.
-    Distro default_distro() const;
+    [[nodiscard]] Distro default_distro() const;
 
     // A new key in the Installing state (DistributionRegistration::Create).
     Distro create(

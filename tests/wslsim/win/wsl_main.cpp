@@ -22,7 +22,7 @@
 namespace
 {
 
-using json = nlohmann::json;
+using Json = nlohmann::json;
 using namespace wslsim;
 
 constexpr int kFailure = -1;
@@ -41,7 +41,7 @@ void print(std::wstring_view text, DWORD which = STD_OUTPUT_HANDLE)
         crlf += c;
     }
     crlf += L"\r\n";
-    const HANDLE h = ::GetStdHandle(which);
+    HANDLE h = ::GetStdHandle(which);
     DWORD mode = 0;
     DWORD n = 0;
     if (::GetConsoleMode(h, &mode) != 0)
@@ -262,7 +262,7 @@ Distro register_distribution(
     try
     {
         check_fault(L"import-step", kContext); // a failure after the key exists: rollback tested
-        std::vector<json> replies;
+        std::vector<Json> replies;
         const int status = host_call(
             {{"op", "import"},
              {"id", narrow(distro.guid)},
@@ -275,14 +275,14 @@ Distro register_distribution(
             throw WslError{static_cast<HRESULT>(0x8004030b), {}, kContext};
         }
         imported = true;
-        const json reply = replies.empty() ? json::object() : replies.back();
+        const Json reply = replies.empty() ? Json::object() : replies.back();
         if (!reply.value("valid", false))
         {
             throw WslError{static_cast<HRESULT>(0x80040326), {}, kContext};
         }
         if (!name)
         {
-            const auto default_name = reply.value("default_name", json()).is_string()
+            const auto default_name = reply.value("default_name", Json()).is_string()
                                           ? widen(reply["default_name"].get<std::string>())
                                           : std::wstring();
             if (default_name.empty())
@@ -314,7 +314,7 @@ Distro register_distribution(
         registry.set_dword(distro.guid, L"Modern", 1);
         // The disk WSL creates at BasePath. The simulator's root file system is kept by
         // wslsim-host; this file records where.
-        const HANDLE h = ::CreateFileW(
+        HANDLE h = ::CreateFileW(
             vhd.c_str(), GENERIC_WRITE, 0, nullptr, CREATE_NEW, FILE_ATTRIBUTE_NORMAL, nullptr);
         if (h != INVALID_HANDLE_VALUE)
         {
@@ -392,7 +392,7 @@ int install(Registry& registry, const std::vector<RawArg>& args)
         return 0;
     }
     print(L"Launching " + distro.name + L"...");
-    return launch(registry, distro, json::object(), std_streams(true));
+    return launch(registry, distro, Json::object(), std_streams(true));
 }
 
 int import(Registry& registry, const std::vector<RawArg>& args)
@@ -493,7 +493,7 @@ int export_distribution(Registry& registry, const std::vector<RawArg>& args)
         throw WslError{static_cast<HRESULT>(0x80040309), {}, {}};
     }
     const std::wstring& file = positional[1];
-    const HANDLE h = ::CreateFileW(
+    HANDLE h = ::CreateFileW(
         file.c_str(),
         GENERIC_WRITE,
         FILE_SHARE_READ | FILE_SHARE_DELETE,
@@ -794,7 +794,7 @@ int run(
     const std::vector<RawArg>& args)
 {
     std::optional<Distro> distro;
-    json request = json::object();
+    Json request = Json::object();
     std::optional<std::wstring> cwd;
     std::size_t i = 0;
     for (; i < args.size(); ++i)
@@ -822,7 +822,7 @@ int run(
             {
                 arg_at(args, i + 1, a);
             }
-            json argv = json::array();
+            Json argv = Json::array();
             for (std::size_t j = i + 1; j < args.size(); ++j)
             {
                 argv.push_back(narrow(args[j].value));

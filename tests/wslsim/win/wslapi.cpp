@@ -13,7 +13,7 @@
 namespace
 {
 
-using json = nlohmann::json;
+using Json = nlohmann::json;
 using namespace wslsim;
 
 HRESULT from_exception()
@@ -56,13 +56,13 @@ HMODULE self()
 }
 
 // Starts wslsim-relay.exe for `request` with exactly these three handles inherited.
-HANDLE start_relay(const json& request, HANDLE in, HANDLE out, HANDLE err)
+HANDLE start_relay(const Json& request, HANDLE in, HANDLE out, HANDLE err)
 {
     std::wstring hex;
     for (const unsigned char c : request.dump())
     {
         std::array<wchar_t, 3> two{};
-        swprintf(two.data(), two.size(), L"%02x", c);
+        (void)swprintf(two.data(), two.size(), L"%02x", c);
         hex += two.data();
     }
     const std::wstring exe = exe_directory(self()) + L"\\wslsim-relay.exe";
@@ -72,12 +72,12 @@ HANDLE start_relay(const json& request, HANDLE in, HANDLE out, HANDLE err)
     const std::array<HANDLE, 3> given = {in, out, err};
     for (std::size_t i = 0; i < given.size(); ++i)
     {
-        if (given[i] == nullptr || given[i] == INVALID_HANDLE_VALUE
+        if (given.at(i) == nullptr || given.at(i) == INVALID_HANDLE_VALUE
             || ::DuplicateHandle(
                    ::GetCurrentProcess(),
-                   given[i],
+                   given.at(i),
                    ::GetCurrentProcess(),
-                   &inherit[i],
+                   &inherit.at(i),
                    0,
                    TRUE,
                    DUPLICATE_SAME_ACCESS)
@@ -85,7 +85,7 @@ HANDLE start_relay(const json& request, HANDLE in, HANDLE out, HANDLE err)
         {
             for (std::size_t j = 0; j < i; ++j)
             {
-                ::CloseHandle(inherit[j]);
+                ::CloseHandle(inherit.at(j));
             }
             throw WslError{E_INVALIDARG, {}, {}};
         }
@@ -106,9 +106,9 @@ HANDLE start_relay(const json& request, HANDLE in, HANDLE out, HANDLE err)
     STARTUPINFOEXW startup{};
     startup.StartupInfo.cb = sizeof startup;
     startup.StartupInfo.dwFlags = STARTF_USESTDHANDLES;
-    startup.StartupInfo.hStdInput = inherit[0];
-    startup.StartupInfo.hStdOutput = inherit[1];
-    startup.StartupInfo.hStdError = inherit[2];
+    startup.StartupInfo.hStdInput = inherit.at(0);
+    startup.StartupInfo.hStdOutput = inherit.at(1);
+    startup.StartupInfo.hStdError = inherit.at(2);
     startup.lpAttributeList = attributes;
     PROCESS_INFORMATION info{};
     const BOOL ok = ::CreateProcessW(
@@ -136,9 +136,9 @@ HANDLE start_relay(const json& request, HANDLE in, HANDLE out, HANDLE err)
     return info.hProcess;
 }
 
-json launch_request(PCWSTR name, PCWSTR command, BOOL use_cwd)
+Json launch_request(PCWSTR name, PCWSTR command, BOOL use_cwd)
 {
-    json request = {{"name", narrow(name)}};
+    Json request = {{"name", narrow(name)}};
     if (command != nullptr && *command != L'\0')
     {
         request["command"] = narrow(command);
@@ -160,12 +160,12 @@ json launch_request(PCWSTR name, PCWSTR command, BOOL use_cwd)
 
 extern "C"
 {
-    BOOL WINAPI WslIsDistributionRegistered(PCWSTR distributionName)
+    BOOL WINAPI WslIsDistributionRegistered(PCWSTR distribution_name)
     {
-        log_call(L"WslIsDistributionRegistered " + describe(distributionName));
+        log_call(L"WslIsDistributionRegistered " + describe(distribution_name));
         try
         {
-            return distributionName != nullptr && Registry().find(distributionName).has_value()
+            return distribution_name != nullptr && Registry().find(distribution_name).has_value()
                        ? TRUE
                        : FALSE;
         }
@@ -175,41 +175,41 @@ extern "C"
         }
     }
 
-    HRESULT WINAPI WslRegisterDistribution(PCWSTR distributionName, PCWSTR tarGzFilename)
+    HRESULT WINAPI WslRegisterDistribution(PCWSTR distribution_name, PCWSTR tar_gz_filename)
     {
         log_call(
-            L"WslRegisterDistribution " + describe(distributionName) + L" "
-            + describe(tarGzFilename));
+            L"WslRegisterDistribution " + describe(distribution_name) + L" "
+            + describe(tar_gz_filename));
         try
         {
             if (auto hr = injected(L"WslRegisterDistribution"))
             {
                 return *hr;
             }
-            if (distributionName == nullptr || tarGzFilename == nullptr
-                || !valid_name(distributionName))
+            if (distribution_name == nullptr || tar_gz_filename == nullptr
+                || !valid_name(distribution_name))
             {
                 return E_INVALIDARG;
             }
             Registry registry;
-            if (registry.find(distributionName))
+            if (registry.find(distribution_name))
             {
                 return HRESULT_FROM_WIN32(ERROR_ALREADY_EXISTS);
             }
-            if (::GetFileAttributesW(tarGzFilename) == INVALID_FILE_ATTRIBUTES)
+            if (::GetFileAttributesW(tar_gz_filename) == INVALID_FILE_ATTRIBUTES)
             {
                 return HRESULT_FROM_WIN32(::GetLastError());
             }
             // The classic API installs into the folder of the calling program.
             const std::wstring base = exe_directory(nullptr);
-            Distro distro = registry.create(distributionName, base, false);
+            Distro distro = registry.create(distribution_name, base, false);
             try
             {
-                std::vector<json> replies;
+                std::vector<Json> replies;
                 const int status = host_call(
                     {{"op", "import"},
                      {"id", narrow(distro.guid)},
-                     {"file", unix_path(tarGzFilename)}},
+                     {"file", unix_path(tar_gz_filename)}},
                     {},
                     &replies);
                 if (status != 0 || replies.empty() || !replies.back().value("valid", false))
@@ -238,9 +238,9 @@ extern "C"
         }
     }
 
-    HRESULT WINAPI WslUnregisterDistribution(PCWSTR distributionName)
+    HRESULT WINAPI WslUnregisterDistribution(PCWSTR distribution_name)
     {
-        log_call(L"WslUnregisterDistribution " + describe(distributionName));
+        log_call(L"WslUnregisterDistribution " + describe(distribution_name));
         try
         {
             if (auto hr = injected(L"WslUnregisterDistribution"))
@@ -249,7 +249,7 @@ extern "C"
             }
             Registry registry;
             const Distro distro =
-                require(registry, distributionName != nullptr ? distributionName : L"");
+                require(registry, distribution_name != nullptr ? distribution_name : L"");
             const Captured c = host_capture({{"op", "unregister"}, {"id", narrow(distro.guid)}});
             if (c.status != 0)
             {
@@ -267,30 +267,30 @@ extern "C"
     }
 
     HRESULT WINAPI WslConfigureDistribution(
-        PCWSTR distributionName, ULONG defaultUID, WSL_DISTRIBUTION_FLAGS wslDistributionFlags)
+        PCWSTR distribution_name, ULONG default_uid, WSL_DISTRIBUTION_FLAGS wsl_distribution_flags)
     {
         log_call(
-            L"WslConfigureDistribution " + describe(distributionName) + L" "
-            + std::to_wstring(defaultUID) + L" "
-            + std::to_wstring(static_cast<ULONG>(wslDistributionFlags)));
+            L"WslConfigureDistribution " + describe(distribution_name) + L" "
+            + std::to_wstring(default_uid) + L" "
+            + std::to_wstring(static_cast<ULONG>(wsl_distribution_flags)));
         try
         {
             if (auto hr = injected(L"WslConfigureDistribution"))
             {
                 return *hr;
             }
-            auto flags = static_cast<DWORD>(wslDistributionFlags);
+            auto flags = static_cast<DWORD>(wsl_distribution_flags);
             // LxssUserSessionImpl::ConfigureDistribution: an invalid uid or an unknown flag is
             // E_INVALIDARG; the WSL 2 bit is kept as it is.
-            if (defaultUID == 0xFFFFFFFF || (flags & ~kFlagsAll) != 0)
+            if (default_uid == 0xFFFFFFFF || (flags & ~kFlagsAll) != 0)
             {
                 return E_INVALIDARG;
             }
             Registry registry;
             const Distro distro =
-                require(registry, distributionName != nullptr ? distributionName : L"");
+                require(registry, distribution_name != nullptr ? distribution_name : L"");
             flags = (flags & ~kFlagVmMode) | (distro.flags & kFlagVmMode);
-            registry.set_dword(distro.guid, L"DefaultUid", defaultUID);
+            registry.set_dword(distro.guid, L"DefaultUid", default_uid);
             registry.set_dword(distro.guid, L"Flags", flags);
             return S_OK;
         }
@@ -301,14 +301,14 @@ extern "C"
     }
 
     HRESULT WINAPI WslGetDistributionConfiguration(
-        PCWSTR distributionName,
-        ULONG* distributionVersion,
-        ULONG* defaultUID,
-        WSL_DISTRIBUTION_FLAGS* wslDistributionFlags,
-        PSTR** defaultEnvironmentVariables,
-        ULONG* defaultEnvironmentVariableCount)
+        PCWSTR distribution_name,
+        ULONG* distribution_version,
+        ULONG* default_uid,
+        WSL_DISTRIBUTION_FLAGS* wsl_distribution_flags,
+        PSTR** default_environment_variables,
+        ULONG* default_environment_variable_count)
     {
-        log_call(L"WslGetDistributionConfiguration " + describe(distributionName));
+        log_call(L"WslGetDistributionConfiguration " + describe(distribution_name));
         try
         {
             if (auto hr = injected(L"WslGetDistributionConfiguration"))
@@ -317,12 +317,12 @@ extern "C"
             }
             const Registry registry;
             const Distro distro =
-                require(registry, distributionName != nullptr ? distributionName : L"");
+                require(registry, distribution_name != nullptr ? distribution_name : L"");
             // The registry's Version (the file system version) and DefaultEnvironment's default
             // (DistributionRegistration.h).
-            *distributionVersion = distro.version;
-            *defaultUID = distro.default_uid;
-            *wslDistributionFlags = static_cast<WSL_DISTRIBUTION_FLAGS>(distro.flags);
+            *distribution_version = distro.version;
+            *default_uid = distro.default_uid;
+            *wsl_distribution_flags = static_cast<WSL_DISTRIBUTION_FLAGS>(distro.flags);
             const std::array<const char*, 4> environment = {
                 "HOSTTYPE=x86_64",
                 "LANG=en_US.UTF-8",
@@ -334,12 +334,12 @@ extern "C"
                 static_cast<PSTR*>(::CoTaskMemAlloc(sizeof(PSTR) * environment.size()));
             for (std::size_t i = 0; i < environment.size(); ++i)
             {
-                const std::size_t n = std::char_traits<char>::length(environment[i]) + 1;
+                const std::size_t n = std::char_traits<char>::length(environment.at(i)) + 1;
                 strings[i] = static_cast<PSTR>(::CoTaskMemAlloc(n));
-                std::char_traits<char>::copy(strings[i], environment[i], n);
+                std::char_traits<char>::copy(strings[i], environment.at(i), n);
             }
-            *defaultEnvironmentVariables = strings;
-            *defaultEnvironmentVariableCount = static_cast<ULONG>(environment.size());
+            *default_environment_variables = strings;
+            *default_environment_variable_count = static_cast<ULONG>(environment.size());
             return S_OK;
         }
         catch (...)
@@ -349,20 +349,23 @@ extern "C"
     }
 
     HRESULT WINAPI WslLaunchInteractive(
-        PCWSTR distributionName, PCWSTR command, BOOL useCurrentWorkingDirectory, DWORD* exitCode)
+        PCWSTR distribution_name,
+        PCWSTR command,
+        BOOL use_current_working_directory,
+        DWORD* exit_code)
     {
         log_call(
-            L"WslLaunchInteractive " + describe(distributionName) + L" " + describe(command) + L" "
-            + std::to_wstring(useCurrentWorkingDirectory));
+            L"WslLaunchInteractive " + describe(distribution_name) + L" " + describe(command) + L" "
+            + std::to_wstring(use_current_working_directory));
         try
         {
             if (auto hr = injected(L"WslLaunchInteractive"))
             {
                 return *hr;
             }
-            require(Registry(), distributionName != nullptr ? distributionName : L"");
-            const HANDLE process = start_relay(
-                launch_request(distributionName, command, useCurrentWorkingDirectory),
+            require(Registry(), distribution_name != nullptr ? distribution_name : L"");
+            HANDLE process = start_relay(
+                launch_request(distribution_name, command, use_current_working_directory),
                 ::GetStdHandle(STD_INPUT_HANDLE),
                 ::GetStdHandle(STD_OUTPUT_HANDLE),
                 ::GetStdHandle(STD_ERROR_HANDLE));
@@ -370,7 +373,7 @@ extern "C"
             DWORD code = 0;
             ::GetExitCodeProcess(process, &code);
             ::CloseHandle(process);
-            *exitCode = code;
+            *exit_code = code;
             return S_OK;
         }
         catch (...)
@@ -379,30 +382,31 @@ extern "C"
         }
     }
 
+    // NOLINTNEXTLINE(readability-function-size): seven parameters, as wslapi.h declares it
     HRESULT WINAPI WslLaunch(
-        PCWSTR distributionName,
+        PCWSTR distribution_name,
         PCWSTR command,
-        BOOL useCurrentWorkingDirectory,
-        HANDLE stdIn,
-        HANDLE stdOut,
-        HANDLE stdErr,
+        BOOL use_current_working_directory,
+        HANDLE std_in,
+        HANDLE std_out,
+        HANDLE std_err,
         HANDLE* process)
     {
         log_call(
-            L"WslLaunch " + describe(distributionName) + L" " + describe(command) + L" "
-            + std::to_wstring(useCurrentWorkingDirectory));
+            L"WslLaunch " + describe(distribution_name) + L" " + describe(command) + L" "
+            + std::to_wstring(use_current_working_directory));
         try
         {
             if (auto hr = injected(L"WslLaunch"))
             {
                 return *hr;
             }
-            require(Registry(), distributionName != nullptr ? distributionName : L"");
+            require(Registry(), distribution_name != nullptr ? distribution_name : L"");
             *process = start_relay(
-                launch_request(distributionName, command, useCurrentWorkingDirectory),
-                stdIn,
-                stdOut,
-                stdErr);
+                launch_request(distribution_name, command, use_current_working_directory),
+                std_in,
+                std_out,
+                std_err);
             return S_OK;
         }
         catch (...)
