@@ -1,11 +1,10 @@
 #include "context.hpp"
 
 #include <azl/common/error.hpp>
+#include <azl/common/program.hpp>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
-
-#include <unistd.h>
 
 #include <cstdio>
 
@@ -22,51 +21,6 @@ struct InstallArgs
     std::optional<std::string> location;
     std::optional<std::string> answers;
     bool json = false;
-};
-
-// With --json, stdout is JSON only: while it lives, what first-run setup prints (it inherits our
-// stdout) goes to stderr instead.
-class StdoutToStderr
-{
-public:
-    explicit StdoutToStderr(bool enabled)
-    {
-        if (!enabled)
-        {
-            return;
-        }
-        (void)std::fflush(stdout); // best effort: keeps the order of what was printed before
-        m_saved = ::dup(STDOUT_FILENO);
-        if (m_saved < 0 || ::dup2(STDERR_FILENO, STDOUT_FILENO) < 0)
-        {
-            throw_errno("redirecting stdout to stderr");
-        }
-    }
-
-    StdoutToStderr(const StdoutToStderr&) = delete;
-    StdoutToStderr& operator=(const StdoutToStderr&) = delete;
-    StdoutToStderr(StdoutToStderr&&) = delete;
-    StdoutToStderr& operator=(StdoutToStderr&&) = delete;
-
-    ~StdoutToStderr()
-    {
-        restore();
-    }
-
-    void restore() noexcept
-    {
-        if (m_saved < 0)
-        {
-            return;
-        }
-        (void)std::fflush(stdout);
-        ::dup2(m_saved, STDOUT_FILENO);
-        ::close(m_saved);
-        m_saved = -1;
-    }
-
-private:
-    int m_saved = -1;
 };
 
 std::string_view setup_text(launcher::SetupOutcome s)
@@ -100,6 +54,7 @@ void run_install(InstallArgs& args, Context& ctx)
     {
         args.options.answers = path_from_utf8(*args.answers);
     }
+    // With --json, stdout is JSON only: what first-run setup prints goes to stderr meanwhile.
     StdoutToStderr redirect(args.json);
     const launcher::InstallOutcome r =
         launcher::install(ctx.backend(), args.options, ctx.command_env(args.json));

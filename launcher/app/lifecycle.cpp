@@ -5,8 +5,6 @@
 
 #include <fmt/format.h>
 
-#include <unistd.h>
-
 #include <cstdio>
 #include <iostream>
 #include <string>
@@ -29,7 +27,7 @@ public:
 
     bool interactive() override
     {
-        return ::isatty(STDIN_FILENO) == 1 && ::isatty(STDOUT_FILENO) == 1;
+        return standard_streams_are_terminal();
     }
 
     bool confirm(std::string_view question) override

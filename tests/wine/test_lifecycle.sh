@@ -118,6 +118,13 @@ expect_exit 0 azl run --name Later -- id -un
 [[ $OUT == dev ]] || e2e_fail "user after setup: $OUT"
 expect_exit 0 azl uninstall --name Later --yes
 
+e2e_check "install --json: stdout is JSON only, first-run setup's output went to stderr"
+expect_exit 0 azl install --from "C:\\Images $u\\AzureLinux.wsl" --name Json1 --json \
+    --answers "C:\\users\\$(id -un)\\answers.json"
+[[ $(jq -r .name <<<"$OUT") == Json1 ]] || e2e_fail "install --json stdout: $OUT"
+expect_in "user dev created" "$ERR" "setup's progress on stderr"
+expect_exit 0 azl uninstall --name Json1 --yes
+
 e2e_check "image manifest on Windows (JSON and SHA-256; the other image commands are Linux's)"
 expect_exit 0 azl image manifest --flavor AzureLinux --name AzureLinux-4.0 --friendly-name "Azure Linux 4.0" \
     --amd64 "https://example.com/AzureLinux.wsl=C:\\Images $u\\AzureLinux.wsl" --default \

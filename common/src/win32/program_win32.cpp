@@ -1,8 +1,10 @@
 #include <azl/common/program.hpp>
 #include <azl/common/win32/win32.hpp>
 
+#include <io.h>
 #include <shellapi.h>
 
+#include <cstdio>
 #include <memory>
 #include <string>
 
@@ -65,6 +67,55 @@ std::filesystem::path executable_path()
         }
         buf.resize(buf.size() * 2);
     }
+}
+
+bool standard_streams_are_terminal()
+{
+    DWORD mode = 0;
+    return ::GetConsoleMode(::GetStdHandle(STD_INPUT_HANDLE), &mode) != 0
+           && ::GetConsoleMode(::GetStdHandle(STD_OUTPUT_HANDLE), &mode) != 0;
+}
+
+StdoutToStderr::StdoutToStderr(bool enabled)
+{
+    if (!enabled)
+    {
+        return;
+    }
+    (void)std::fflush(stdout);
+    m_saved_fd = ::_dup(1);
+    if (m_saved_fd < 0 || ::_dup2(2, 1) != 0)
+    {
+        throw_errno("redirecting stdout to stderr");
+    }
+    // What children inherit: the process's standard handles, not the C runtime's descriptors.
+    m_saved_handle = ::GetStdHandle(STD_OUTPUT_HANDLE);
+    if (::SetStdHandle(STD_OUTPUT_HANDLE, ::GetStdHandle(STD_ERROR_HANDLE)) == 0)
+    {
+        win32::throw_last_error("redirecting stdout to stderr");
+    }
+}
+
+StdoutToStderr::~StdoutToStderr()
+{
+    restore();
+}
+
+void StdoutToStderr::restore() noexcept
+{
+    if (m_saved_fd < 0)
+    {
+        return;
+    }
+    (void)std::fflush(stdout);
+    if (m_saved_handle != nullptr)
+    {
+        ::SetStdHandle(STD_OUTPUT_HANDLE, m_saved_handle);
+        m_saved_handle = nullptr;
+    }
+    ::_dup2(m_saved_fd, 1);
+    ::_close(m_saved_fd);
+    m_saved_fd = -1;
 }
 
 } // namespace azl

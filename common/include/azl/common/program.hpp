@@ -19,4 +19,29 @@ void setup_utf8_console();
 // system cannot tell. Programs find what ships beside them (guest programs, images) through it.
 std::filesystem::path executable_path();
 
+// Whether standard input and standard output are both a terminal (a console on Windows): may we ask
+// questions and draw for a person.
+bool standard_streams_are_terminal();
+
+// While it lives, standard output goes where standard error goes: ours (the C runtime's descriptor
+// 1) and what the programs we start inherit (on Windows their standard output handle, which
+// SetStdHandle changes, not the C runtime). For `--json` commands whose children print.
+class StdoutToStderr
+{
+public:
+    explicit StdoutToStderr(bool enabled);
+    StdoutToStderr(const StdoutToStderr&) = delete;
+    StdoutToStderr& operator=(const StdoutToStderr&) = delete;
+    StdoutToStderr(StdoutToStderr&&) = delete;
+    StdoutToStderr& operator=(StdoutToStderr&&) = delete;
+    ~StdoutToStderr();
+
+    // Standard output back where it was; idempotent.
+    void restore() noexcept;
+
+private:
+    int m_saved_fd = -1;            // a duplicate of descriptor 1, while redirected
+    void* m_saved_handle = nullptr; // Windows: the standard output handle, while redirected
+};
+
 } // namespace azl
