@@ -756,9 +756,10 @@ std::string random_token()
 {
     std::random_device random;
     std::string token;
+    constexpr std::string_view kDigits = "0123456789abcdef";
     for (int i = 0; i < 32; ++i)
     {
-        token += "0123456789abcdef"[random() % 16];
+        token += kDigits.at(random() % kDigits.size());
     }
     return token;
 }

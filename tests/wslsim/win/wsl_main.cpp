@@ -428,7 +428,7 @@ int import(Registry& registry, const std::vector<RawArg>& args)
     if (::CreateDirectoryW(location.c_str(), nullptr) == 0)
     {
         const DWORD error = ::GetLastError();
-        if (error != ERROR_ALREADY_EXISTS)
+        if (error != 183) // ERROR_ALREADY_EXISTS
         {
             throw WslError{HRESULT_FROM_WIN32(error), {}, {}};
         }
@@ -756,7 +756,7 @@ int manage(Registry& registry, const std::vector<RawArg>& args)
     }
     if (out.empty() || out.find_first_not_of("0123456789") != std::string::npos)
     {
-        throw WslError{HRESULT_FROM_WIN32(ERROR_INVALID_DATA), {}, {}};
+        throw WslError{static_cast<HRESULT>(0x8007000D) /* ERROR_INVALID_DATA */, {}, {}};
     }
     registry.set_dword(distro.guid, L"DefaultUid", static_cast<DWORD>(std::stoul(out)));
     print_success();

@@ -1,11 +1,13 @@
 // The simulator's wslapi.dll: the seven functions of wslapi.h (learn.microsoft.com: "wslapi.h
-// header"), over the same registry and Linux half as its wsl.exe. HRESULTs are WSL's own. A
+// header"), over the same registry and Linux half as its wsl.exe. The header itself is not
+// included: its parameter names are not this project's style; the flags enum is passed as the
+// 32-bit integer it is in the ABI. HRESULTs are WSL's own. A
 // launch runs in a process of its own (wslsim-relay.exe, beside this DLL in System32) whose handle
 // WslLaunch returns, as WSL returns the handle of the process relaying the Linux program.
 
 #include "sim.hpp"
 
-#include <wslapi.h>
+#include <objbase.h>
 
 #include <array>
 #include <string>
@@ -124,7 +126,7 @@ HANDLE start_relay(const Json& request, HANDLE in, HANDLE out, HANDLE err)
         &info);
     const DWORD error = ::GetLastError();
     ::DeleteProcThreadAttributeList(attributes);
-    for (const HANDLE h : inherit)
+    for (HANDLE h : inherit)
     {
         ::CloseHandle(h);
     }
@@ -194,7 +196,7 @@ extern "C"
             Registry registry;
             if (registry.find(distribution_name))
             {
-                return HRESULT_FROM_WIN32(ERROR_ALREADY_EXISTS);
+                return static_cast<HRESULT>(0x800700b7); // ERROR_ALREADY_EXISTS
             }
             if (::GetFileAttributesW(tar_gz_filename) == INVALID_FILE_ATTRIBUTES)
             {
@@ -267,7 +269,7 @@ extern "C"
     }
 
     HRESULT WINAPI WslConfigureDistribution(
-        PCWSTR distribution_name, ULONG default_uid, WSL_DISTRIBUTION_FLAGS wsl_distribution_flags)
+        PCWSTR distribution_name, ULONG default_uid, ULONG wsl_distribution_flags)
     {
         log_call(
             L"WslConfigureDistribution " + describe(distribution_name) + L" "
@@ -304,7 +306,7 @@ extern "C"
         PCWSTR distribution_name,
         ULONG* distribution_version,
         ULONG* default_uid,
-        WSL_DISTRIBUTION_FLAGS* wsl_distribution_flags,
+        ULONG* wsl_distribution_flags,
         PSTR** default_environment_variables,
         ULONG* default_environment_variable_count)
     {
@@ -322,7 +324,7 @@ extern "C"
             // (DistributionRegistration.h).
             *distribution_version = distro.version;
             *default_uid = distro.default_uid;
-            *wsl_distribution_flags = static_cast<WSL_DISTRIBUTION_FLAGS>(distro.flags);
+            *wsl_distribution_flags = static_cast<ULONG>(distro.flags);
             const std::array<const char*, 4> environment = {
                 "HOSTTYPE=x86_64",
                 "LANG=en_US.UTF-8",
