@@ -160,6 +160,7 @@ Json launch_request(PCWSTR name, PCWSTR command, BOOL use_cwd)
 
 } // namespace
 
+// NOLINTBEGIN(readability-identifier-naming): the names wslapi.dll exports, fixed by wslapi.h
 extern "C"
 {
     BOOL WINAPI WslIsDistributionRegistered(PCWSTR distribution_name)
@@ -418,3 +419,4 @@ extern "C"
     }
 
 } // extern "C"
+// NOLINTEND(readability-identifier-naming)
