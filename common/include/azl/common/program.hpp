@@ -40,8 +40,8 @@ public:
     void restore() noexcept;
 
 private:
-    int m_saved_fd = -1;            // a duplicate of descriptor 1, while redirected
-    void* m_saved_handle = nullptr; // Windows: the standard output handle, while redirected
+    int m_saved_fd = -1; // a duplicate of descriptor 1, while redirected
+    [[maybe_unused]] void* m_saved_handle = nullptr; // Windows only: the handle, while redirected
 };
 
 } // namespace azl
