@@ -8,6 +8,25 @@
 
 #include <string>
 
+namespace
+{
+
+// The relay's own failure, on its standard error; exit code -1 as wsl.exe's own failures.
+int fail(const std::string& what)
+{
+    const std::string message = "wslsim-relay: " + what + "\n";
+    DWORD n = 0;
+    ::WriteFile(
+        ::GetStdHandle(STD_ERROR_HANDLE),
+        message.data(),
+        static_cast<DWORD>(message.size()),
+        &n,
+        nullptr);
+    return -1;
+}
+
+} // namespace
+
 int main()
 {
     using namespace wslsim;
@@ -41,26 +60,10 @@ int main()
     }
     catch (const std::exception& e)
     {
-        const std::string message = std::string("wslsim-relay: ") + e.what() + "\n";
-        DWORD n = 0;
-        ::WriteFile(
-            ::GetStdHandle(STD_ERROR_HANDLE),
-            message.data(),
-            static_cast<DWORD>(message.size()),
-            &n,
-            nullptr);
-        return -1;
+        return fail(e.what());
     }
     catch (const WslError& e)
     {
-        const std::string message = "wslsim-relay: " + narrow(error_message(e.hr)) + "\n";
-        DWORD n = 0;
-        ::WriteFile(
-            ::GetStdHandle(STD_ERROR_HANDLE),
-            message.data(),
-            static_cast<DWORD>(message.size()),
-            &n,
-            nullptr);
-        return -1;
+        return fail(narrow(error_message(e.hr)));
     }
 }
