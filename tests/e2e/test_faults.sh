@@ -10,7 +10,10 @@
 #     the instance that is left at the end of each part runs.
 #   first-run setup: no account without a password hash, no sudoers rule without its user, a user with
 #     sudo rights only once its password is set; a half-created user is marked for rollback.
-# And each time the next run of the same operation succeeds. The seed is printed; rerun a failure with
+# And each time the next run of the same operation succeeds. The kills land on small trees (a few
+# programs from the guest; for first-run setup, the guest tree without what setup never reads), so
+# that each of the ~150 runs is cheap; the full guest tree is installed once, uninterrupted, at the
+# end. The seed is printed; rerun a failure with
 # AZL_FAULTS_SEED=N, and AZL_FAULTS_KILLS=N changes the number of kills per operation (default 20).
 #
 # Usage: test_faults.sh PATH/TO/azurelinux PATH/TO/azurelinux-oobe
@@ -59,53 +62,73 @@ descendants() {
         }'
 }
 
+# Whether a process of the process group PGID still runs. Zombies do not count: they run nothing,
+# and orphans wait as zombies for whoever reaps them (an init that reaps every few seconds, in some
+# VMs and containers).
+group_runs() {
+    ps -e -o pgid=,stat= | awk -v g="$1" '$1 == g && $2 !~ /^Z/ { found = 1 } END { exit !found }'
+}
+
+# The gate in front of the OOBE (gated-oobe below: a script in its place in the trees and images
+# the kills run on). When the file oobe-gated exists in the folder the sandbox shows at /mnt/c,
+# the script says "ready" on the FIFO oobe-gate and waits for a line on the FIFO oobe-go before it
+# runs the real OOBE; otherwise it runs it at once. The test holds both FIFOs open at both ends, so
+# no open blocks. A kill's delay then counts from the OOBE's start exactly: a busy machine notices
+# a process late, and the OOBE's setup takes a tenth of a second.
+gates=$AZL_SANDBOX_DRIVE_C
+mkfifo "$gates/oobe-gate" "$gates/oobe-go"
+exec {gate_fd}<>"$gates/oobe-gate" {go_fd}<>"$gates/oobe-go"
+mkfifo "$E2E_TMP/.pause"
+exec {pause_fd}<>"$E2E_TMP/.pause"
+
+# pause SECONDS: sleeps without starting a process (a read from a FIFO nobody writes to, timing
+# out), so that a kill lands when it should on a busy machine too.
+pause() { read -r -t "$1" -u "$pause_fd" _ || true; }
+
+# Empties FD (a FIFO we hold open) of what a killed run left in it.
+drain() { while read -r -t 0 -u "$1"; do read -r -u "$1" _; done; }
+
 # inject MODE DELAY_MS CMD...: runs CMD in a session and process group of its own and after
-# DELAY_MS (counted from when a descendant named $kill_after has started, when set) sends SIGKILL: MODE pid to the program only (its children run on; or, with $kill_comm set,
-# to the descendant of that name instead), MODE tree to the whole process group at once (a power
-# loss). Then waits until no process of the group is left. Returns 0 when the kill hit a running
-# program, 1 when CMD had already finished (nothing injected); fails the test if CMD failed by itself.
+# DELAY_MS sends SIGKILL: MODE pid to the program only (its children run on; or, with $kill_comm
+# set, to the descendant of that name instead), MODE tree to the whole process group at once (a
+# power loss). With $gate set, CMD runs the gated OOBE: the delay counts from its start, and a
+# $kill_comm target is found while it waits at the gate. Then waits until no process of the group
+# is left. Returns 0 when the kill hit a running program, 1 when CMD had already finished (nothing
+# injected); fails the test if CMD failed by itself.
 inject() {
-    local mode=$1 delay=$2 pid rc=0 hit=yes target p n
+    local mode=$1 delay=$2 pid rc=0 hit=yes target='' p n seconds
     shift 2
+    printf -v seconds '%d.%03d' $((delay / 1000)) $((delay % 1000))
+    if [[ -n ${gate:-} ]]; then
+        drain "$gate_fd"
+        drain "$go_fd"
+        : >"$gates/oobe-gated"
+    fi
     TMPDIR=$E2E_AZL_TMP setsid "$@" >"$E2E_TMP/op.out" 2>&1 &
     pid=$!
-    if [[ -n ${kill_after:-} ]]; then # the delay counts from when that descendant has started
-        for ((n = 0; n < 2000; n++)); do
+    # A run that never reaches the gate has failed before its setup: judged below once it ended.
+    if [[ -n ${gate:-} ]] && read -r -t "$(e2e_scaled 60)" -u "$gate_fd" _; then
+        if [[ -n ${kill_comm:-} ]]; then # the OOBE (under bubblewrap, in the instance), held here
             for p in $(descendants "$pid"); do
-                [[ $(cat "/proc/$p/comm" 2>/dev/null) == "$kill_after" ]] && break 2
+                [[ $(cat "/proc/$p/comm" 2>/dev/null) == "$kill_comm" ]] && target=$p
             done
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.005
-        done
+        fi
+        printf 'go\n' >&"$go_fd"
     fi
-    local seconds
-    printf -v seconds '0.%03d' "$delay"
-    sleep "$seconds"
+    rm -f "$gates/oobe-gated"
+    pause "$seconds"
     if [[ $mode == tree ]]; then
         kill -KILL -- "-$pid" 2>/dev/null || true
     else
-        target=$pid
-        if [[ -n ${kill_comm:-} ]]; then # under bubblewrap: the program, not bwrap
-            target=
-            # Before the sandbox has started the program there is nothing to kill yet: wait for it.
-            for ((n = 0; n < 50; n++)); do
-                for p in $(descendants "$pid"); do
-                    [[ $(cat "/proc/$p/comm" 2>/dev/null) == "$kill_comm" ]] && target=$p
-                done
-                if [[ -n $target ]] || ! kill -0 "$pid" 2>/dev/null; then break; fi
-                sleep 0.01
-            done
-        fi
+        [[ -n ${kill_comm:-} ]] || target=$pid
         [[ -n $target ]] && kill -KILL "$target" 2>/dev/null || hit=no
     fi
     wait "$pid" 2>/dev/null || rc=$?
     # bash reaps on its own: whether the kill landed shows in the exit status.
     if [[ $mode == tree || -z ${kill_comm:-} ]]; then [[ $rc == 137 ]] || hit=no; fi
-    for ((n = 0; n < 1200; n++)); do
-        kill -0 -- "-$pid" 2>/dev/null || break
-        sleep 0.01
-    done
-    kill -0 -- "-$pid" 2>/dev/null && e2e_fail "processes of the killed $1 outlived it by 12 s"
+    n=$((SECONDS + $(e2e_scaled 12)))
+    while ((SECONDS < n)) && group_runs "$pid"; do sleep 0.01; done
+    group_runs "$pid" && e2e_fail "processes of the killed $1 outlived it by $(e2e_scaled 12) s"
     if [[ $hit == no ]]; then
         ((rc == 0)) || { cat "$E2E_TMP/op.out" >&2; e2e_fail "uninterrupted $* failed (exit $rc)"; }
         return 1
@@ -353,11 +376,36 @@ runs_ok R
 timed "$azl_bin" --quiet uninstall --name R --yes >/dev/null
 
 # --- first-run setup in the guest tree ------------------------------------------------------------------
-e2e_check "first-run setup: the guest tree with the OOBE where images put it"
+# The kills run on the guest tree without what first-run setup never reads (documentation, locale
+# and time zone data, perl, apt's lists and dpkg's file lists): a third of its size and a sixth of
+# its files, so that each install in the kill loops below costs that much less. The full tree is
+# installed once, at the end, uninterrupted.
+e2e_check "first-run setup: the guest tree (without docs, locales, perl) with the OOBE where images put it"
 OOBE=/usr/lib/wsl/azurelinux-oobe
 guest=$E2E_TMP/guest
-e2e_guest_extract "$guest_tar" "$guest"
-install -D -m 0755 "$oobe_bin" "$guest$OOBE"
+mkdir "$guest"
+tar --xattrs --xattrs-include='*' --numeric-owner -xpf "$guest_tar" -C "$guest" \
+    --exclude=usr/share/doc --exclude=usr/share/man --exclude=usr/share/info --exclude=usr/share/locale \
+    --exclude=usr/share/i18n --exclude=usr/share/zoneinfo --exclude=usr/share/common-licenses \
+    --exclude=usr/share/perl --exclude=usr/share/perl5 --exclude='usr/bin/perl*' \
+    --exclude=usr/lib/x86_64-linux-gnu/perl --exclude=usr/lib/x86_64-linux-gnu/perl-base \
+    --exclude='usr/lib/x86_64-linux-gnu/libperl*' --exclude=usr/lib/x86_64-linux-gnu/gconv \
+    --exclude=usr/lib/locale --exclude=var/cache --exclude=var/lib/apt --exclude=var/lib/dpkg/info
+# The OOBE behind the gate (see inject): a script in its place that runs the real one (its comm is
+# "azurelinux-oobe" before and after its exec).
+cat >gated-oobe <<'SH'
+#!/bin/sh
+if [ -e /mnt/c/oobe-gated ]; then
+    echo ready >/mnt/c/oobe-gate
+    read -r go </mnt/c/oobe-go
+fi
+exec /usr/lib/wsl/azurelinux-oobe.real "$@"
+SH
+# The image for install --answers below, from the tree as it is now (before any setup ran in it).
+"$azl_bin" --quiet image build --from "$guest" --oobe "$oobe_bin" --no-bridge --level 1 \
+    --add "$oobe_bin:$OOBE.real:0755" --add "gated-oobe:$OOBE:0755" -o oobe.wsl >/dev/null
+install -D -m 0755 "$oobe_bin" "$guest$OOBE.real"
+install -D -m 0755 gated-oobe "$guest$OOBE"
 cp -a "$guest/etc" "$E2E_TMP/guest-etc"
 password='Corr3ct horse!'
 # A SHA-512 hash rather than a password: hashing with yescrypt is slow by design, and 20 runs add up.
@@ -367,8 +415,8 @@ print(json.dumps({"version": 1, "user": {"name": "dev", "gecos": "Dev", "groups"
     "password_hash": sys.argv[1]}, "hostname": "faultbox", "systemd": False}))
 PY
 chmod 600 answers.json
-oobe_cmd=(bwrap --bind "$guest" / --proc /proc --dev /dev --tmpfs /run --unshare-pid --unshare-ipc --unshare-uts
-    --die-with-parent --clearenv --setenv PATH /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+oobe_cmd=(bwrap --bind "$guest" / --bind "$gates" /mnt/c --proc /proc --dev /dev --tmpfs /run
+    --unshare-pid --unshare-ipc --unshare-uts --die-with-parent --clearenv --setenv PATH /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
     --setenv HOME /root --setenv LANG C.UTF-8 --setenv WSL_DISTRO_NAME "$E2E_GUEST_DISTRO"
     --ro-bind "$E2E_TMP/answers.json" /run/azurelinux/answers.json
     -- "$OOBE" --answers /run/azurelinux/answers.json)
@@ -422,20 +470,18 @@ oobe_prepare 0
 start=$(now_ms)
 oobe_next 0
 t_oobe=$(($(now_ms) - start))
-e2e_check "kill -9 during first-run setup (T=${t_oobe} ms)"
-kill_comm=azurelinux-oobe # "program only" kills the OOBE inside the sandbox, not bwrap
+e2e_check "kill -9 during first-run setup (T=${t_oobe} ms, from the OOBE's start)"
+kill_comm=azurelinux-oobe gate=yes # "program only" kills the OOBE inside the sandbox, not bwrap
 faults "first-run setup" oobe_prepare oobe_check oobe_next "$t_oobe" "${oobe_cmd[@]}"
-
-kill_comm=
+kill_comm='' gate=''
 
 # --- first-run setup run by the launcher: install --answers --------------------------------------------
 # The launcher extracts the image, then runs the image's OOBE in the instance; the kills land in the
-# setup part: counted from the OOBE's start, over the time it takes alone (noticing the start takes a
-# few ms, so the last points reach the launcher setting the default user and clearing the pending
+# setup part: counted from the OOBE's start (the gate), over the time it took above with bubblewrap's
+# start-up (so the last points reach the launcher setting the default user and clearing the pending
 # flag). "Program only" kills alternate between the launcher (the setup it started runs on in the
 # instance, as on WSL) and the OOBE inside.
-e2e_check "install --answers: an image of the guest tree with the OOBE"
-"$azl_bin" --quiet image build --from "$guest_tar" --oobe "$oobe_bin" --no-bridge --level 1 -o oobe.wsl >/dev/null
+e2e_check "install --answers: an image of the guest tree (as above) with the OOBE"
 setup_cmd=("$azl_bin" --quiet install --from oobe.wsl --name S --answers answers.json)
 timed "${setup_cmd[@]}" >/dev/null
 timed "$azl_bin" --quiet uninstall --name S --yes >/dev/null
@@ -479,9 +525,18 @@ instance_state_any() {
     fi
 }
 e2e_check "kill -9 during the setup part of install --answers (T=${t_oobe} ms from the OOBE's start)"
-kill_after=azurelinux-oobe op_kills=$(((kills + 1) / 2))
+gate=yes op_kills=$(((kills + 1) / 2))
 faults "install --answers (setup)" setup_prepare setup_check setup_next "$t_oobe" "${setup_cmd[@]}"
-kill_after= op_kills=
+gate='' op_kills=''
+
+# The kills above ran on a trimmed tree: the full guest tree, once, without a kill.
+e2e_check "install --answers of the full guest tree, uninterrupted"
+"$azl_bin" --quiet image build --from "$guest_tar" --oobe "$oobe_bin" --no-bridge --level 1 -o full.wsl >/dev/null
+timed "$azl_bin" --quiet install --from full.wsl --name F --answers answers.json >/dev/null
+rm -f full.wsl full.wsl.sha256
+[[ $("$azl_bin" run --name F -- id -un </dev/null) == dev ]] || e2e_fail "full tree: setup did not make dev the default user"
+password_ok "$store/F/rootfs" || e2e_fail "full tree: the password of dev"
+timed "$azl_bin" --quiet uninstall --name F --yes >/dev/null
 
 e2e_log "fault injection summary (seed $seed):"
 printf '  %s\n' "${summary[@]}" >&2

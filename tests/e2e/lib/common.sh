@@ -21,6 +21,13 @@ E2E_TYPE_CHANGED=opt/e2e/sub              # directory in layer 2, regular file i
 
 e2e_log() { printf '[e2e] %s\n' "$*" >&2; }
 
+# e2e_scaled SECONDS: SECONDS times $AZL_TEST_TIMEOUT_SCALE (default 1), rounded up. For the few
+# waits a test still bounds by time, which a slow machine stretches like the ctest timeouts
+# (tests/e2e/CMakeLists.txt).
+e2e_scaled() {
+    awk -v s="$1" -v f="${AZL_TEST_TIMEOUT_SCALE:-1}" 'BEGIN { t = s * f; print (t == int(t)) ? t : int(t) + 1 }'
+}
+
 # Announces one check; every assertion in a test is preceded by one so a failure is easy to place.
 e2e_check() { printf 'CHECK [%3ss]: %s\n' "$SECONDS" "$*"; }
 
