@@ -1,6 +1,7 @@
 #pragma once
 // Who is on the other end of a loopback TCP connection to the token server (private to the server).
 
+#include <netinet/in.h>
 #include <sys/types.h>
 
 #include <filesystem>
@@ -43,9 +44,9 @@ DiagLookup tcp_peer_uid_diag(
 class PeerOwners
 {
 public:
-    // The uid owning the client end of the accepted connection `fd` to 127.0.0.1:`server_port`;
-    // nullopt when it is not found (a client gone already) or cannot be read.
-    std::optional<uid_t> owner_of(int fd, int server_port);
+    // The uid owning the client end, at `peer`, of an accepted connection to
+    // 127.0.0.1:`server_port`; nullopt when it is not found (a client gone already).
+    std::optional<uid_t> owner_of(const sockaddr_in& peer, int server_port);
 
 private:
     enum class Diag

@@ -208,12 +208,9 @@ std::optional<uid_t> tcp_peer_uid(
     return find_in(slurp_proc(proc_net / "tcp6"), mapped + local, mapped + remote);
 }
 
-std::optional<uid_t> PeerOwners::owner_of(int fd, int server_port)
+std::optional<uid_t> PeerOwners::owner_of(const sockaddr_in& peer, int server_port)
 {
-    sockaddr_in peer{};
-    socklen_t len = sizeof peer;
-    if (::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &len) != 0
-        || peer.sin_family != AF_INET)
+    if (peer.sin_family != AF_INET)
     {
         return std::nullopt;
     }

@@ -128,7 +128,14 @@ int run_server(const BridgeConfig& config, int ready_fd)
         const SignalStopper stopper(server);
         reason = server.run();
     }
-    log->info("{}; exiting", reason == TokenServer::EndReason::idle ? "idle" : "stopped");
+    const ServerStats stats = server.stats();
+    log->info(
+        "{}; exiting ({} requests, {} refused, {} host calls, {} connections evicted at the limit)",
+        reason == TokenServer::EndReason::idle ? "idle" : "stopped",
+        stats.requests,
+        stats.refused,
+        stats.host_calls,
+        stats.evicted);
     // server.json and the secrets stay: a restarted server serves the same URLs (the lock, not the
     // file, tells whether a server runs).
     return 0;

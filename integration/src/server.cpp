@@ -65,6 +65,7 @@ struct Awaited
 struct Connection
 {
     UniqueFd fd;
+    int peer_port = 0; // the client's, for the eviction log
     ConnState state = ConnState::fresh;
     std::uint32_t events = kReadEvents;
     SteadyClock::time_point deadline; // of the state's timeout
@@ -109,7 +110,8 @@ private:
         other_user,
         unknown, // gone before we looked (a client that connects and resets), or unreadable
     };
-    Peer peer_of(int fd);
+    Peer peer_of(const sockaddr_in& peer);
+    void evicted(int peer_port, std::string_view why);
     void on_readable(std::uint64_t id, Connection& c);
     void process(std::uint64_t id, Connection& c);
     bool parse_one(std::uint64_t id, Connection& c);
@@ -219,13 +221,13 @@ void TokenServer::Impl::stop() noexcept
     [[maybe_unused]] const ssize_t woken = ::write(m_event.get(), &one, sizeof one);
 }
 
-TokenServer::Impl::Peer TokenServer::Impl::peer_of(int fd)
+TokenServer::Impl::Peer TokenServer::Impl::peer_of(const sockaddr_in& peer)
 {
     if (!m_opt.check_peer_uid)
     {
         return Peer::ours;
     }
-    const auto uid = m_peers.owner_of(fd, m_port);
+    const auto uid = m_peers.owner_of(peer, m_port);
     if (!uid)
     {
         return Peer::unknown;
@@ -237,7 +239,13 @@ void TokenServer::Impl::accept_all()
 {
     for (;;)
     {
-        UniqueFd fd(::accept4(m_listen.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
+        sockaddr_in addr{};
+        socklen_t len = sizeof addr;
+        UniqueFd fd(::accept4(
+            m_listen.get(),
+            reinterpret_cast<sockaddr*>(&addr), // the sockets API
+            &len,
+            SOCK_NONBLOCK | SOCK_CLOEXEC));
         if (!fd)
         {
             if (errno == EINTR || errno == ECONNABORTED)
@@ -246,12 +254,14 @@ void TokenServer::Impl::accept_all()
             }
             return; // EAGAIN, or out of descriptors: the backlog keeps the rest for later
         }
+        const int peer_port = ntohs(addr.sin_port);
         if (m_conns.size() >= m_opt.max_connections && !evict_idle())
         {
             ++m_stats.refused;
+            evicted(peer_port, "refused at the connection limit, no connection idle");
             continue;
         }
-        if (const Peer peer = peer_of(fd.get()); peer != Peer::ours)
+        if (const Peer peer = peer_of(addr); peer != Peer::ours)
         {
             // Another user's process (or one we cannot identify): a short refusal, then close.
             ++m_stats.refused;
@@ -281,6 +291,7 @@ void TokenServer::Impl::accept_all()
         add(fd.get(), id, kReadEvents);
         Connection& c = m_conns[id];
         c.fd = std::move(fd);
+        c.peer_port = peer_port;
         c.deadline = SteadyClock::now() + m_opt.keepalive_timeout;
     }
 }
@@ -321,10 +332,19 @@ bool TokenServer::Impl::evict_idle()
             busy.push_back(victim->first);
             continue;
         }
-        m_log->debug("at {} connections: closing an idle one", m_conns.size());
+        evicted(victim->second.peer_port, "idle, to make room at the connection limit");
         m_conns.erase(victim);
         return true;
     }
+}
+
+// A connection closed unanswered at the connection limit: counted, and logged with its client's
+// port before it is closed, so that a client that saw the close can be told it was evicted (the
+// soak test, bench/bridge_soak.sh, checks every such close against these lines).
+void TokenServer::Impl::evicted(int peer_port, std::string_view why)
+{
+    ++m_stats.evicted;
+    m_log->debug("evicted 127.0.0.1:{}: {}", peer_port, why);
 }
 
 void TokenServer::Impl::close(std::uint64_t id)

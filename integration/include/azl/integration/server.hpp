@@ -41,6 +41,7 @@ struct ServerStats
     std::size_t requests = 0;
     std::size_t refused = 0;
     std::size_t host_calls = 0;
+    std::size_t evicted = 0; // closed unanswered at the connection limit: idle ones, or new ones
 };
 
 // The loopback token server: one epoll thread answers cached tokens inline; a cache miss starts
