@@ -272,9 +272,13 @@ case_precedence() {
     rm "$root/etc/azurelinux/oobe.json"
 }
 
-# Runs the program on a real terminal (tmux); the screen is read with capture-pane.
+# Runs the program on a real terminal (tmux); the screen is read with capture-pane. Each session
+# gets a tmux server of its own: `kill-server` returns before the old one is gone, and a new
+# session on its socket could meet it exiting.
 tmux_session_start() {
     local root=$1
+    TMUX_SESSIONS=$((${TMUX_SESSIONS:-0} + 1))
+    TMUX_SOCKET=azl-oobe-e2e-$$-$TMUX_SESSIONS
     # The wrapper ignores SIGINT so that Ctrl-C reaches only the program (which handles it) and the
     # wrapper lives on to record the exit status and the terminal's settings afterwards.
     cat >"$tmpdir/tty-run.sh" <<SH
@@ -291,10 +295,10 @@ SH
 
 screen() { tmux -L "$TMUX_SOCKET" capture-pane -p -t oobe -S -100; }
 
-# Waits until TEXT is on the screen COUNT times (default 1).
+# Waits until TEXT is on the screen COUNT times (default 1), 15 s at most (scaled).
 wait_screen() {
-    local text=$1 count=${2:-1} n
-    for ((n = 0; n < 300; n++)); do
+    local text=$1 count=${2:-1} until_s=$((SECONDS + $(e2e_scaled 15)))
+    while ((SECONDS < until_s)); do
         (($(screen | grep -cF -- "$text") >= count)) && return 0
         sleep 0.05
     done
@@ -302,11 +306,25 @@ wait_screen() {
     e2e_fail "the terminal never showed: $text"
 }
 
+# Waits until the program has turned the terminal's echo off. It does so after printing a password
+# prompt, discarding what was typed until then (TCSAFLUSH): keys sent as soon as the prompt shows
+# can be lost on a busy machine, and the program then waits for a password that never comes.
+wait_echo_off() {
+    local tty until_s=$((SECONDS + $(e2e_scaled 15)))
+    tty=$(tmux -L "$TMUX_SOCKET" display-message -p -t oobe '#{pane_tty}')
+    while ((SECONDS < until_s)); do
+        stty -F "$tty" -a 2>/dev/null | grep -qw -- -echo && return 0
+        sleep 0.02
+    done
+    screen >&2
+    e2e_fail "the terminal's echo never went off at the password prompt"
+}
+
 keys() { tmux -L "$TMUX_SOCKET" send-keys -t oobe "$@"; }
 
 wait_exit() {
-    local n
-    for ((n = 0; n < 600; n++)); do
+    local until_s=$((SECONDS + $(e2e_scaled 30)))
+    while ((SECONDS < until_s)); do
         [[ -f $tmpdir/tty.rc ]] && { cat "$tmpdir/tty.rc"; return 0; }
         sleep 0.05
     done
@@ -316,8 +334,8 @@ wait_exit() {
 
 case_interactive() {
     local root=$1
-    TMUX_SOCKET=azl-oobe-e2e-$$
-    e2e_on_exit "tmux -L '$TMUX_SOCKET' kill-server 2>/dev/null || true; cd / && rm -rf -- '$E2E_TMP'"
+    # shellcheck disable=SC2016 # expanded at exit: every session's server
+    e2e_on_exit 'for ((n = 1; n <= ${TMUX_SESSIONS:-0}; n++)); do tmux -L "azl-oobe-e2e-$$-$n" kill-server 2>/dev/null || true; done; cd / && rm -rf -- "$E2E_TMP"'
     local before
     before=$(cat "$root/etc/passwd" "$root/etc/shadow" "$root/etc/group" | sha256sum)
 
@@ -326,6 +344,7 @@ case_interactive() {
     wait_screen "New user name [janedoe]:"
     keys tester Enter
     wait_screen "New password for tester:"
+    wait_echo_off
     keys C-c
     [[ $(wait_exit) == exit=1 ]] || { screen >&2; e2e_fail "Ctrl-C did not exit with 1"; }
     screen | grep -qF "first-run setup was interrupted; nothing half-done was left behind" ||
@@ -345,13 +364,17 @@ case_interactive() {
     wait_screen "New user name [janedoe]:" 2
     keys tester Enter
     wait_screen "New password for tester:"
+    wait_echo_off
     keys pw-one Enter
     wait_screen "Retype the password:"
+    wait_echo_off
     keys pw-two Enter
     wait_screen "The passwords do not match. Try again."
     wait_screen "New password for tester:" 2
+    wait_echo_off
     keys Good-pw-1 Enter
     wait_screen "Retype the password:" 2
+    wait_echo_off
     keys Good-pw-1 Enter
     [[ $(wait_exit) == exit=0 ]] || { screen >&2; e2e_fail "the interactive run failed"; }
     screen | grep -qF "First-run setup complete; you are tester." || e2e_fail "no final summary"
