@@ -2,13 +2,13 @@
 
 #include <azl/common/error.hpp>
 #include <azl/common/log.hpp>
+#include <azl/common/program.hpp>
 #include <azl/integration/host_cli.hpp>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
 #include <cstdio>
-#include <exception>
 
 namespace
 {
@@ -30,16 +30,9 @@ int run_cli(int argc, char** argv)
     app.parse_complete_callback(
         [&ctx]
         {
-            auto v = azl::Verbosity::normal;
-            if (ctx.quiet)
-            {
-                v = azl::Verbosity::quiet;
-            }
-            else if (ctx.verbose > 0)
-            {
-                v = ctx.verbose == 1 ? azl::Verbosity::verbose : azl::Verbosity::debug;
-            }
-            azl::setup_logging({.verbosity = v, .log_file = ctx.log_file});
+            azl::setup_logging(
+                {.verbosity = azl::verbosity_from_flags(ctx.verbose, ctx.quiet),
+                 .log_file = ctx.log_file});
         });
     azl::bridge_app::add_serve(app, ctx);
     azl::bridge_app::add_env(app, ctx);
@@ -56,39 +49,17 @@ int run_cli(int argc, char** argv)
     {
         return app.exit(e) == 0 ? 0 : static_cast<int>(ExitCode::usage);
     }
+    catch (const azl::integration::HostError& e)
+    {
+        // The host CLI's failure, already worded for the person at the terminal.
+        fmt::print(stderr, "azurelinux-bridge: {}\n", e.what());
+        return static_cast<int>(ExitCode::user_error);
+    }
 }
 
 } // namespace
 
 int main(int argc, char** argv)
 {
-    using azl::ExitCode;
-    try
-    {
-        return run_cli(argc, argv);
-    }
-    catch (const azl::UserError& e)
-    {
-        fmt::print(stderr, "azurelinux-bridge: {}\n", e.what());
-        if (!e.hint().empty())
-        {
-            fmt::print(stderr, "  hint: {}\n", e.hint());
-        }
-        return static_cast<int>(e.exit_code());
-    }
-    catch (const azl::integration::HostError& e)
-    {
-        fmt::print(stderr, "azurelinux-bridge: {}\n", e.what());
-        return static_cast<int>(ExitCode::user_error);
-    }
-    catch (const azl::SystemError& e)
-    {
-        fmt::print(stderr, "azurelinux-bridge: {}\n", e.what());
-        return static_cast<int>(ExitCode::user_error);
-    }
-    catch (const std::exception& e)
-    {
-        fmt::print(stderr, "azurelinux-bridge: internal error: {}\n", e.what());
-        return static_cast<int>(ExitCode::internal);
-    }
+    return azl::run_program("azurelinux-bridge", [&] { return run_cli(argc, argv); });
 }

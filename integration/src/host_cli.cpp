@@ -1,6 +1,7 @@
 #include <azl/common/error.hpp>
 #include <azl/common/fs.hpp>
 #include <azl/common/ini.hpp>
+#include <azl/common/text.hpp>
 #include <azl/integration/host_cli.hpp>
 
 #include <fmt/format.h>
@@ -23,21 +24,9 @@ namespace fs = std::filesystem;
 namespace
 {
 
-bool ends_with_ci(const std::string& s, std::string_view suffix)
+bool ends_with_ci(std::string_view s, std::string_view suffix)
 {
-    if (s.size() < suffix.size())
-    {
-        return false;
-    }
-    return std::equal(
-        suffix.rbegin(),
-        suffix.rend(),
-        s.rbegin(),
-        [](char a, char b)
-        {
-            return std::tolower(static_cast<unsigned char>(a))
-                   == std::tolower(static_cast<unsigned char>(b));
-        });
+    return s.size() >= suffix.size() && ascii_iequals(s.substr(s.size() - suffix.size()), suffix);
 }
 
 bool is_file(const fs::path& p)

@@ -1,3 +1,4 @@
+#include <azl/common/text.hpp>
 #include <azl/integration/http.hpp>
 
 #include <fmt/format.h>
@@ -11,17 +12,6 @@ namespace azl::integration
 
 namespace
 {
-
-std::string lower(std::string_view s)
-{
-    std::string out(s);
-    std::transform(
-        out.begin(),
-        out.end(),
-        out.begin(),
-        [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return out;
-}
 
 bool is_token_char(unsigned char c)
 {
@@ -121,7 +111,7 @@ bool parse_header_line(std::string_view line, HttpRequest& req, ParseResult& err
         err = fail(400, "control character in a header value");
         return false;
     }
-    req.headers.emplace_back(lower(name), std::string(value));
+    req.headers.emplace_back(ascii_lower(name), std::string(value));
     return true;
 }
 
@@ -184,7 +174,7 @@ std::optional<std::string_view> HttpRequest::header(std::string_view name) const
 bool HttpRequest::keep_alive() const
 {
     const auto connection = header("connection");
-    const std::string value = connection ? lower(*connection) : std::string();
+    const std::string value = connection ? ascii_lower(*connection) : std::string();
     if (minor_version == 0)
     {
         return value == "keep-alive";

@@ -1,3 +1,4 @@
+#include <azl/common/text.hpp>
 #include <azl/integration/host_cli.hpp>
 #include <azl/integration/protocols.hpp>
 
@@ -8,7 +9,6 @@
 
 #include <algorithm>
 #include <array>
-#include <cctype>
 #include <ctime>
 
 namespace azl::integration
@@ -36,13 +36,7 @@ bool metadata_true(const HttpRequest& req)
     {
         return false;
     }
-    std::string lowered(*v);
-    std::transform(
-        lowered.begin(),
-        lowered.end(),
-        lowered.begin(),
-        [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return lowered == "true";
+    return ascii_iequals(*v, "true");
 }
 
 bool identity_header_ok(const HttpRequest& req, const Secrets& secrets)

@@ -1,9 +1,10 @@
 #include <azl/common/error.hpp>
+#include <azl/common/openssl_error.hpp>
+#include <azl/common/text.hpp>
 #include <azl/integration/runtime.hpp>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
-#include <openssl/err.h>
 #include <openssl/rand.h>
 
 #include <fcntl.h>
@@ -105,17 +106,9 @@ std::string random_hex(std::size_t bytes)
     std::vector<unsigned char> raw(bytes);
     if (RAND_bytes(raw.data(), static_cast<int>(raw.size())) != 1)
     {
-        std::array<char, 256> msg{};
-        ERR_error_string_n(ERR_get_error(), msg.data(), msg.size());
-        throw SystemError("generating the bridge's secrets", msg.data());
+        throw SystemError("generating the bridge's secrets", openssl_error_text());
     }
-    std::string out;
-    out.reserve(bytes * 2);
-    for (const unsigned char c : raw)
-    {
-        out += fmt::format("{:02x}", c);
-    }
-    return out;
+    return hex_encode(raw);
 }
 
 std::optional<Secrets> load_secrets(const fs::path& dir)

@@ -8,8 +8,6 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
-#include <cstdio>
-#include <exception>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -44,21 +42,8 @@ int run_cli(int argc, char** argv)
     app.parse_complete_callback(
         [&ctx]
         {
-            azl::Verbosity v = azl::Verbosity::normal;
-            if (ctx.quiet)
-            {
-                v = azl::Verbosity::quiet;
-            }
-            else if (ctx.verbose == 1)
-            {
-                v = azl::Verbosity::verbose;
-            }
-            else if (ctx.verbose > 1)
-            {
-                v = azl::Verbosity::debug;
-            }
             azl::setup_logging(
-                {.verbosity = v,
+                {.verbosity = azl::verbosity_from_flags(ctx.verbose, ctx.quiet),
                  .log_file = ctx.log_file.empty() ? std::filesystem::path()
                                                   : azl::launcher::path_from_utf8(ctx.log_file)});
         });
@@ -91,28 +76,5 @@ int run_cli(int argc, char** argv)
 
 int main(int argc, char** argv)
 {
-    using azl::ExitCode;
-    try
-    {
-        return run_cli(argc, argv);
-    }
-    catch (const azl::UserError& e)
-    {
-        fmt::print(stderr, "azurelinux: {}\n", e.what());
-        if (!e.hint().empty())
-        {
-            fmt::print(stderr, "  hint: {}\n", e.hint());
-        }
-        return static_cast<int>(e.exit_code());
-    }
-    catch (const azl::SystemError& e)
-    {
-        fmt::print(stderr, "azurelinux: {}\n", e.what());
-        return static_cast<int>(ExitCode::user_error);
-    }
-    catch (const std::exception& e)
-    {
-        fmt::print(stderr, "azurelinux: internal error: {}\n", e.what());
-        return static_cast<int>(ExitCode::internal);
-    }
+    return azl::run_program("azurelinux", [&] { return run_cli(argc, argv); });
 }

@@ -1,6 +1,7 @@
 // azurelinux-oobe: first-run setup, run by WSL as root inside the new distribution.
 #include <azl/common/error.hpp>
 #include <azl/common/log.hpp>
+#include <azl/common/program.hpp>
 #include <azl/oobe/runner.hpp>
 
 #include <CLI/CLI.hpp>
@@ -11,7 +12,6 @@
 #include <unistd.h>
 
 #include <clocale>
-#include <exception>
 
 namespace
 {
@@ -28,13 +28,16 @@ void start_log_file(const std::filesystem::path& path, azl::Verbosity verbosity)
     azl::setup_logging({.verbosity = verbosity, .log_file = path});
 }
 
-// Everything but the top-level catch: option parsing, logging set-up and the run, whose
-// exceptions (CLI11's construction errors and spdlog's included) all reach main's catch.
+// Everything but the top-level catch (azl::run_program): option parsing, logging set-up and the
+// run, whose exceptions (CLI11's construction errors and spdlog's included) all reach it.
 int run(int argc, char** argv)
 {
+    using azl::oobe::Action;
     azl::oobe::RunOptions options;
     int verbose = 0;
     bool quiet = false;
+    bool check = false;
+    bool reset = false;
     bool dry_run = false;
     std::string answers;
     CLI::App app{
@@ -46,10 +49,11 @@ int run(int argc, char** argv)
         "azurelinux-oobe"};
     app.add_option("--answers", answers, "Answers file (JSON, oobe/schema/answers.schema.json)")
         ->option_text("FILE");
-    app.add_flag(
-        "--check", options.check_only, "Validate the answers against this image; change nothing");
+    auto* check_flag =
+        app.add_flag("--check", check, "Validate the answers against this image; change nothing");
     app.add_flag("--dry-run", dry_run, "Print what would be done; change nothing");
-    app.add_flag("--reset", options.reset, "Forget the state and log (for image builders)");
+    app.add_flag("--reset", reset, "Forget the state and log (for image builders)")
+        ->excludes(check_flag);
     app.add_flag("-v,--verbose", verbose, "More output on stderr (-vv for debug)");
     app.add_flag("-q,--quiet", quiet, "Only errors on stderr");
     try
@@ -60,20 +64,13 @@ int run(int argc, char** argv)
     {
         return app.exit(e) == 0 ? 0 : static_cast<int>(azl::oobe::OobeExit::user_input);
     }
-    auto verbosity = azl::Verbosity::normal;
-    if (quiet)
-    {
-        verbosity = azl::Verbosity::quiet;
-    }
-    else if (verbose > 0)
-    {
-        verbosity = verbose == 1 ? azl::Verbosity::verbose : azl::Verbosity::debug;
-    }
+    const azl::Verbosity verbosity = azl::verbosity_from_flags(verbose, quiet);
     azl::setup_logging({.verbosity = verbosity, .log_file = {}});
     if (!answers.empty())
     {
         options.answers_file = answers;
     }
+    options.action = reset ? Action::reset : check ? Action::check : Action::setup;
     options.dry_run = dry_run ? azl::oobe::DryRun::yes : azl::oobe::DryRun::no;
     options.start_log_file = [verbosity](const std::filesystem::path& p)
     { start_log_file(p, verbosity); };
@@ -86,22 +83,11 @@ int main(int argc, char** argv)
 {
     // If this fails, "C" stays: names pass through as bytes.
     (void)std::setlocale(LC_CTYPE, "C.UTF-8");
-    try
-    {
-        return run(argc, argv);
-    }
-    catch (const azl::UserError& e)
-    {
-        fmt::print(stderr, "azurelinux-oobe: {}\n", e.what());
-        if (!e.hint().empty())
-        {
-            fmt::print(stderr, "  hint: {}\n", e.hint());
-        }
-        return static_cast<int>(e.exit_code());
-    }
-    catch (const std::exception& e)
-    {
-        fmt::print(stderr, "azurelinux-oobe: {}\n", e.what());
-        return static_cast<int>(azl::oobe::OobeExit::step_failed);
-    }
+    // A failure that is not the person's (an OS or library error, or a bug) is a step that did not
+    // finish: exit 3, and the next run continues (oobe/README.md, "Exit codes").
+    constexpr auto kStepFailed = static_cast<int>(azl::oobe::OobeExit::step_failed);
+    return azl::run_program(
+        "azurelinux-oobe",
+        [&] { return run(argc, argv); },
+        {.system_error = kStepFailed, .unexpected = kStepFailed});
 }

@@ -176,14 +176,14 @@ OobeExit run_oobe(const RunOptions& options)
         throw UserError(
             "azurelinux-oobe must run as root", "WSL runs it as root on the first launch");
     }
-    if (options.reset)
+    if (options.action == Action::reset)
     {
         return reset(options);
     }
     const auto os = OsRelease::load();
     const auto& facts = facts_for(detect_family(os));
     auto loaded = load_answers(options);
-    if (options.check_only && loaded.origin.empty())
+    if (options.action == Action::check && loaded.origin.empty())
     {
         throw AnswersError(
             "answers",
@@ -192,7 +192,7 @@ OobeExit run_oobe(const RunOptions& options)
             "/etc/azurelinux/oobe.json)");
     }
     auto state = State::load(kStateFile);
-    if (state.finished && !options.check_only
+    if (state.finished && options.action != Action::check
         && (loaded.origin.empty() || state.answers_digest == loaded.digest))
     {
         fmt::print("First-run setup is already complete.\n");
@@ -210,7 +210,7 @@ OobeExit run_oobe(const RunOptions& options)
         }
     }
     preflight(loaded.answers, facts, state, loaded.origin.empty() ? "answers" : loaded.origin);
-    if (options.check_only)
+    if (options.action == Action::check)
     {
         fmt::print("{}: valid for {} ({} family)\n", loaded.origin, os.display_name(), facts.name);
         return OobeExit::done;

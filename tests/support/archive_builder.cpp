@@ -1,5 +1,7 @@
 #include "archive_builder.hpp"
 
+#include <azl/common/text.hpp>
+
 #include <archive.h>
 #include <archive_entry.h>
 #include <openssl/evp.h>
@@ -7,6 +9,7 @@
 #include <array>
 #include <fstream>
 #include <memory>
+#include <span>
 #include <stdexcept>
 #include <string_view>
 
@@ -175,14 +178,7 @@ std::string sha256_hex(const std::string& bytes)
     {
         throw std::runtime_error("sha256 failed");
     }
-    static constexpr std::string_view kHex = "0123456789abcdef";
-    std::string out;
-    for (unsigned i = 0; i < len; ++i)
-    {
-        out += kHex[md.at(i) >> 4U];
-        out += kHex[md.at(i) & 0xFU];
-    }
-    return out;
+    return hex_encode(std::span<const unsigned char>(md.data(), len));
 }
 
 } // namespace azl::test

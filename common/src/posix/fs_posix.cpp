@@ -1,3 +1,5 @@
+#include "../close_descriptor.hpp"
+
 #include <azl/common/disk_space.hpp>
 #include <azl/common/error.hpp>
 #include <azl/common/fs.hpp>
@@ -21,48 +23,9 @@ namespace azl
 
 namespace fs = std::filesystem;
 
-UniqueFd::UniqueFd(UniqueFd&& other) noexcept
-    : m_fd(other.release())
+int detail::close_descriptor(int fd) noexcept
 {
-}
-
-UniqueFd& UniqueFd::operator=(UniqueFd&& other) noexcept
-{
-    if (this != &other)
-    {
-        if (m_fd >= 0)
-        {
-            ::close(m_fd);
-        }
-        m_fd = other.release();
-    }
-    return *this;
-}
-
-UniqueFd::~UniqueFd()
-{
-    if (m_fd >= 0)
-    {
-        ::close(m_fd);
-    }
-}
-
-int UniqueFd::release() noexcept
-{
-    return std::exchange(m_fd, -1);
-}
-
-void UniqueFd::close(const std::string& what)
-{
-    if (m_fd < 0)
-    {
-        return;
-    }
-    // Linux releases the descriptor even when close() fails, so never retry it.
-    if (::close(std::exchange(m_fd, -1)) != 0 && errno != EINTR)
-    {
-        throw_errno(what);
-    }
+    return ::close(fd);
 }
 
 namespace

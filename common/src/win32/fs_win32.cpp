@@ -1,3 +1,5 @@
+#include "../close_descriptor.hpp"
+
 #include <azl/common/error.hpp>
 #include <azl/common/fs.hpp>
 #include <azl/common/interrupt.hpp>
@@ -24,43 +26,9 @@ namespace azl
 
 namespace fs = std::filesystem;
 
-UniqueFd::UniqueFd(UniqueFd&& other) noexcept
-    : m_fd(other.release())
+int detail::close_descriptor(int fd) noexcept
 {
-}
-
-UniqueFd& UniqueFd::operator=(UniqueFd&& other) noexcept
-{
-    if (this != &other)
-    {
-        if (m_fd >= 0)
-        {
-            ::_close(m_fd);
-        }
-        m_fd = other.release();
-    }
-    return *this;
-}
-
-UniqueFd::~UniqueFd()
-{
-    if (m_fd >= 0)
-    {
-        ::_close(m_fd);
-    }
-}
-
-int UniqueFd::release() noexcept
-{
-    return std::exchange(m_fd, -1);
-}
-
-void UniqueFd::close(const std::string& what)
-{
-    if (m_fd >= 0 && ::_close(std::exchange(m_fd, -1)) != 0)
-    {
-        throw_errno(what);
-    }
+    return ::_close(fd);
 }
 
 void write_all(int fd, std::span<const std::byte> data, const std::string& what)

@@ -44,7 +44,7 @@ struct Record
     bool setup_pending = false;
     std::string source_file;
     std::string source_sha256;
-    std::string kind; // "image" or "backup"
+    InstallKind kind = InstallKind::image; // instance.json: "image", "image-root" or "backup"
     std::string os_id;
     std::string os_version;
     std::string installed_at; // UTC, ISO 8601

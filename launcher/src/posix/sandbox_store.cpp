@@ -308,6 +308,37 @@ void require_root_filesystem(const InstallSpec& spec, const fs::path& rootfs)
     }
 }
 
+// instance.json's name for where an install came from (its "source"."kind").
+std::string_view install_kind_in_record(InstallKind kind)
+{
+    switch (kind)
+    {
+    case InstallKind::image:
+        return "image";
+    case InstallKind::image_root:
+        return "image-root";
+    case InstallKind::backup:
+        return "backup";
+    }
+    return "image";
+}
+
+// The reverse; a name no version of the store wrote makes the record damaged (json's
+// out_of_range, reported by load_record).
+InstallKind install_kind_from_record(const std::string& name)
+{
+    for (const InstallKind kind :
+         {InstallKind::image, InstallKind::image_root, InstallKind::backup})
+    {
+        if (name == install_kind_in_record(kind))
+        {
+            return kind;
+        }
+    }
+    throw nlohmann::json::out_of_range::create(
+        403, fmt::format("unknown source kind \"{}\"", name), nullptr);
+}
+
 } // namespace
 
 StorePaths store_paths(const BackendOptions& options)
@@ -370,7 +401,7 @@ Record load_record(const StorePaths& paths, const std::string& name)
         const auto& source = j.at("source");
         r.source_file = source.at("file").get<std::string>();
         r.source_sha256 = source.at("sha256").get<std::string>();
-        r.kind = source.at("kind").get<std::string>();
+        r.kind = install_kind_from_record(source.at("kind").get<std::string>());
         r.os_id = j.at("os").at("id").get<std::string>();
         r.os_version = j.at("os").at("version_id").get<std::string>();
         r.installed_at = j.at("installed_at").get<std::string>();
@@ -397,7 +428,10 @@ void write_record(const fs::path& file, const Record& r)
         {"default_uid", r.default_uid},
         {"flags", r.flags.to_wsl()},
         {"setup_pending", r.setup_pending},
-        {"source", {{"file", r.source_file}, {"sha256", r.source_sha256}, {"kind", r.kind}}},
+        {"source",
+         {{"file", r.source_file},
+          {"sha256", r.source_sha256},
+          {"kind", install_kind_in_record(r.kind)}}},
         {"os", {{"id", r.os_id}, {"version_id", r.os_version}}},
         {"installed_at", r.installed_at},
     };
@@ -587,7 +621,7 @@ void SandboxBackend::install(const InstallSpec& spec)
     r.setup_pending = spec.kind == InstallKind::image;
     r.source_file = fs::absolute(spec.image).string();
     r.source_sha256 = sha256;
-    r.kind = spec.kind == InstallKind::backup ? "backup" : "image";
+    r.kind = spec.kind;
     std::tie(r.os_id, r.os_version) = os_release(staged_rootfs);
     r.installed_at = utc_now();
     write_record(stage.path() / "instance.json", r);
@@ -705,13 +739,3 @@ std::string SandboxBackend::answers_guest_path(const std::string& name, const fs
 }
 
 } // namespace azl::launcher::sandbox
-
-namespace azl::launcher
-{
-
-std::unique_ptr<Backend> make_backend(const BackendOptions& options)
-{
-    return std::make_unique<sandbox::SandboxBackend>(options);
-}
-
-} // namespace azl::launcher

@@ -249,9 +249,4 @@ std::unique_ptr<WslHost> make_wsl_host()
     return std::make_unique<SystemWslHost>();
 }
 
-std::unique_ptr<Backend> make_backend(const BackendOptions& /*options*/)
-{
-    return std::make_unique<WslBackend>(make_wsl_api(), make_wsl_host());
-}
-
 } // namespace azl::launcher

@@ -203,8 +203,11 @@ case_rollback_and_kill() {
     e2e_guest_run "$root" --info-fd 3 --ro-bind "$tmpdir/kill.json" /run/azurelinux/answers.json \
         --ro-bind "$tmpdir/ca.pem" /run/azurelinux/ca.pem \
         -- "$OOBE" --answers /run/azurelinux/answers.json >"$tmpdir/kill.out" 2>&1 3>"$info" &
-    local runner=$! state=$root/var/lib/azurelinux-oobe/state.json n
-    for ((n = 0; n < 1500; n++)); do
+    local runner=$! state=$root/var/lib/azurelinux-oobe/state.json until_s
+    # Polled: the state file is the run's only outward sign of a finished step. The deadline scales
+    # with AZL_TEST_TIMEOUT_SCALE; the loop ends as soon as the step is recorded or the run ends.
+    until_s=$((SECONDS + $(e2e_scaled 30)))
+    while ((SECONDS < until_s)) && kill -0 "$runner" 2>/dev/null; do
         [[ -f $state ]] && grep -q '"user"' "$state" && break
         sleep 0.01
     done

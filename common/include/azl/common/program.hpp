@@ -1,11 +1,33 @@
 #pragma once
 
+#include <azl/common/error.hpp>
+#include <azl/common/log.hpp>
+
 #include <filesystem>
+#include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace azl
 {
+
+// How a program's main() ends when its work throws. UserError always ends with its own
+// exit_code(); these say what the other two kinds of failure end with.
+struct ExitCodes
+{
+    int system_error = static_cast<int>(ExitCode::user_error); // SystemError: the OS or a library
+    int unexpected = static_cast<int>(ExitCode::internal);     // any other exception: a bug
+};
+
+// The one top-level catch of every program: runs `work` and returns its exit code. An exception it
+// lets through is printed on stderr as one line, "NAME: message" ("NAME: internal error: …" for an
+// exception that is neither a UserError nor a SystemError), then "  hint: …" when a UserError has
+// a hint, and ends with the exit code `codes` gives it.
+int run_program(std::string_view name, const std::function<int()>& work, ExitCodes codes = {});
+
+// The verbosity the shared -v/-vv and -q flags ask for: -q wins; each -v adds a level.
+Verbosity verbosity_from_flags(int verbose, bool quiet) noexcept;
 
 // The program's arguments as UTF-8, argv[0] first. On Windows they are read with GetCommandLineW
 // and CommandLineToArgvW: the ANSI argv main() gets cannot hold every file name. Elsewhere, argv.

@@ -7,13 +7,21 @@
 namespace azl::oobe
 {
 
-// Exit codes of azurelinux-oobe (documented in oobe/README.md).
+// Exit codes of azurelinux-oobe (oobe/README.md; it also says how they map onto azl::ExitCode).
 enum class OobeExit : int
 {
     done = 0,        // setup finished (or had already)
     user_input = 1,  // a problem with what the person typed or did (Ctrl-C, no terminal)
     bad_answers = 2, // the answers file is invalid for this image; nothing was changed
     step_failed = 3, // a step failed; the log names it; the next launch continues
+};
+
+// What a run does.
+enum class Action
+{
+    setup, // first-run setup, or nothing when it is complete for these answers
+    check, // validate the answers against this image; change nothing
+    reset, // forget the state and log (image builders)
 };
 
 // Whether to change the system.
@@ -27,9 +35,8 @@ enum class DryRun
 struct RunOptions
 {
     std::optional<std::filesystem::path> answers_file;
-    bool check_only = false; // validate the answers, change nothing
-    DryRun dry_run = DryRun::no;
-    bool reset = false; // forget state and log (image builders)
+    Action action = Action::setup;
+    DryRun dry_run = DryRun::no; // setup and reset: print what would be done instead
     // Called with the log file's path just before the first change, to add it as a log sink.
     std::function<void(const std::filesystem::path&)> start_log_file;
 };
