@@ -54,7 +54,10 @@ struct CheckReport
 {
     std::filesystem::path input;
     std::string format;      // "tar", "directory"
-    std::string compression; // "gzip", "xz", "zstd", "bzip2", "none" (archives)
+    // "gzip", "xz", "zstd", "bzip2", "none", or libarchive's name of any other filter it read
+    // (lz4, lzip, …): a name, not the writer's Compression, because a check must name what WSL
+    // would be given, including filters we never write.
+    std::string compression;
     std::uint64_t entries = 0;
     std::vector<Finding> findings; // in rule order, then path order
 
