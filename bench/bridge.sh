@@ -6,7 +6,10 @@
 #      (the cost every AzureCliCredential call pays today; target >= 100x). The host CLI here is the
 #      test fake (tests/fixtures/fake-az, a Python program): a real az on Windows starts in 1-2 s, so
 #      the ratio printed is a lower bound.
-#   3. memory: the server's peak RSS (VmHWM) after the load (target < 16 MiB).
+#   3. per protocol: the same load through the Cloud Shell (POST form), IMDS (Terraform) and azd
+#      (POST JSON) shapes: requests/s (target >= 20 000) and p99 over the App Service path's
+#      (target: at most 1 ms more)
+#   4. memory: the server's peak RSS (VmHWM) after the load (target < 16 MiB).
 #
 # Usage: bench/bridge.sh [BUILD_DIR] [-d DURATION] [--strict]
 #   BUILD_DIR   where azurelinux-bridge was built (default: build/dev); or set AZL_BRIDGE
@@ -56,6 +59,22 @@ grep -q 'Non-2xx' "$E2E_TMP/load.txt" && e2e_fail "wrk saw errors: $(cat "$E2E_T
 p50=$(percentile 50 "$E2E_TMP/load.txt")
 p99=$(percentile 99 "$E2E_TMP/load.txt")
 rps=$(awk '/^Requests\/sec:/ { printf "%.0f\n", $2 }' "$E2E_TMP/load.txt")
+
+# One row per other protocol: a wrk script with its method, headers and body (azd's as azd sends it).
+protocol_rows=()
+protocol_load() { # NAME URL LUA
+    printf '%s\n' "$3" >"$E2E_TMP/proto.lua"
+    taskset -c 1 wrk -t1 -c64 -d"${duration}s" --latency -s "$E2E_TMP/proto.lua" "$2" >"$E2E_TMP/proto.txt"
+    grep -q 'Non-2xx' "$E2E_TMP/proto.txt" && e2e_fail "wrk saw errors for $1: $(cat "$E2E_TMP/proto.txt")"
+    protocol_rows+=("$1 $(percentile 99 "$E2E_TMP/proto.txt") $(awk '/^Requests\/sec:/ { printf "%.0f\n", $2 }' "$E2E_TMP/proto.txt")")
+}
+e2e_log "per protocol: wrk -t1 -c64 -d${duration}s each for Cloud Shell, IMDS, azd"
+protocol_load "Cloud Shell (POST form)" "$MSI_ENDPOINT" \
+    'wrk.method = "POST"; wrk.headers["Metadata"] = "true"; wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"; wrk.body = "resource=https://management.azure.com"'
+protocol_load "IMDS (Terraform)" "$ARM_MSI_ENDPOINT?api-version=2018-02-01&resource=https://management.azure.com" \
+    'wrk.headers["Metadata"] = "true"'
+protocol_load "azd (POST JSON)" "$AZD_AUTH_ENDPOINT/token?api-version=2023-07-12-preview" \
+    "wrk.method = \"POST\"; wrk.headers[\"Authorization\"] = \"Bearer $AZD_AUTH_KEY\"; wrk.headers[\"Content-Type\"] = \"application/json\"; wrk.body = '{\"scopes\":[\"https://management.azure.com//.default\"]}'"
 rss_kib=$(awk '/^VmHWM:/ { print $2 }' "/proc/$server_pid/status")
 
 e2e_log "one connection: wrk -t1 -c1 -d3s"
@@ -79,6 +98,13 @@ printf '\n%-48s %12s  %s\n' "bridge, cached token" "measured" "target"
 printf '%-48s %9s us\n' "64 connections: p50 latency" "$p50"
 printf '%-48s %9s us  <= 1000 us  %s\n' "64 connections: p99 latency" "$p99" "$(verdict $((p99 <= 1000)))"
 printf '%-48s %12s  >= 20000   %s\n' "64 connections: requests/s" "$rps" "$(verdict $((rps >= 20000)))"
+for row in "${protocol_rows[@]}"; do
+    read -r -a f <<<"$row"
+    n=${#f[@]}
+    name="${f[*]:0:n-2}" proto_p99=${f[n-2]} proto_rps=${f[n-1]}
+    printf '%-48s %9s us  <= %s us %s\n' "$name: p99" "$proto_p99" "$((p99 + 1000))" "$(verdict $((proto_p99 <= p99 + 1000)))"
+    printf '%-48s %12s  >= 20000   %s\n' "$name: requests/s" "$proto_rps" "$(verdict $((proto_rps >= 20000)))"
+done
 printf '%-48s %9s us (p99 %s us)\n' "1 connection: p50 latency" "$single_p50" "$single_p99"
 printf '%-48s %9s us\n' "one host CLI spawn (fake az, median of 7)" "$spawn_us"
 printf '%-48s %11sx  >= 100x    %s\n' "ratio host CLI spawn / cached request" "$ratio" "$(verdict $((ratio >= 100)))"

@@ -72,12 +72,19 @@ std::string cli_message(std::string text)
     return out;
 }
 
-bool contains_any(const std::string& text, std::initializer_list<std::string_view> needles)
+// An `az login …` line az suggests: only characters a command line of az's own can contain.
+bool is_safe_cli_argument_line(std::string_view line)
 {
-    return std::any_of(
-        needles.begin(),
-        needles.end(),
-        [&](std::string_view n) { return text.find(n) != std::string::npos; });
+    return line.size() <= 512
+           && std::all_of(
+               line.begin(),
+               line.end(),
+               [](unsigned char c)
+               {
+                   return std::isalnum(c) != 0
+                          || std::string_view(" :/._-~?=,\"").find(static_cast<char>(c))
+                                 != std::string_view::npos;
+               });
 }
 
 std::int64_t parse_local_time(const std::string& s)
@@ -316,6 +323,182 @@ AccountInfo parse_account_show(std::string_view text)
     return a;
 }
 
+namespace
+{
+
+using K = HostErrorKind;
+
+// az's message shapes: an Entra ID error is "AADSTSnnnnn: description Trace ID: … Timestamp: …"
+// followed by "Interactive authentication is needed. Please run:" and the `az login …` line to run
+// (azure-cli-core auth/util.py, aad_error_handler); not signed in is "Please run 'az login' to
+// setup account." (azure-cli-core _profile.py); a default subscription gone is "Subscription '…'
+// not found. Check the spelling and casing and try again." or "The subscription of '…' doesn't
+// exist in cloud '…'." Codes: learn.microsoft.com/entra/identity-platform/reference-error-codes.
+constexpr std::array<SignInProblem, 25> kSignInProblems = {{
+    {"AADSTS50076",
+     "",
+     K::interaction_required,
+     "multi-factor authentication is required (AADSTS50076)",
+     "run `{login}` in Windows and complete the MFA prompt, then try again"},
+    {"AADSTS50079",
+     "",
+     K::interaction_required,
+     "the account must register for multi-factor authentication (AADSTS50079)",
+     "run `{login}` in Windows and complete the registration, then try again"},
+    {"AADSTS50072",
+     "",
+     K::interaction_required,
+     "the account must enroll in multi-factor authentication (AADSTS50072)",
+     "run `{login}` in Windows and complete the enrollment, then try again"},
+    {"AADSTS50158",
+     "",
+     K::interaction_required,
+     "an external security challenge must be answered (AADSTS50158)",
+     "run `{login}` in Windows and answer it, then try again"},
+    {"AADSTS530003",
+     "",
+     K::interaction_required,
+     "Conditional Access requires a managed device (AADSTS530003)",
+     "run `{login}` in Windows on a device your organization manages"},
+    {"AADSTS53000",
+     "",
+     K::interaction_required,
+     "Conditional Access requires a compliant device (AADSTS53000)",
+     "run `{login}` in Windows on a device compliant with your organization's policy (check "
+     "Company Portal), or ask your administrator"},
+    {"AADSTS53003",
+     "",
+     K::interaction_required,
+     "a Conditional Access policy blocked the sign-in (AADSTS53003)",
+     "run `{login}` in Windows from a device and network the policy allows, or ask your "
+     "administrator which policy applies"},
+    {"AADSTS50097",
+     "",
+     K::interaction_required,
+     "device authentication is required (AADSTS50097)",
+     "run `{login}` in Windows on a device registered with your organization (Settings > "
+     "Accounts > Access work or school)"},
+    {"AADSTS65001",
+     "",
+     K::interaction_required,
+     "the resource needs consent (AADSTS65001)",
+     "run `{login}` in Windows and consent, or ask your administrator to"},
+    {"AADSTS700082",
+     "",
+     K::interaction_required,
+     "the Windows Azure CLI's sign-in expired after a long inactivity (AADSTS700082)",
+     "run `{login}` in Windows, then try again"},
+    {"AADSTS70043",
+     "",
+     K::interaction_required,
+     "the sign-in expired under your organization's sign-in frequency policy (AADSTS70043)",
+     "run `{login}` in Windows, then try again"},
+    {"AADSTS50173",
+     "",
+     K::interaction_required,
+     "the sign-in was revoked, after a password change or a sign-out everywhere (AADSTS50173)",
+     "run `{login}` in Windows, then try again"},
+    {"AADSTS90002",
+     "",
+     K::tenant_mismatch,
+     "the tenant was not found (AADSTS90002)",
+     "check the tenant ID, or run `az login --tenant {tenant}` in Windows"},
+    {"AADSTS50020",
+     "",
+     K::tenant_mismatch,
+     "the signed-in account is not a member of the tenant (AADSTS50020)",
+     "run `az login --tenant {tenant}` in Windows with an account of that tenant"},
+    {"AADSTS50034",
+     "",
+     K::tenant_mismatch,
+     "the account does not exist in the tenant (AADSTS50034)",
+     "run `az login --tenant {tenant}` in Windows with an account of that tenant"},
+    {"AADSTS90072",
+     "",
+     K::tenant_mismatch,
+     "the account is not in the tenant (AADSTS90072)",
+     "run `az login --tenant {tenant}` in Windows with an account of that tenant"},
+    {"not found",
+     "{tenant}",
+     K::tenant_mismatch,
+     "the Windows Azure CLI is not signed in to the tenant",
+     "run `az login --tenant {tenant}` in Windows"},
+    {"does not exist",
+     "{tenant}",
+     K::tenant_mismatch,
+     "the Windows Azure CLI is not signed in to the tenant",
+     "run `az login --tenant {tenant}` in Windows"},
+    {"Check the spelling and casing",
+     "Subscription",
+     K::subscription_missing,
+     "the Windows Azure CLI's default subscription was not found",
+     "run `az account list` in Windows and select one with `az account set --subscription ID`"},
+    {"doesn't exist in cloud",
+     "subscription",
+     K::subscription_missing,
+     "the Windows Azure CLI's default subscription does not exist (any more)",
+     "run `az account list` in Windows and select one with `az account set --subscription ID`, "
+     "or sign in again with `az login`"},
+    {"Interactive authentication is needed",
+     "",
+     K::interaction_required,
+     "the Windows Azure CLI needs you to sign in interactively",
+     "run `{login}` in Windows, then try again"},
+    {"interaction_required",
+     "",
+     K::interaction_required,
+     "the Windows Azure CLI needs you to sign in interactively",
+     "run `{login}` in Windows, then try again"},
+    {"Please run 'az login'",
+     "",
+     K::not_signed_in,
+     "the Windows Azure CLI is not signed in",
+     "run `az login` in Windows, then try again"},
+    {"No subscription found",
+     "",
+     K::not_signed_in,
+     "the Windows Azure CLI is not signed in",
+     "run `az login` in Windows, then try again"},
+    {"no active accounts",
+     "",
+     K::not_signed_in,
+     "the Windows Azure CLI is not signed in",
+     "run `az login` in Windows, then try again"},
+}};
+
+// The `az login …` line az printed after "Please run:", else a plain `az login` (for the tenant).
+std::string login_command(const std::string& message, const TokenRequest& request)
+{
+    std::size_t pos = 0;
+    while (pos < message.size())
+    {
+        const auto eol = std::min(message.find('\n', pos), message.size());
+        const std::string line = message.substr(pos, eol - pos);
+        pos = eol + 1;
+        if (line.rfind("az login", 0) == 0 && is_safe_cli_argument_line(line))
+        {
+            return line;
+        }
+    }
+    return request.tenant ? "az login --tenant " + *request.tenant : std::string("az login");
+}
+
+std::string replace_all(std::string text, std::string_view from, std::string_view to)
+{
+    for (auto at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size()))
+    {
+        text.replace(at, from.size(), to);
+    }
+    return text;
+}
+
+} // namespace
+
+std::span<const SignInProblem> sign_in_problems()
+{
+    return kSignInProblems;
+}
+
 HostError classify_failure(const ProcessResult& result, const TokenRequest& request)
 {
     if (result.timed_out)
@@ -326,49 +509,30 @@ HostError classify_failure(const ProcessResult& result, const TokenRequest& requ
             "window?); try `az account get-access-token` in Windows"};
     }
     const std::string message = cli_message(result.err.empty() ? result.out : result.err);
-    if (contains_any(
-            message,
-            {"AADSTS50076",
-             "AADSTS50079",
-             "AADSTS50158",
-             "AADSTS50072",
-             "AADSTS65001",
-             "AADSTS70043",
-             "AADSTS700082",
-             "AADSTS50173",
-             "AADSTS530003",
-             "consent",
-             "multi-factor",
-             "Interactive authentication is needed",
-             "interaction_required"}))
+    const std::string tenant = request.tenant.value_or("TENANT_ID");
+    for (const auto& p : kSignInProblems)
     {
-        return {
-            HostErrorKind::interaction_required,
-            "the Windows Azure CLI needs you to sign in interactively; run in Windows what it "
-            "says: "
-                + message};
-    }
-    const bool tenant_words = request.tenant && message.find(*request.tenant) != std::string::npos;
-    if (contains_any(message, {"AADSTS90002", "AADSTS50020", "AADSTS50034", "AADSTS90072"})
-        || (tenant_words
-            && contains_any(message, {"not found", "az login --tenant", "does not exist"})))
-    {
-        const std::string t = request.tenant.value_or("the requested tenant");
-        return {
-            HostErrorKind::tenant_mismatch,
-            fmt::format(
-                "the Windows Azure CLI is not signed in to tenant {}: run `az login --tenant {}` "
-                "in "
-                "Windows (it said: {})",
-                t,
-                t,
-                message)};
-    }
-    if (contains_any(message, {"az login", "No subscription found", "no active accounts"}))
-    {
-        return {
-            HostErrorKind::not_signed_in,
-            "the Windows Azure CLI is not signed in: run `az login` in Windows, then try again"};
+        const bool also =
+            p.also.empty()
+            || (p.also == "{tenant}"
+                    ? request.tenant && message.find(*request.tenant) != std::string::npos
+                    : message.find(p.also) != std::string::npos);
+        if (message.find(p.marker) == std::string::npos || !also)
+        {
+            continue;
+        }
+        const std::string remedy = replace_all(
+            replace_all(std::string(p.remedy), "{login}", login_command(message, request)),
+            "{tenant}",
+            tenant);
+        const std::string what = request.tenant && p.kind == K::tenant_mismatch
+                                     ? fmt::format("{} ({})", p.what, *request.tenant)
+                                     : std::string(p.what);
+        if (p.kind == K::not_signed_in)
+        {
+            return {p.kind, fmt::format("{}: {}", what, remedy)};
+        }
+        return {p.kind, fmt::format("{}: {} (it said: {})", what, remedy, message)};
     }
     return {
         HostErrorKind::failed,
@@ -402,7 +566,13 @@ ProcessResult HostCli::run(const std::vector<std::string>& args) const
     options.cwd = m_command.cwd;
     // The bridge's own secrets are not the host CLI's business (and must not make it use them).
     options.unset_env = {
-        "IDENTITY_ENDPOINT", "IDENTITY_HEADER", "MSI_ENDPOINT", "MSI_SECRET", "ARM_MSI_ENDPOINT"};
+        "IDENTITY_ENDPOINT",
+        "IDENTITY_HEADER",
+        "MSI_ENDPOINT",
+        "MSI_SECRET",
+        "ARM_MSI_ENDPOINT",
+        "AZD_AUTH_ENDPOINT",
+        "AZD_AUTH_KEY"};
     try
     {
         return run_process(argv, options);

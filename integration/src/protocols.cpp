@@ -26,6 +26,13 @@ std::int64_t unix_seconds(std::chrono::system_clock::time_point t)
 
 Refusal refuse(Protocol protocol, int status, std::string_view code, std::string_view message)
 {
+    // azd reads a reply body only with status 200 (else it reports just the status code): a
+    // request it may send but we cannot serve is answered 200 with its error shape, so that the
+    // user sees why. A wrong key or method stays a bare protocol failure.
+    if (protocol == Protocol::azd && status != 401 && status != 405)
+    {
+        status = 200;
+    }
     return {status, error_body(protocol, status, code, message)};
 }
 
@@ -43,6 +50,74 @@ bool identity_header_ok(const HttpRequest& req, const Secrets& secrets)
 {
     const auto v = req.header("x-identity-header");
     return v && constant_time_equal(*v, secrets.header);
+}
+
+// azd sends AZD_AUTH_KEY as "Authorization: Bearer KEY" (pkg/auth/remote_credential.go).
+bool azd_key_ok(const HttpRequest& req, const Secrets& secrets)
+{
+    constexpr std::string_view kScheme = "Bearer ";
+    const auto v = req.header("authorization");
+    return v && v->substr(0, kScheme.size()) == kScheme
+           && constant_time_equal(v->substr(kScheme.size()), secrets.header);
+}
+
+// azd's body: {"scopes": ["…"], "tenantId": "…"} (tenantId optional). One scope per token: the
+// host CLI's token is for one resource, and azd's Azure SDK clients ask for one at a time.
+std::variant<Route, Refusal>
+route_azd(const HttpRequest& req, std::string_view query, const std::optional<std::string>& tenant)
+{
+    constexpr Protocol kAzd = Protocol::azd;
+    const auto params = parse_query(query);
+    if (!params || !params->contains("api-version") || params->at("api-version") != kAzdApiVersion)
+    {
+        return refuse(
+            kAzd,
+            400,
+            "invalid_request",
+            fmt::format(
+                "azurelinux-bridge speaks api-version {} of azd's external authentication; this "
+                "azd asked for another",
+                kAzdApiVersion));
+    }
+    const auto body = json::parse(req.body, nullptr, false);
+    const auto scopes = body.is_object() ? body.find("scopes") : body.end();
+    if (!body.is_object() || scopes == body.end() || !scopes->is_array() || scopes->empty()
+        || !std::all_of(
+            scopes->begin(), scopes->end(), [](const json& s) { return s.is_string(); }))
+    {
+        return refuse(
+            kAzd, 400, "invalid_request", "the body must be JSON with a non-empty 'scopes' list");
+    }
+    if (scopes->size() > 1)
+    {
+        return refuse(
+            kAzd,
+            400,
+            "invalid_request",
+            fmt::format(
+                "azurelinux-bridge issues a token for one scope at a time, and {} were asked for "
+                "at once ({}); ask for each resource's scope separately",
+                scopes->size(),
+                scopes->dump()));
+    }
+    TokenRequest request{scopes->front().get<std::string>(), TargetKind::scope, tenant};
+    if (const auto t = body.find("tenantId"); t != body.end() && !t->is_null())
+    {
+        if (!t->is_string())
+        {
+            return refuse(kAzd, 400, "invalid_request", "'tenantId' must be a string");
+        }
+        if (!t->get_ref<const std::string&>().empty())
+        {
+            request.tenant = t->get<std::string>();
+        }
+    }
+    if (!is_safe_cli_argument(request.target)
+        || (request.tenant && !is_safe_cli_argument(*request.tenant)))
+    {
+        return refuse(kAzd, 400, "invalid_request", "malformed scope or tenantId");
+    }
+    return Route{kAzd, std::move(request)};
 }
 
 // User-assigned identities cannot exist here: the bridge has only the host's signed-in account.
@@ -130,7 +205,7 @@ std::variant<Route, Refusal> route_protocol(
     const Secrets& secrets,
     const std::optional<std::string>& tenant)
 {
-    const bool post = protocol == Protocol::cloud_shell;
+    const bool post = protocol == Protocol::cloud_shell || protocol == Protocol::azd;
     if (req.method != (post ? "POST" : "GET"))
     {
         return refuse(
@@ -138,6 +213,18 @@ std::variant<Route, Refusal> route_protocol(
             405,
             "invalid_request",
             fmt::format("use {} for this endpoint", post ? "POST" : "GET"));
+    }
+    if (protocol == Protocol::azd)
+    {
+        if (!azd_key_ok(req, secrets))
+        {
+            return refuse(
+                protocol,
+                401,
+                "invalid_request",
+                "the Authorization header (AZD_AUTH_KEY) is wrong");
+        }
+        return route_azd(req, query, tenant);
     }
     const bool ours = protocol == Protocol::app_service || protocol == Protocol::bridge_token
                       || protocol == Protocol::bridge_status;
@@ -189,6 +276,8 @@ std::variant<Route, Refusal> route_protocol(
         return route_bridge_token(*params);
     case Protocol::bridge_status:
         return Route{protocol, {}};
+    case Protocol::azd: // answered above
+        break;
     }
     return refuse(protocol, 404, "not_found", "no such endpoint");
 }
@@ -223,10 +312,11 @@ std::variant<Route, Refusal> route_request(
             "unknown endpoint: run `eval \"$(azurelinux-bridge env)\"` for the current one");
     }
     const auto rest = path.substr(n + 1);
-    const std::array<std::pair<std::string_view, Protocol>, 5> table = {{
+    const std::array<std::pair<std::string_view, Protocol>, 6> table = {{
         {kAppServicePath, Protocol::app_service},
         {kCloudShellPath, Protocol::cloud_shell},
         {kImdsPath, Protocol::imds},
+        {kAzdPath, Protocol::azd},
         {kBridgeTokenPath, Protocol::bridge_token},
         {kBridgeStatusPath, Protocol::bridge_status},
     }};
@@ -271,6 +361,18 @@ std::string render_token(
             {"resource", request.target},
             {"token_type", token.token_type}};
         break;
+    case Protocol::azd:
+    {
+        // azd decodes expiresOn into a Go time.Time: RFC 3339, here in UTC.
+        const auto t = static_cast<std::time_t>(token.expires_on);
+        std::tm utc{};
+        ::gmtime_r(&t, &utc);
+        j = {
+            {"status", "success"},
+            {"token", token.access_token},
+            {"expiresOn", fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", utc)}};
+        break;
+    }
     case Protocol::bridge_token:
     case Protocol::bridge_status:
     {
@@ -299,6 +401,15 @@ std::string render_token(
 std::string
 error_body(Protocol protocol, int status, std::string_view code, std::string_view message)
 {
+    if (protocol == Protocol::azd)
+    {
+        // azd knows two codes: NotSignedInError (it then suggests signing in) and GetTokenError.
+        return json{
+            {"status", "error"},
+            {"code", code == "not_signed_in" ? "NotSignedInError" : "GetTokenError"},
+            {"message", message}}
+            .dump();
+    }
     if (protocol == Protocol::app_service)
     {
         // App Service's own error shape; MSAL and azure-identity show `message`.
@@ -326,6 +437,12 @@ Refusal render_host_error(Protocol protocol, const CachedError& error)
         break;
     default:
         break;
+    }
+    if (protocol == Protocol::azd)
+    {
+        // azd reads the message only from a 200 reply; NotSignedInError lets it say so.
+        status = 200;
+        code = error.kind == HostErrorKind::not_signed_in ? "not_signed_in" : code;
     }
     return {status, error_body(protocol, status, code, "azurelinux-bridge: " + error.message)};
 }

@@ -200,6 +200,7 @@ Endpoints endpoints(int port, const Secrets& secrets)
     e.identity_endpoint = e.base + std::string(kAppServicePath);
     e.msi_endpoint = e.base + std::string(kCloudShellPath);
     e.imds_endpoint = e.base + std::string(kImdsPath);
+    e.azd_endpoint = e.base + std::string(kAzdBasePath);
     return e;
 }
 

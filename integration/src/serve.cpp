@@ -246,7 +246,7 @@ int serve(const BridgeConfig& config, Detach detach)
     return detach == Detach::yes ? serve_detached(config) : run_server(config, -1);
 }
 
-std::string env_script(const BridgeConfig& config)
+std::string env_script(const BridgeConfig& config, ClientSet clients)
 {
     const fs::path dir = runtime_dir();
     if (!InstanceLock::is_held(dir))
@@ -262,14 +262,7 @@ std::string env_script(const BridgeConfig& config)
             "the Azure bridge is not running",
             "start it with `azurelinux-bridge serve --background`");
     }
-    const Endpoints e = endpoints(state->port, *secrets);
-    return fmt::format(
-        "export IDENTITY_ENDPOINT='{}'\nexport IDENTITY_HEADER='{}'\nexport MSI_ENDPOINT='{}'\n"
-        "export ARM_MSI_ENDPOINT='{}'\nunset AZURE_CLIENT_ID\n",
-        e.identity_endpoint,
-        secrets->header,
-        e.msi_endpoint,
-        e.imds_endpoint);
+    return env_lines(client_env(clients, endpoints(state->port, *secrets), *secrets));
 }
 
 } // namespace azl::integration

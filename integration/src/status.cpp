@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include <cstdlib>
+
 namespace azl::integration
 {
 
@@ -140,9 +142,23 @@ json status(const BridgeConfig& config)
     }
     json server = {{"running", false}, {"port", nullptr}, {"pid", nullptr}};
     json cache = json::array();
+    json clients = json::array();
     if (const auto running = running_server(runtime_dir()))
     {
         server = {{"running", true}, {"port", running->port}, {"pid", running->pid}};
+        const auto lookup = [](const std::string& name) -> std::optional<std::string>
+        {
+            const char* v = std::getenv(name.c_str());
+            return v != nullptr ? std::optional<std::string>(v) : std::nullopt;
+        };
+        for (const auto& [set, served] :
+             clients_served(endpoints(running->port, running->secrets), running->secrets, lookup))
+        {
+            clients.push_back(
+                {{"tool", std::string(client_set_name(set))},
+                 {"protocol", std::string(client_protocol(set))},
+                 {"in_this_shell", served}});
+        }
         const std::string target = fmt::format("/{}{}", running->secrets.prefix, kBridgeStatusPath);
         if (const auto reply =
                 local_get(running->port, target, running->secrets.header, std::chrono::seconds(5));
@@ -155,7 +171,12 @@ json status(const BridgeConfig& config)
             }
         }
     }
-    return {{"enabled", config.enabled}, {"host_cli", host}, {"server", server}, {"cache", cache}};
+    return {
+        {"enabled", config.enabled},
+        {"host_cli", host},
+        {"server", server},
+        {"clients", clients},
+        {"cache", cache}};
 }
 
 std::string format_status(const json& s)
@@ -188,6 +209,19 @@ std::string format_status(const json& s)
                    server["pid"].get<int>())
                : std::string(
                    "Server:          not running (start: azurelinux-bridge serve --background)\n");
+    for (const auto& c : s["clients"])
+    {
+        const auto tool = c["tool"].get<std::string>();
+        out += fmt::format(
+            "Serves {:<10} {}: {}\n",
+            tool + ":",
+            c["protocol"].get<std::string>(),
+            c["in_this_shell"].get<bool>()
+                ? std::string("pointed at the bridge in this shell")
+                : fmt::format(
+                    "not in this shell's environment (eval \"$(azurelinux-bridge env --for {})\")",
+                    tool));
+    }
     for (const auto& e : s["cache"])
     {
         out += fmt::format(

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # End-to-end test of azurelinux-bridge: the real program, a fake Windows `az` (tests/fixtures/fake-az,
 # faithful to Azure CLI's output and failures), and clients nobody here wrote: curl and the Azure SDK
-# for JavaScript (@azure/identity from the npm registry, cached). Checks what a user and their tools
+# for JavaScript (@azure/identity from the npm registry, cached, with the @azure/msal-node it brings:
+# az >= 2.73's managed-identity logic), and azd's and Terraform's requests written from their source
+# (tests/fixtures/azd-auth). Checks what a user and their tools
 # see: tokens through every protocol, caching and expiry, the host's errors, the refusals, single
 # flight, secrets kept private, settings sync.
 #
@@ -23,7 +25,7 @@ HOME_REAL=$HOME
 # --- a user environment of our own: runtime dir, config, home, the fake host CLI's state -------------
 export HOME=$E2E_TMP/home XDG_RUNTIME_DIR=$E2E_TMP/run XDG_CONFIG_HOME=$E2E_TMP/config FAKE_AZ_STATE=$E2E_TMP/az-state
 mkdir -p "$HOME" "$XDG_CONFIG_HOME/azurelinux" "$FAKE_AZ_STATE" && install -d -m 0700 "$XDG_RUNTIME_DIR"
-unset IDENTITY_ENDPOINT IDENTITY_HEADER MSI_ENDPOINT ARM_MSI_ENDPOINT AZURE_CLIENT_ID
+unset IDENTITY_ENDPOINT IDENTITY_HEADER MSI_ENDPOINT ARM_MSI_ENDPOINT AZURE_CLIENT_ID AZD_AUTH_ENDPOINT AZD_AUTH_KEY ARM_USE_MSI
 printf '[bridge]\n\tenabled = true\n\thostAz = %s\n\tidleTimeout = 0\n' "$FAKE_AZ" >"$XDG_CONFIG_HOME/azurelinux/bridge.conf"
 LOG=$E2E_TMP/bridge.log
 
@@ -194,6 +196,94 @@ grep -q 'run `az login` in Windows' err.txt || e2e_fail "token's error: $(cat er
 "$BRIDGE" status --json >status.json
 json '.host_cli.signed_in == false and (.host_cli.error | contains("az login"))' <status.json | grep -qx true ||
     e2e_fail "status while signed out: $(cat status.json)"
+echo signed-in >"$FAKE_AZ_STATE/mode"
+
+e2e_check "env --for prints exactly the variables each tool needs; all of them by default"
+names() { grep -oE '^export [A-Z_]+' "$1" | cut -d' ' -f2 | sort | tr '\n' ' '; }
+for tool in az azd terraform sdk all; do "$BRIDGE" env --for "$tool" >"env-$tool.sh"; done
+"$BRIDGE" env >env-default.sh
+[[ $(names env-az.sh) == "IDENTITY_ENDPOINT IDENTITY_HEADER MSI_ENDPOINT " ]] || e2e_fail "env --for az: $(names env-az.sh)"
+[[ $(names env-sdk.sh) == "IDENTITY_ENDPOINT IDENTITY_HEADER " ]] || e2e_fail "env --for sdk: $(names env-sdk.sh)"
+[[ $(names env-azd.sh) == "AZD_AUTH_ENDPOINT AZD_AUTH_KEY " ]] || e2e_fail "env --for azd: $(names env-azd.sh)"
+[[ $(names env-terraform.sh) == "ARM_MSI_ENDPOINT ARM_USE_MSI " ]] || e2e_fail "env --for terraform: $(names env-terraform.sh)"
+[[ $(names env-all.sh) == "ARM_MSI_ENDPOINT ARM_USE_MSI AZD_AUTH_ENDPOINT AZD_AUTH_KEY IDENTITY_ENDPOINT IDENTITY_HEADER MSI_ENDPOINT " ]] ||
+    e2e_fail "env --for all: $(names env-all.sh)"
+cmp -s env-all.sh env-default.sh || e2e_fail "env without --for is not env --for all"
+grep -qx 'unset IDENTITY_SERVER_THUMBPRINT AZURE_CLIENT_ID MSI_SECRET' env-az.sh || e2e_fail "env --for az unsets: $(grep unset env-az.sh)"
+"$BRIDGE" env --for kubectl >/dev/null 2>err.txt && e2e_fail "env --for an unknown tool succeeded"
+grep -q "az, azd, terraform, sdk or all" err.txt || e2e_fail "env --for kubectl: $(cat err.txt)"
+# Each client below runs with only its tool's variables, in an otherwise empty environment.
+only() { # only TOOL COMMAND...
+    local tool=$1
+    shift
+    env -i PATH=/usr/bin:/bin HOME="$HOME" AZL_IDENTITY_DIR="$IDENTITY_DIR" \
+        bash -c 'eval "$(cat "$1")"; shift; exec "$@"' only "env-$tool.sh" "$@"
+}
+"$BRIDGE" status --json >status.json
+json '[.clients[] | .in_this_shell] == [true, true, true, true]' <status.json | grep -qx true ||
+    e2e_fail "status: this shell (env evaluated) should serve every tool: $(json .clients <status.json)"
+only azd env XDG_RUNTIME_DIR="$XDG_RUNTIME_DIR" XDG_CONFIG_HOME="$XDG_CONFIG_HOME" FAKE_AZ_STATE="$FAKE_AZ_STATE" \
+    "$BRIDGE" status --json >status.json
+json '[.clients[] | select(.in_this_shell) | .tool] == ["azd"]' <status.json | grep -qx true ||
+    e2e_fail "status with only azd's variables: $(json .clients <status.json)"
+"$BRIDGE" status | grep -q '^Serves azd:.*pointed at the bridge in this shell' || e2e_fail "status text: $("$BRIDGE" status)"
+aud() { jq -R 'split(".")[1] | gsub("-";"+") | gsub("_";"/") | @base64d | fromjson | .aud' -r <<<"$1"; }
+
+e2e_check "azd: its external authentication (a client written from azd's source) gets the host's token"
+only azd node "$LIB/azd-client.cjs" https://management.azure.com//.default >azd.json || e2e_fail "azd: $(cat azd.json)"
+[[ $(aud "$(json .token <azd.json)") == https://management.azure.com//.default ]] || e2e_fail "azd got a token for $(aud "$(json .token <azd.json)")"
+(($(json .expiresInSeconds <azd.json) > 3000)) || e2e_fail "azd's token expires too soon: $(json .expiresOn <azd.json)"
+grep -q -- "--scope https://management.azure.com//.default$" "$FAKE_AZ_STATE/calls" || e2e_fail "azd's scope did not reach the host as --scope"
+only azd node "$LIB/azd-client.cjs" https://vault.azure.net/.default 72f988bf-86f1-41af-91ab-2d7cd011db47 >azd-t.json ||
+    e2e_fail "azd with its tenant: $(cat azd-t.json)"
+grep -q -- "--scope https://vault.azure.net/.default --tenant 72f988bf-86f1-41af-91ab-2d7cd011db47" "$FAKE_AZ_STATE/calls" ||
+    e2e_fail "azd's tenantId did not reach the host as --tenant"
+only azd node "$LIB/azd-client.cjs" https://vault.azure.net/.default fabrikam.com >azd-t.json && e2e_fail "another tenant, yet a token"
+grep -q 'code: GetTokenError message: azurelinux-bridge: the tenant was not found.*az login --tenant fabrikam.com' azd-t.json ||
+    e2e_fail "azd, another tenant: $(cat azd-t.json)"
+AZD_AUTH_KEY=$(printf '%064d' 0) AZD_AUTH_ENDPOINT=$(grep -oP "AZD_AUTH_ENDPOINT='\K[^']+" env-azd.sh) \
+    node "$LIB/azd-client.cjs" https://management.azure.com//.default >azd-k.json && e2e_fail "a wrong AZD_AUTH_KEY, yet a token"
+grep -q "unexpected status code: 401" azd-k.json || e2e_fail "azd, wrong key: $(cat azd-k.json)"
+
+e2e_check "MSAL (az >= 2.73's managed identity, @azure/msal-node): env --for az leads it to App Service"
+only az node "$LIB/msal-client.cjs" https://management.azure.com >msal.json || e2e_fail "MSAL: $(cat msal.json)"
+[[ $(json .source <msal.json) == AppService && $(json .token <msal.json) == "$TOKEN1" ]] || e2e_fail "MSAL: $(cat msal.json)"
+
+e2e_check "Terraform (go-azure-sdk's MSI authorizer): its request to ARM_MSI_ENDPOINT, and expires_in it parses"
+# As go-azure-sdk's azureMetadata sends it: GET, only "Metadata: true", resource = the ARM URL with its slash.
+ARM_MSI=$(grep -oP "ARM_MSI_ENDPOINT='\K[^']+" env-terraform.sh)
+code=$(curl_status tf.json -H "Metadata: true" -H "User-Agent: Go-http-client/1.1" \
+    "$ARM_MSI?api-version=2018-02-01&resource=https%3A%2F%2Fmanagement.azure.com%2F")
+[[ $code == 200 && $(json '.expires_in | test("^[0-9]+$")' <tf.json) == true && $(json '.expires_in | tonumber > 3000' <tf.json) == true ]] ||
+    e2e_fail "Terraform's request: HTTP $code $(cat tf.json)"
+[[ $(aud "$(json .access_token <tf.json)") == https://management.azure.com/ ]] || e2e_fail "Terraform got a token for another resource"
+
+e2e_check "sign-in problems reach every client as what to do in Windows"
+echo failure >"$FAKE_AZ_STATE/mode"
+n=0
+while IFS='|' read -r failure advice; do
+    n=$((n + 1))
+    printf '%s\nInteractive authentication is needed. Please run:\naz login --scope https://management.core.windows.net//.default\n' \
+        "$failure" >"$FAKE_AZ_STATE/failure"
+    res=https://problem$n.example # a resource of its own: failures are remembered for a few seconds
+    only az node "$LIB/msal-client.cjs" "$res" >p.json && e2e_fail "MSAL: a token despite '$failure'"
+    grep -qF "$advice" p.json || e2e_fail "MSAL's error lacks '$advice': $(cat p.json)"
+    only sdk node "$LIB/identity-client.cjs" managed "$res/.default" >p.json && e2e_fail "@azure/identity: a token despite '$failure'"
+    grep -qF "$advice" p.json || e2e_fail "@azure/identity's error lacks '$advice': $(cat p.json)"
+    only azd node "$LIB/azd-client.cjs" "$res/.default" >p.json && e2e_fail "azd: a token despite '$failure'"
+    grep -qF "code: GetTokenError" p.json && grep -qF "$advice" p.json || e2e_fail "azd's error lacks '$advice': $(cat p.json)"
+    code=$(curl_status p.json -H "Metadata: true" "$ARM_MSI?api-version=2018-02-01&resource=$res")
+    [[ $code == 400 ]] && grep -qF "$advice" p.json || e2e_fail "Terraform's shape: HTTP $code $(cat p.json)"
+done <<'EOF'
+AADSTS50076: Due to a configuration change made by your administrator, or because you moved to a new location, you must use multi-factor authentication to access '797f4846-ba00-4fd7-ba43-dac1f8f63013'.|complete the MFA prompt
+AADSTS53003: Access has been blocked by Conditional Access policies. The access policy does not allow token issuance.|ask your administrator which policy applies
+AADSTS700082: The refresh token has expired due to inactivity. The token was issued on 2026-01-02T10:11:12.000Z and was inactive for 90.00:00:00.|run `az login --scope https://management.core.windows.net//.default` in Windows
+EOF
+echo signed-out >"$FAKE_AZ_STATE/mode"
+only azd node "$LIB/azd-client.cjs" https://problem0.example/.default >p.json && e2e_fail "azd: signed out, yet a token"
+grep -q 'code: NotSignedInError message: .*run `az login` in Windows' p.json || e2e_fail "azd signed out: $(cat p.json)"
+only az node "$LIB/msal-client.cjs" https://problem0.example >p.json && e2e_fail "MSAL: signed out, yet a token"
+grep -q 'run `az login` in Windows' p.json || e2e_fail "MSAL signed out: $(cat p.json)"
 echo signed-in >"$FAKE_AZ_STATE/mode"
 
 e2e_check "sync copies only the safe settings"

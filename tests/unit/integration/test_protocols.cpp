@@ -1,7 +1,10 @@
+#include <azl/common/fs.hpp>
 #include <azl/integration/protocols.hpp>
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
+
+#include <filesystem>
 
 using namespace azl::integration;
 using nlohmann::json;
@@ -197,4 +200,137 @@ TEST_CASE("secrets compare in constant time and only when equal in length", "[pr
     CHECK_FALSE(constant_time_equal("abc", "abd"));
     CHECK_FALSE(constant_time_equal("abc", "abcd"));
     CHECK_FALSE(constant_time_equal("", ""));
+}
+
+namespace
+{
+
+std::string fixture(const std::string& name)
+{
+    return azl::read_file(std::filesystem::path(AZL_FIXTURES_DIR) / "azd-auth" / name, 1U << 16U);
+}
+
+std::string replaced(std::string text, const std::string& from, const std::string& to)
+{
+    const auto at = text.find(from);
+    REQUIRE(at != std::string::npos);
+    return text.replace(at, from.size(), to);
+}
+
+// The request azd writes (tests/fixtures/azd-auth/request.http) with `body` and `key`, parsed.
+HttpRequest azd_request(const std::string& body, const std::string& key = kSecrets.header)
+{
+    std::string raw = fixture("request.http");
+    raw = replaced(raw, "{PREFIX}", kSecrets.prefix);
+    raw = replaced(raw, "{PORT}", "40123");
+    raw = replaced(raw, "{LENGTH}", std::to_string(body.size()));
+    raw = replaced(raw, "{KEY}", key);
+    raw = replaced(raw, "{BODY}", body);
+    const auto parsed = parse_request(raw, HttpLimits{});
+    REQUIRE(parsed.status == ParseStatus::complete);
+    return parsed.request;
+}
+
+json azd_reply(const Refusal& r)
+{
+    CHECK(r.status == 200); // azd reads a body only from a 200 reply
+    return json::parse(r.body);
+}
+
+} // namespace
+
+TEST_CASE("azd's token request, as azd writes it, asks the host for its one scope", "[protocols]")
+{
+    const auto routed =
+        route_request(azd_request(fixture("body-default-tenant.json")), kSecrets, std::nullopt);
+    REQUIRE(std::holds_alternative<Route>(routed));
+    const auto& route = std::get<Route>(routed);
+    CHECK(route.protocol == Protocol::azd);
+    CHECK(route.token.kind == TargetKind::scope);
+    CHECK(route.token.target == "https://management.azure.com//.default");
+    CHECK_FALSE(route.token.tenant);
+
+    // The configured tenant holds unless azd names another (GetTokenOptions.TenantID).
+    const auto configured = route_request(
+        azd_request(fixture("body-default-tenant.json")), kSecrets, std::string("contoso.com"));
+    CHECK(std::get<Route>(configured).token.tenant == "contoso.com");
+    const auto other = route_request(
+        azd_request(fixture("body-tenant.json")), kSecrets, std::string("contoso.com"));
+    CHECK(std::get<Route>(other).token.tenant == "fabrikam.onmicrosoft.com");
+}
+
+TEST_CASE("azd's success reply has its fields, expiresOn in RFC 3339 UTC", "[protocols]")
+{
+    AccessToken t;
+    t.access_token = "eyJ0eXAi.tok";
+    t.expires_on = 2'000'000'000;
+    const auto now = std::chrono::system_clock::time_point(std::chrono::seconds(1'999'996'400));
+    const TokenRequest r{"https://management.azure.com//.default", TargetKind::scope, {}};
+    const auto reply = json::parse(render_token(Protocol::azd, t, r, now));
+    const auto expected =
+        json::parse(replaced(fixture("reply-success.json"), "{TOKEN}", "eyJ0eXAi.tok"));
+    CHECK(reply == expected);
+}
+
+TEST_CASE("azd hears of a host failure with status 200 and the code it knows", "[protocols]")
+{
+    const auto signed_out = azd_reply(render_host_error(
+        Protocol::azd, {HostErrorKind::not_signed_in, "run `az login` in Windows"}));
+    CHECK(
+        signed_out
+        == json::parse(replaced(
+            fixture("reply-not-signed-in.json"),
+            "{MESSAGE}",
+            "azurelinux-bridge: run `az login` in Windows")));
+    for (const auto kind :
+         {HostErrorKind::interaction_required,
+          HostErrorKind::tenant_mismatch,
+          HostErrorKind::timeout,
+          HostErrorKind::failed})
+    {
+        const auto reply = azd_reply(render_host_error(Protocol::azd, {kind, "why"}));
+        CHECK(
+            reply
+            == json::parse(replaced(
+                fixture("reply-get-token-error.json"), "{MESSAGE}", "azurelinux-bridge: why")));
+    }
+}
+
+TEST_CASE(
+    "azd requests without the key, or that cannot be served, are refused the way azd shows",
+    "[protocols]")
+{
+    const std::string body = fixture("body-default-tenant.json");
+    CHECK(status_of(route_request(azd_request(body, std::string(64, 'c')), kSecrets, {})) == 401);
+    CHECK(status_of(route_request(azd_request(body, "x"), kSecrets, {})) == 401);
+    auto no_auth = azd_request(body);
+    std::erase_if(no_auth.headers, [](const auto& h) { return h.first == "authorization"; });
+    CHECK(status_of(route_request(no_auth, kSecrets, {})) == 401);
+    auto get = azd_request(body);
+    get.method = "GET";
+    CHECK(status_of(route_request(get, kSecrets, {})) == 405);
+
+    // Answered with 200 and GetTokenError, so that azd prints why.
+    const auto refused = [&](const HttpRequest& req)
+    {
+        const auto v = route_request(req, kSecrets, {});
+        REQUIRE(std::holds_alternative<Refusal>(v));
+        const auto reply = azd_reply(std::get<Refusal>(v));
+        CHECK(reply["status"] == "error");
+        CHECK(reply["code"] == "GetTokenError");
+        return reply["message"].get<std::string>();
+    };
+    const auto two = refused(azd_request(
+        R"({"scopes":["https://management.azure.com//.default","https://graph.microsoft.com//.default"]})"));
+    CHECK(two.find("one scope at a time") != std::string::npos);
+    CHECK(refused(azd_request(R"({"scopes":[]})")).find("'scopes'") != std::string::npos);
+    CHECK(refused(azd_request(R"({"scopes":"x"})")).find("'scopes'") != std::string::npos);
+    CHECK(refused(azd_request("not json")).find("'scopes'") != std::string::npos);
+    CHECK(refused(azd_request(R"({"scopes":["a b"]})")).find("malformed") != std::string::npos);
+    CHECK(
+        refused(azd_request(R"({"scopes":["s"],"tenantId":"a&b"})")).find("malformed")
+        != std::string::npos);
+    auto newer = azd_request(body);
+    newer.target = replaced(newer.target, "2023-07-12-preview", "2099-01-01");
+    CHECK(refused(newer).find("2023-07-12-preview") != std::string::npos);
 }

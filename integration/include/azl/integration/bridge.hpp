@@ -1,5 +1,6 @@
 #pragma once
 
+#include <azl/integration/clients.hpp>
 #include <azl/integration/config.hpp>
 #include <azl/integration/host_cli.hpp>
 
@@ -25,9 +26,9 @@ enum class Detach
 // taken and returns 0 at once. With Detach::yes it returns as soon as the server is ready.
 int serve(const BridgeConfig& config, Detach detach);
 
-// The shell lines that point tools at this user's server, started first when it is not running;
-// UserError when the bridge is turned off or cannot start.
-std::string env_script(const BridgeConfig& config);
+// The shell lines that point `clients` at this user's server, started first when it is not
+// running; UserError when the bridge is turned off or cannot start.
+std::string env_script(const BridgeConfig& config, ClientSet clients);
 
 // A token in `az account get-access-token`'s JSON shape: from the running server (and its cache),
 // else straight from the host CLI. Throws UserError with the host's advice on failure.

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <filesystem>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -44,6 +45,22 @@ HostCommand host_command_for(const std::filesystem::path& az);
 // Parses `az account get-access-token --output json` (both `expires_on` and older local-time
 // `expiresOn` shapes, CRLF line ends); throws HostError(bad_output).
 AccessToken parse_token_output(std::string_view text);
+
+// One sign-in problem the host CLI reports: the text that identifies it in az's message (an
+// AADSTS code, or az's own wording), and what the person at the guest's terminal should do.
+struct SignInProblem
+{
+    std::string_view marker; // found in az's message, e.g. "AADSTS50076"
+    std::string_view also;   // must be found too unless empty; "{tenant}": the requested tenant
+    HostErrorKind kind;      // interaction_required, not_signed_in, tenant_mismatch, …
+    std::string_view what;   // "multi-factor authentication is required (AADSTS50076)"
+    // What to do in Windows: {login} is az's own `az login …` line (else `az login`), {tenant}
+    // the requested tenant.
+    std::string_view remedy;
+};
+
+// Every sign-in problem the bridge explains, most specific first (one table, one test per row).
+std::span<const SignInProblem> sign_in_problems();
 
 // Maps a failed run of the host CLI to a HostError with advice.
 HostError classify_failure(const ProcessResult& result, const TokenRequest& request);

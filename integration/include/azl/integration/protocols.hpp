@@ -26,6 +26,7 @@ enum class Protocol
     app_service, // GET IDENTITY_ENDPOINT?api-version=2019-08-01&resource=… + X-IDENTITY-HEADER
     cloud_shell, // POST MSI_ENDPOINT, form resource=…, Metadata: true
     imds, // GET …/metadata/identity/oauth2/token?api-version=2018-02-01&resource=…, Metadata: true
+    azd, // POST AZD_AUTH_ENDPOINT/token?api-version=2023-07-12-preview, JSON {scopes, tenantId}
     bridge_token,  // our own: `azurelinux-bridge token`, az's JSON shape
     bridge_status, // our own: the cache entries for `azurelinux-bridge status`
 };
@@ -48,6 +49,10 @@ struct Refusal
 inline constexpr std::string_view kAppServicePath = "/msi/token";
 inline constexpr std::string_view kCloudShellPath = "/cloudshell/token";
 inline constexpr std::string_view kImdsPath = "/metadata/identity/oauth2/token";
+// azd's external authentication: AZD_AUTH_ENDPOINT is the base, azd appends "/token".
+inline constexpr std::string_view kAzdBasePath = "/azd";
+inline constexpr std::string_view kAzdPath = "/azd/token";
+inline constexpr std::string_view kAzdApiVersion = "2023-07-12-preview";
 inline constexpr std::string_view kBridgeTokenPath = "/bridge/token";
 inline constexpr std::string_view kBridgeStatusPath = "/bridge/status";
 
@@ -70,7 +75,7 @@ std::string render_token(
 Refusal render_host_error(Protocol protocol, const CachedError& error);
 
 // An error body in the shape `protocol`'s clients read (App Service: statusCode/message;
-// IMDS and Cloud Shell: error/error_description).
+// IMDS and Cloud Shell: error/error_description; azd: status "error", code, message).
 std::string
 error_body(Protocol protocol, int status, std::string_view code, std::string_view message);
 

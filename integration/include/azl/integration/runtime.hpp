@@ -65,6 +65,7 @@ struct Endpoints
     std::string identity_endpoint; // App Service
     std::string msi_endpoint;      // Cloud Shell
     std::string imds_endpoint;     // IMDS shape (Terraform ARM_MSI_ENDPOINT)
+    std::string azd_endpoint;      // azd's external authentication (AZD_AUTH_ENDPOINT)
     std::string base;              // http://127.0.0.1:PORT/PREFIX
 };
 

@@ -47,6 +47,7 @@ enum class HostErrorKind
     not_signed_in,        // run `az login` in Windows
     interaction_required, // MFA, consent, expired sign-in: the CLI's own message says what to run
     tenant_mismatch,      // the requested tenant is not one the account is signed in to
+    subscription_missing, // the default subscription is gone or not visible to the account
     timeout,              // the CLI did not answer in time
     failed,               // any other failure, with the CLI's message
     bad_output,           // the CLI answered with something that is not its token JSON
