@@ -266,12 +266,16 @@ while IFS='|' read -r failure advice; do
     printf '%s\nInteractive authentication is needed. Please run:\naz login --scope https://management.core.windows.net//.default\n' \
         "$failure" >"$FAKE_AZ_STATE/failure"
     res=https://problem$n.example # a resource of its own: failures are remembered for a few seconds
-    only az node "$LIB/msal-client.cjs" "$res" >p.json && e2e_fail "MSAL: a token despite '$failure'"
-    grep -qF "$advice" p.json || e2e_fail "MSAL's error lacks '$advice': $(cat p.json)"
-    only sdk node "$LIB/identity-client.cjs" managed "$res/.default" >p.json && e2e_fail "@azure/identity: a token despite '$failure'"
-    grep -qF "$advice" p.json || e2e_fail "@azure/identity's error lacks '$advice': $(cat p.json)"
-    only azd node "$LIB/azd-client.cjs" "$res/.default" >p.json && e2e_fail "azd: a token despite '$failure'"
-    grep -qF "code: GetTokenError" p.json && grep -qF "$advice" p.json || e2e_fail "azd's error lacks '$advice': $(cat p.json)"
+    # The three Node clients at once (each needs a second to start): each must fail, with the advice.
+    only az node "$LIB/msal-client.cjs" "$res" </dev/null >p-msal.json &
+    only sdk node "$LIB/identity-client.cjs" managed "$res/.default" </dev/null >p-identity.json &
+    only azd node "$LIB/azd-client.cjs" "$res/.default" </dev/null >p-azd.json &
+    wait
+    for client in msal identity azd; do
+        jq -e 'has("error") and (has("token") | not)' "p-$client.json" >/dev/null || e2e_fail "$client: a token despite '$failure'"
+        grep -qF "$advice" "p-$client.json" || e2e_fail "$client's error lacks '$advice': $(cat "p-$client.json")"
+    done
+    grep -qF "code: GetTokenError" p-azd.json || e2e_fail "azd's error code: $(cat p-azd.json)"
     code=$(curl_status p.json -H "Metadata: true" "$ARM_MSI?api-version=2018-02-01&resource=$res")
     [[ $code == 400 ]] && grep -qF "$advice" p.json || e2e_fail "Terraform's shape: HTTP $code $(cat p.json)"
 done <<'EOF'
