@@ -334,3 +334,32 @@ TEST_CASE(
     newer.target = replaced(newer.target, "2023-07-12-preview", "2099-01-01");
     CHECK(refused(newer).find("2023-07-12-preview") != std::string::npos);
 }
+
+TEST_CASE(
+    "Terraform's request (go-azure-sdk) gets the ARM token, with expires_in as digits it parses",
+    "[protocols]")
+{
+    std::string raw = azl::read_file(
+        std::filesystem::path(AZL_FIXTURES_DIR) / "terraform-msi" / "request.http", 1U << 16U);
+    raw = replaced(raw, "{PREFIX}", kSecrets.prefix);
+    raw = replaced(raw, "{PORT}", "40123");
+    const auto parsed = parse_request(raw, HttpLimits{});
+    REQUIRE(parsed.status == ParseStatus::complete);
+    const auto routed = route_request(parsed.request, kSecrets, std::nullopt);
+    REQUIRE(std::holds_alternative<Route>(routed));
+    const auto& route = std::get<Route>(routed);
+    CHECK(route.protocol == Protocol::imds);
+    CHECK(route.token.target == "https://management.azure.com/");
+    CHECK(route.token.kind == TargetKind::resource);
+
+    AccessToken t;
+    t.access_token = "tok";
+    t.expires_on = 2'000'000'000;
+    const auto now = std::chrono::system_clock::time_point(std::chrono::seconds(1'999'996'400));
+    const auto reply = json::parse(render_token(Protocol::imds, t, route.token, now));
+    CHECK(reply["access_token"] == "tok");
+    CHECK(reply["token_type"] == "Bearer");
+    // strconv.Atoi: only digits (no sign, no fraction).
+    REQUIRE(reply["expires_in"].is_string());
+    CHECK(reply["expires_in"] == "3600");
+}
