@@ -39,6 +39,7 @@ void app_service(std::vector<EnvVar>& vars, const Endpoints& e, const Secrets& s
     add(vars, "AZURE_CLIENT_ID", std::nullopt);
 }
 
+// One tool's variables (not `all`).
 void for_one(ClientSet set, std::vector<EnvVar>& vars, const Endpoints& e, const Secrets& secrets)
 {
     switch (set)
@@ -62,10 +63,6 @@ void for_one(ClientSet set, std::vector<EnvVar>& vars, const Endpoints& e, const
         add(vars, "ARM_MSI_ENDPOINT", e.imds_endpoint);
         break;
     case ClientSet::all:
-        for (const auto s : {ClientSet::az, ClientSet::sdk, ClientSet::azd, ClientSet::terraform})
-        {
-            for_one(s, vars, e, secrets);
-        }
         break;
     }
 }
@@ -117,7 +114,15 @@ std::optional<ClientSet> parse_client_set(std::string_view name)
 std::vector<EnvVar> client_env(ClientSet set, const Endpoints& e, const Secrets& secrets)
 {
     std::vector<EnvVar> vars;
-    for_one(set, vars, e, secrets);
+    if (set != ClientSet::all)
+    {
+        for_one(set, vars, e, secrets);
+        return vars;
+    }
+    for (const auto s : {ClientSet::az, ClientSet::sdk, ClientSet::azd, ClientSet::terraform})
+    {
+        for_one(s, vars, e, secrets);
+    }
     return vars;
 }
 

@@ -473,7 +473,7 @@ std::string login_command(const std::string& message, const TokenRequest& reques
     while (pos < message.size())
     {
         const auto eol = std::min(message.find('\n', pos), message.size());
-        const std::string line = message.substr(pos, eol - pos);
+        std::string line = message.substr(pos, eol - pos);
         pos = eol + 1;
         if (line.rfind("az login", 0) == 0 && is_safe_cli_argument_line(line))
         {
