@@ -16,7 +16,7 @@ std::map<std::string, std::optional<std::string>> as_map(const std::vector<EnvVa
     std::map<std::string, std::optional<std::string>> m;
     for (const auto& v : vars)
     {
-        CHECK(m.count(v.name) == 0); // each variable once
+        CHECK_FALSE(m.contains(v.name)); // each variable once
         m[v.name] = v.value;
     }
     return m;
@@ -34,7 +34,7 @@ TEST_CASE("each tool gets the variables its client reads, and all gets every one
     // Service Fabric wins over App Service in MSAL; a client id means a user-assigned identity.
     CHECK(az.at("IDENTITY_SERVER_THUMBPRINT") == std::nullopt);
     CHECK(az.at("AZURE_CLIENT_ID") == std::nullopt);
-    CHECK(az.count("AZD_AUTH_ENDPOINT") == 0);
+    CHECK_FALSE(az.contains("AZD_AUTH_ENDPOINT"));
 
     const auto azd = as_map(client_env(ClientSet::azd, e, kSecrets));
     CHECK(azd.size() == 2);
