@@ -514,9 +514,9 @@ HostError classify_failure(const ProcessResult& result, const TokenRequest& requ
     {
         const bool also =
             p.also.empty()
-            || (p.also == "{tenant}"
-                    ? request.tenant && message.find(*request.tenant) != std::string::npos
-                    : message.find(p.also) != std::string::npos);
+            || (p.also == "{tenant}" ? request.tenant && !request.tenant->empty()
+                                           && message.find(*request.tenant) != std::string::npos
+                                     : message.find(p.also) != std::string::npos);
         if (message.find(p.marker) == std::string::npos || !also)
         {
             continue;
