@@ -51,7 +51,13 @@ int run(int argc, char** argv)
         ->option_text("FILE");
     auto* check_flag =
         app.add_flag("--check", check, "Validate the answers against this image; change nothing");
-    app.add_flag("--dry-run", dry_run, "Print what would be done; change nothing");
+    app.add_flag(
+        "--dry-run",
+        dry_run,
+        "Print every effective answer with the layer it came from, and what would be done; "
+        "change nothing");
+    bool json = false;
+    app.add_flag("--json", json, "With --dry-run: print one JSON document");
     app.add_flag("--reset", reset, "Forget the state and log (for image builders)")
         ->excludes(check_flag);
     app.add_flag("-v,--verbose", verbose, "More output on stderr (-vv for debug)");
@@ -72,6 +78,7 @@ int run(int argc, char** argv)
     }
     options.action = reset ? Action::reset : check ? Action::check : Action::setup;
     options.dry_run = dry_run ? azl::oobe::DryRun::yes : azl::oobe::DryRun::no;
+    options.output = json ? azl::oobe::Output::json : azl::oobe::Output::text;
     options.start_log_file = [verbosity](const std::filesystem::path& p)
     { start_log_file(p, verbosity); };
     return static_cast<int>(azl::oobe::run_oobe(options));

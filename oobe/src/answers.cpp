@@ -27,11 +27,23 @@ using nlohmann::json;
 namespace
 {
 
+// Who to name in an error: one file, or the layer that set the failing key.
+struct Origin
+{
+    std::string_view file;
+    const MergedAnswers* merged = nullptr;
+
+    [[nodiscard]] std::string at(std::string_view path) const
+    {
+        return merged != nullptr ? merged->origin_of(path) : std::string(file);
+    }
+};
+
 // Reads one JSON object, tracking the JSON pointer for error messages.
 class Reader
 {
 public:
-    Reader(const json& value, std::string path, std::string_view origin)
+    Reader(const json& value, std::string path, Origin origin)
         : m_value(value)
         , m_path(std::move(path))
         , m_origin(origin)
@@ -40,12 +52,13 @@ public:
 
     [[noreturn]] void fail(std::string_view problem) const
     {
-        throw AnswersError(m_origin, m_path.empty() ? "/" : m_path, problem);
+        throw AnswersError(m_origin.at(m_path), m_path.empty() ? "/" : m_path, problem);
     }
 
     [[noreturn]] void fail_at(std::string_view key, std::string_view problem) const
     {
-        throw AnswersError(m_origin, child_path(key), problem);
+        const std::string path = child_path(key);
+        throw AnswersError(m_origin.at(path), path, problem);
     }
 
     [[nodiscard]] std::string child_path(std::string_view key) const
@@ -149,15 +162,10 @@ public:
         return out;
     }
 
-    [[nodiscard]] std::string_view origin() const noexcept
-    {
-        return m_origin;
-    }
-
 private:
     const json& m_value;
     std::string m_path;
-    std::string_view m_origin;
+    Origin m_origin;
 };
 
 // RFC 1123 host name: labels of letters, digits and inner hyphens, at most 63 characters each.
@@ -640,24 +648,38 @@ AnswersError::AnswersError(std::string_view origin, std::string_view path, std::
 {
 }
 
-Answers parse_answers(std::string_view text, std::string_view origin)
+namespace
 {
-    const json doc = parse_json(text, origin);
+
+constexpr std::array<std::string_view, 13> kTopLevelKeys = {
+    "$schema",
+    "version",
+    "user",
+    "hostname",
+    "locale",
+    "timezone",
+    "proxy",
+    "ca_certificates",
+    "repositories",
+    "packages",
+    "systemd",
+    "bridge",
+    "run"};
+
+Answers parse_document(const json& doc, Origin origin)
+{
     const Reader root(doc, "", origin);
-    root.expect_object(
-        {"$schema",
-         "version",
-         "user",
-         "hostname",
-         "locale",
-         "timezone",
-         "proxy",
-         "ca_certificates",
-         "repositories",
-         "packages",
-         "systemd",
-         "bridge",
-         "run"});
+    if (!doc.is_object())
+    {
+        root.fail(fmt::format("expected an object, found {}", doc.type_name()));
+    }
+    for (const auto& [key, _] : doc.items())
+    {
+        if (!is_answers_key(key))
+        {
+            root.fail_at(key, "unknown key (see oobe/schema/answers.schema.json)");
+        }
+    }
     if (!root.has("version"))
     {
         root.fail_at("version", "missing: this program reads \"version\": 1");
@@ -669,6 +691,23 @@ Answers parse_answers(std::string_view text, std::string_view origin)
     Answers a;
     parse_sections(root, a);
     return a;
+}
+
+} // namespace
+
+bool is_answers_key(std::string_view key)
+{
+    return std::find(kTopLevelKeys.begin(), kTopLevelKeys.end(), key) != kTopLevelKeys.end();
+}
+
+Answers parse_answers(std::string_view text, std::string_view origin)
+{
+    return parse_document(parse_json(text, origin), Origin{.file = origin});
+}
+
+Answers parse_answers(const MergedAnswers& merged)
+{
+    return parse_document(merged.document, Origin{.file = "answers", .merged = &merged});
 }
 
 std::string answers_digest(std::string_view text)

@@ -8,6 +8,8 @@
 #include <azl/oobe/sources.hpp>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <nlohmann/json.hpp>
 
 #include <unistd.h>
 
@@ -22,28 +24,38 @@ namespace
 // The answers as loaded, with where they came from.
 struct Loaded
 {
+    MergedAnswers merged;
     Answers answers;
-    std::string origin; // file path, or empty when none was found
+    std::string origin; // the contributing layers, or empty when none was found
     std::string digest;
 };
 
 Loaded load_answers(const RunOptions& options)
 {
     Loaded out;
-    const auto source = find_answers(options.answers_file, kImageAnswers);
-    if (!source)
+    out.merged = merge_layers(find_layers(options.answers_file, kImageAnswers));
+    if (out.merged.layers.empty())
     {
         return out;
     }
-    out.origin = source->path.string();
-    out.answers = parse_answers(source->text, out.origin);
-    out.digest = answers_digest(source->text);
-    logger("oobe")->info("answers from {}", out.origin);
+    auto log = logger("oobe");
+    for (const auto& refusal : out.merged.refusals)
+    {
+        log->warn(
+            "{}: {} is locked by the organisation ({}); the value there is not used",
+            refusal.origin,
+            refusal.key,
+            refusal.policy);
+    }
+    out.origin = out.merged.summary();
+    out.answers = parse_answers(out.merged);
+    out.digest = answers_digest(out.merged.document.dump());
+    log->info("answers from {}", out.origin);
     if (out.answers.user && out.answers.user->password)
     {
-        logger("oobe")->warn(
+        log->warn(
             "{}: /user/password is plaintext; prefer password_hash (`mkpasswd -m yescrypt`)",
-            out.origin);
+            out.merged.origin_of("/user/password"));
     }
     return out;
 }
@@ -83,8 +95,79 @@ void fill_interactively(Loaded& loaded, const OsRelease& os)
     answers.user->password = prompt_password(*tty, answers.user->name);
 }
 
-void print_plan(const StepContext& ctx)
+// Every effective value with the layer it came from, and what the organisation's locks refused.
+void print_effective(const MergedAnswers& merged)
 {
+    if (merged.layers.empty())
+    {
+        fmt::print("No answers found: everything is asked on the terminal.\n");
+        return;
+    }
+    fmt::print("Layers, highest first:\n");
+    for (const auto& layer : merged.layers)
+    {
+        fmt::print(
+            "  {:<15} {}{}\n",
+            layer_name(layer.kind),
+            layer.origin,
+            layer.locked.empty() ? "" : fmt::format(" (locks {})", fmt::join(layer.locked, ", ")));
+    }
+    fmt::print("Effective answers:\n");
+    for (const auto& v : effective_values(merged))
+    {
+        const Layer& layer = merged.layers[v.layer];
+        fmt::print(
+            "  {} = {}  [{}: {}]\n", v.key, v.value.dump(), layer_name(layer.kind), layer.origin);
+    }
+    for (const auto& r : merged.refusals)
+    {
+        fmt::print("  refused: {} from {} (locked by {})\n", r.key, r.origin, r.policy);
+    }
+}
+
+nlohmann::json plan_json(const StepContext& ctx, const MergedAnswers& merged)
+{
+    using nlohmann::json;
+    json doc{{"layers", json::array()}, {"values", json::array()}, {"refused", json::array()}};
+    for (const auto& layer : merged.layers)
+    {
+        doc["layers"].push_back(
+            {{"layer", layer_name(layer.kind)}, {"origin", layer.origin}, {"locks", layer.locked}});
+    }
+    for (const auto& v : effective_values(merged))
+    {
+        const Layer& layer = merged.layers[v.layer];
+        doc["values"].push_back(
+            {{"key", v.key},
+             {"value", v.value},
+             {"layer", layer_name(layer.kind)},
+             {"origin", layer.origin}});
+    }
+    for (const auto& r : merged.refusals)
+    {
+        doc["refused"].push_back({{"key", r.key}, {"origin", r.origin}, {"locked_by", r.policy}});
+    }
+    json steps = json::array();
+    for (const auto& step : all_steps())
+    {
+        if (step.wanted(ctx.answers))
+        {
+            steps.push_back(
+                {{"step", step.id}, {"done", ctx.state.done(step.id)}, {"plan", step.plan(ctx)}});
+        }
+    }
+    doc["steps"] = std::move(steps);
+    return doc;
+}
+
+void print_plan(const StepContext& ctx, const MergedAnswers& merged, Output output)
+{
+    if (output == Output::json)
+    {
+        fmt::print("{}\n", plan_json(ctx, merged).dump(2));
+        return;
+    }
+    print_effective(merged);
     fmt::print("First-run setup would (dry run, nothing changes):\n");
     for (const auto& step : all_steps())
     {
@@ -192,7 +275,7 @@ OobeExit run_oobe(const RunOptions& options)
             "/etc/azurelinux/oobe.json)");
     }
     auto state = State::load(kStateFile);
-    if (state.finished && options.action != Action::check
+    if (state.finished && options.action != Action::check && options.dry_run == DryRun::no
         && (loaded.origin.empty() || state.answers_digest == loaded.digest))
     {
         fmt::print("First-run setup is already complete.\n");
@@ -216,7 +299,8 @@ OobeExit run_oobe(const RunOptions& options)
         return OobeExit::done;
     }
     const InterruptFlag interrupt_flag;
-    if (!state.done("user") && (!loaded.answers.user || needs_password(*loaded.answers.user)))
+    if (options.dry_run == DryRun::no && !state.done("user")
+        && (!loaded.answers.user || needs_password(*loaded.answers.user)))
     {
         fill_interactively(loaded, os);
         preflight(loaded.answers, facts, state, loaded.origin.empty() ? "answers" : loaded.origin);
@@ -224,7 +308,7 @@ OobeExit run_oobe(const RunOptions& options)
     StepContext ctx{loaded.answers, facts, state, kStateFile, logger("oobe")};
     if (options.dry_run == DryRun::yes)
     {
-        print_plan(ctx);
+        print_plan(ctx, loaded.merged, options.output);
         return OobeExit::done;
     }
     if (options.start_log_file)

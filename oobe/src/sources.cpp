@@ -2,6 +2,7 @@
 #include <azl/common/log.hpp>
 #include <azl/common/process.hpp>
 #include <azl/oobe/answers.hpp>
+#include <azl/oobe/policy.hpp>
 #include <azl/oobe/sources.hpp>
 
 #include <fmt/format.h>
@@ -102,40 +103,105 @@ std::optional<fs::path> guest_path_of(std::string_view windows_path)
     return fs::path(path);
 }
 
-std::optional<AnswersSource>
-find_answers(const std::optional<fs::path>& explicit_file, const fs::path& image_file)
+namespace
 {
-    auto log = logger("oobe");
-    if (explicit_file)
+
+// The registry policy through interop's reg.exe: nothing when there is no reg.exe or no key.
+std::optional<Layer> registry_policy()
+{
+    if (!find_program("reg.exe"))
     {
-        return read_source(*explicit_file);
+        return std::nullopt;
     }
-    const char* distro = std::getenv("WSL_DISTRO_NAME");
-    if (const auto profile = windows_environment("USERPROFILE"))
+    ProcessOptions opts;
+    opts.timeout = kInteropTimeout;
+    try
     {
-        if (const auto dir = guest_path_of(*profile))
+        const auto result = run_process({"reg.exe", "query", std::string(kPolicyKey)}, opts);
+        if (!result.ok())
         {
-            std::vector<fs::path> candidates;
-            if (distro != nullptr && *distro != '\0')
-            {
-                candidates.push_back(*dir / ".azurelinux" / fmt::format("{}.json", distro));
-            }
-            candidates.push_back(*dir / ".azurelinux" / "default.json");
-            for (const auto& c : candidates)
-            {
-                log->debug("looking for host answers at {}", c.string());
-                if (is_file(c))
-                {
-                    return read_source(c);
-                }
-            }
+            return std::nullopt; // "ERROR: The system was unable to find the specified registry
+                                 // key"
         }
+        std::vector<std::string> ignored;
+        auto layer = policy_layer(parse_reg_query(result.out), kPolicyKey, ignored);
+        for (const auto& name : ignored)
+        {
+            logger("oobe")->warn(
+                "{}\\{}: not a policy value this version reads; ignored", kPolicyKey, name);
+        }
+        return layer;
     }
-    if (is_file(image_file))
+    catch (const AnswersError&)
     {
-        return read_source(image_file);
+        throw;
+    }
+    catch (const UserError&)
+    {
+        return std::nullopt; // interop disabled
+    }
+}
+
+std::optional<Layer> file_layer(LayerKind kind, const fs::path& path)
+{
+    logger("oobe")->debug("looking for {} answers at {}", layer_name(kind), path.string());
+    if (!is_file(path))
+    {
+        return std::nullopt;
+    }
+    const auto source = read_source(path);
+    return load_layer(kind, source.path.string(), source.text);
+}
+
+std::optional<fs::path> windows_folder(std::string_view variable)
+{
+    if (const auto value = windows_environment(variable))
+    {
+        return guest_path_of(*value);
     }
     return std::nullopt;
+}
+
+} // namespace
+
+std::vector<Layer>
+find_layers(const std::optional<fs::path>& explicit_file, const fs::path& image_file)
+{
+    std::vector<Layer> layers;
+    const auto add = [&layers](std::optional<Layer> layer)
+    {
+        if (layer)
+        {
+            layers.push_back(std::move(*layer));
+        }
+    };
+    add(registry_policy());
+    if (const auto program_data = windows_folder("ProgramData"))
+    {
+        add(file_layer(LayerKind::machine_policy, *program_data / "AzureLinux" / "oobe.json"));
+    }
+    if (explicit_file)
+    {
+        const auto source = read_source(*explicit_file);
+        layers.push_back(load_layer(LayerKind::user, source.path.string(), source.text));
+    }
+    else if (const auto profile = windows_folder("USERPROFILE"))
+    {
+        const char* distro = std::getenv("WSL_DISTRO_NAME");
+        std::optional<Layer> user;
+        if (distro != nullptr && *distro != '\0')
+        {
+            user = file_layer(
+                LayerKind::user, *profile / ".azurelinux" / fmt::format("{}.json", distro));
+        }
+        if (!user)
+        {
+            user = file_layer(LayerKind::user, *profile / ".azurelinux" / "default.json");
+        }
+        add(std::move(user));
+    }
+    add(file_layer(LayerKind::image, image_file));
+    return layers;
 }
 
 } // namespace azl::oobe

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <azl/common/error.hpp>
+#include <azl/oobe/layers.hpp>
 
 #include <cstdint>
 #include <optional>
@@ -98,6 +99,13 @@ public:
 // Parses and validates an answers document: version, known keys only, types, formats. Reads the
 // CA files it names. Throws AnswersError naming the first problem's JSON path; changes nothing.
 Answers parse_answers(std::string_view text, std::string_view origin);
+
+// Validates merged layers as parse_answers does one document; an error names the layer that set
+// the failing key.
+Answers parse_answers(const MergedAnswers& merged);
+
+// Whether `key` is a top-level key of the answers document.
+bool is_answers_key(std::string_view key);
 
 // Why `name` cannot be a new user name by its form alone (empty when it can): pattern, length,
 // reserved names. Existing users and groups are checked by the UserDatabase.

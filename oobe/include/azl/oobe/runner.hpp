@@ -31,12 +31,20 @@ enum class DryRun
     yes,
 };
 
+// How --dry-run prints: for people, or one JSON document.
+enum class Output
+{
+    text,
+    json,
+};
+
 // The command line of azurelinux-oobe.
 struct RunOptions
 {
     std::optional<std::filesystem::path> answers_file;
     Action action = Action::setup;
-    DryRun dry_run = DryRun::no; // setup and reset: print what would be done instead
+    DryRun dry_run = DryRun::no;  // setup and reset: print what would be done instead
+    Output output = Output::text; // --json: --dry-run prints one JSON document
     // Called with the log file's path just before the first change, to add it as a log sink.
     std::function<void(const std::filesystem::path&)> start_log_file;
 };

@@ -1,9 +1,12 @@
 #pragma once
 
+#include <azl/oobe/layers.hpp>
+
 #include <filesystem>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace azl::oobe
 {
@@ -22,10 +25,12 @@ std::optional<std::string> windows_environment(std::string_view name);
 // Translates a Windows path into the guest's (wslpath -u); nullopt when it cannot.
 std::optional<std::filesystem::path> guest_path_of(std::string_view windows_path);
 
-// Finds the answers, first found wins: `explicit_file`; the host's
-// %USERPROFILE%\.azurelinux\<WSL_DISTRO_NAME>.json, then ...\default.json; `image_file`
-// (/etc/azurelinux/oobe.json). Warns when the chosen file is readable by others. nullopt: none.
-std::optional<AnswersSource> find_answers(
+// Finds the layers of answers, highest first: the registry policy (reg.exe through interop) and
+// %ProgramData%\AzureLinux\oobe.json (machine policy); `explicit_file`, else the host's
+// %USERPROFILE%\.azurelinux\<WSL_DISTRO_NAME>.json, else ...\default.json (user); `image_file`
+// (/etc/azurelinux/oobe.json). Warns about a file readable by others. Throws AnswersError for a
+// layer that is not an answers document.
+std::vector<Layer> find_layers(
     const std::optional<std::filesystem::path>& explicit_file,
     const std::filesystem::path& image_file);
 

@@ -1,0 +1,199 @@
+#!/usr/bin/env bash
+# Fleet provisioning end to end, inside the real Debian guest tree run the way WSL runs first-run setup
+# (lib/guest.sh): the layers of answers, with the organisation's machine policy on top.
+#   machine policy from the registry (a fake reg.exe printing what `reg query` prints) and from
+#   %ProgramData%\AzureLinux\oobe.json, the user's default.json, the image's oobe.json: --dry-run shows
+#   each value's layer (secrets as "(set)"), --json the same as JSON; a locked organisation value beats
+#   the user's and the refusal names the key, the user's file and the policy; the run applies it.
+# The directory $tmpdir/c stands in for the Windows C: drive (bound at /mnt/c, as WSL mounts it); fake
+# cmd.exe, wslpath and reg.exe answer the way Windows' do through interop.
+# Usage: test_fleet.sh AZURELINUX-OOBE
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tests/e2e/lib/common.sh
+source "$here/lib/common.sh"
+# shellcheck source=tests/e2e/lib/guest.sh
+source "$here/lib/guest.sh"
+# shellcheck source=tests/e2e/lib/rootfs-cache.sh
+source "$here/lib/rootfs-cache.sh"
+
+oobe_bin=$(realpath "${1:?usage: test_fleet.sh AZURELINUX-OOBE}")
+e2e_require_root
+e2e_require_tools bwrap unshare chroot setpriv
+PY=/usr/bin/python3
+guest_tar=$(azl_guest_tar)
+e2e_scratch
+tmpdir=$E2E_TMP
+OOBE=/usr/lib/wsl/azurelinux-oobe
+drive=$tmpdir/c
+profile=$drive/Users/Jane.Doe
+POLICY_KEY='HKLM\SOFTWARE\Policies\AzureLinux\WSL'
+
+new_guest() {
+    e2e_guest_extract "$guest_tar" "$1"
+    install -D -m 0755 "$oobe_bin" "$1$OOBE"
+    # Interop as WSL gives it: Windows' environment through cmd.exe, paths through wslpath, the registry
+    # through reg.exe. The registry stand-in: one "NAME<TAB>TYPE<TAB>DATA" line per value of the key.
+    cat >"$1/usr/local/bin/cmd.exe" <<'SH'
+#!/bin/sh
+case "$*" in
+"/c echo %USERNAME%") printf 'Jane.Doe\r\n' ;;
+"/c echo %USERPROFILE%") printf 'C:\\Users\\Jane.Doe\r\n' ;;
+"/c echo %ProgramData%") printf 'C:\\ProgramData\r\n' ;;
+"/c echo "*) printf '%s\r\n' "${3}" ;;
+*) exit 1 ;;
+esac
+SH
+    cat >"$1/usr/local/bin/wslpath" <<'SH'
+#!/bin/sh
+[ "$1" = -u ] || exit 1
+printf '%s\n' "$2" | sed -e 's|^\([A-Za-z]\):|/mnt/\L\1|' -e 's|\\|/|g'
+SH
+    cat >"$1/usr/local/bin/reg.exe" <<'SH'
+#!/bin/bash
+# `reg query KEY`: the key's line, then "    NAME    TYPE    DATA" per value, CRLF; exit 1 without it.
+values=/mnt/c/.registry/HKLM/SOFTWARE/Policies/AzureLinux/WSL
+if [[ $1 != query || ${2,,} != 'hklm\software\policies\azurelinux\wsl' || ! -f $values ]]; then
+    printf 'ERROR: The system was unable to find the specified registry key or value.\r\n' >&2
+    exit 1
+fi
+printf '\r\nHKEY_LOCAL_MACHINE\\SOFTWARE\\Policies\\AzureLinux\\WSL\r\n'
+while IFS=$'\t' read -r name type data; do printf '    %s    %s    %s\r\n' "$name" "$type" "$data"; done <"$values"
+printf '\r\n'
+SH
+    chmod 755 "$1/usr/local/bin/cmd.exe" "$1/usr/local/bin/wslpath" "$1/usr/local/bin/reg.exe"
+}
+
+# Runs the program in ROOTFS with the stand-in C: drive at /mnt/c; output in $tmpdir/out and
+# $tmpdir/err, exit status in $rc.
+oobe_run() {
+    local root=$1
+    shift
+    rc=0
+    e2e_guest_run "$root" --bind "$drive" /mnt/c -- "$OOBE" "$@" >"$tmpdir/out" 2>"$tmpdir/err" || rc=$?
+}
+
+expect_rc() {
+    if [[ $rc -ne $1 ]]; then
+        cat "$tmpdir/out" "$tmpdir/err" >&2
+        e2e_fail "$2: exit $rc, expected $1"
+    fi
+}
+
+expect_in() { # FILE TEXT
+    if ! grep -qF -- "$2" "$1"; then
+        cat "$1" >&2
+        e2e_fail "expected $(basename "$1") to contain: $2"
+    fi
+}
+
+hash=$("$PY" -W ignore -c 'import crypt; print(crypt.crypt("Jane s3cret!", crypt.mksalt(crypt.METHOD_SHA512)))')
+
+case_layers() {
+    local root=$1
+    new_guest "$root"
+    mkdir -p "$drive/.registry/HKLM/SOFTWARE/Policies/AzureLinux" "$drive/ProgramData/AzureLinux" \
+        "$profile/.azurelinux" "$root/etc/azurelinux"
+    printf '%s\t%s\t%s\n' \
+        LockedKeys REG_MULTI_SZ 'timezone\0/user/sudo' \
+        Timezone REG_SZ Etc/UTC \
+        Packages REG_MULTI_SZ 'openssl' \
+        >"$drive/.registry/HKLM/SOFTWARE/Policies/AzureLinux/WSL"
+    cat >"$drive/ProgramData/AzureLinux/oobe.json" <<'JSON'
+{"version": 1, "locked": ["/hostname"], "hostname": "corp-box",
+ "run": ["echo org >/root/org-marker"]}
+JSON
+    "$PY" - "$profile/.azurelinux/default.json" "$hash" <<'PYEOF'
+import json, sys
+json.dump({"version": 1,
+           "user": {"name": "jane", "sudo": "nopasswd", "password_hash": sys.argv[2]},
+           "timezone": "Europe/Paris", "hostname": "janes-box", "packages": ["sudo"],
+           "run": ["echo user >/root/user-marker"]}, open(sys.argv[1], "w"))
+PYEOF
+    printf '{"version": 1, "hostname": "image-box", "systemd": false}\n' >"$root/etc/azurelinux/oobe.json"
+    chmod 600 "$profile/.azurelinux/default.json" "$drive/ProgramData/AzureLinux/oobe.json" \
+        "$root/etc/azurelinux/oobe.json"
+    local user_file=/mnt/c/Users/Jane.Doe/.azurelinux/default.json
+    local org_file=/mnt/c/ProgramData/AzureLinux/oobe.json
+
+    e2e_check "--dry-run: each effective value with its layer; secrets as (set); nothing changes"
+    oobe_run "$root" --dry-run
+    expect_rc 0 "--dry-run"
+    expect_in "$tmpdir/out" "/timezone = \"Etc/UTC\"  [machine policy: $POLICY_KEY]"
+    expect_in "$tmpdir/out" "/hostname = \"corp-box\"  [machine policy: $org_file]"
+    expect_in "$tmpdir/out" "/user/name = \"jane\"  [user: $user_file]"
+    expect_in "$tmpdir/out" "/user/password_hash = \"(set)\"  [user: $user_file]"
+    expect_in "$tmpdir/out" "/systemd = false  [image: /etc/azurelinux/oobe.json]"
+    expect_in "$tmpdir/out" "/packages/0 = \"openssl\"  [machine policy: $POLICY_KEY]"
+    expect_in "$tmpdir/out" "/packages/1 = \"sudo\"  [user: $user_file]"
+    expect_in "$tmpdir/out" "/run/0 = \"(set)\"  [machine policy: $org_file]"
+    if grep -qF -- "${hash:3:8}" "$tmpdir/out" "$tmpdir/err"; then e2e_fail "--dry-run showed the hash"; fi
+    e2e_check "a user value for a locked key is refused, naming the key, the user's file and the policy"
+    expect_in "$tmpdir/err" "$user_file: /timezone is locked by the organisation ($POLICY_KEY)"
+    expect_in "$tmpdir/err" "$user_file: /user/sudo is locked by the organisation ($POLICY_KEY)"
+    expect_in "$tmpdir/err" "$user_file: /hostname is locked by the organisation ($org_file)"
+    expect_in "$tmpdir/err" "/etc/azurelinux/oobe.json: /hostname is locked by the organisation ($org_file)"
+    [[ ! -e $root/var/lib/azurelinux-oobe ]] || e2e_fail "--dry-run left state behind"
+
+    e2e_check "--dry-run --json: stdout is one JSON document with the same values and refusals"
+    oobe_run "$root" --dry-run --json
+    expect_rc 0 "--dry-run --json"
+    "$PY" - "$tmpdir/out" "$POLICY_KEY" "$user_file" <<'PYEOF' || e2e_fail "--json output"
+import json, sys
+doc = json.load(open(sys.argv[1]))
+key, user_file = sys.argv[2:]
+values = {v["key"]: v for v in doc["values"]}
+assert values["/timezone"] == {"key": "/timezone", "value": "Etc/UTC", "layer": "machine policy", "origin": key}, values["/timezone"]
+assert values["/user/password_hash"]["value"] == "(set)"
+assert values["/user/name"]["origin"] == user_file
+assert {"key": "/timezone", "origin": user_file, "locked_by": key} in doc["refused"], doc["refused"]
+assert [l["layer"] for l in doc["layers"]] == ["machine policy", "machine policy", "user", "image"], doc["layers"]
+assert any(s["step"] == "user" and not s["done"] for s in doc["steps"])
+PYEOF
+
+    e2e_check "the run applies the organisation's locked values over the user's"
+    oobe_run "$root"
+    expect_rc 0 "run with layers"
+    [[ $(cat "$root/etc/timezone") == Etc/UTC ]] || e2e_fail "/etc/timezone: $(cat "$root/etc/timezone")"
+    [[ $(cat "$root/etc/hostname") == corp-box ]] || e2e_fail "/etc/hostname: $(cat "$root/etc/hostname")"
+    grep -q '^jane:' "$root/etc/passwd" || e2e_fail "the user's layer did not create jane"
+    if grep -q NOPASSWD "$root/etc/sudoers.d/10-azurelinux-jane"; then
+        e2e_fail "the user's locked sudo mode (nopasswd) was applied"
+    fi
+    [[ -f $root/root/org-marker && -f $root/root/user-marker ]] || e2e_fail "run commands of both layers did not run"
+}
+
+case_admx() {
+    e2e_check "the ADMX/ADML templates: well-formed, every string and presentation defined, the value names read"
+    "$PY" - "$here/../../packaging/policy" <<'PYEOF' || e2e_fail "packaging/policy templates"
+import re, sys, xml.etree.ElementTree as ET
+d = sys.argv[1]
+ns = {"p": "http://schemas.microsoft.com/GroupPolicy/2006/07/PolicyDefinitions"}
+admx_text = open(f"{d}/AzureLinuxWSL.admx", encoding="utf-8").read()
+admx = ET.fromstring(admx_text.encode())
+adml = ET.parse(f"{d}/en-US/AzureLinuxWSL.adml").getroot()
+strings = {s.get("id") for s in adml.iterfind(".//p:string", ns)}
+presentations = {p.get("id"): p for p in adml.iterfind(".//p:presentation", ns)}
+for ref in re.findall(r"\$\(string\.([A-Za-z0-9_]+)\)", admx_text):
+    assert ref in strings, f"ADML has no string {ref}"
+names = set()
+for policy in admx.iterfind(".//p:policy", ns):
+    assert policy.get("key") == r"SOFTWARE\Policies\AzureLinux\WSL" and policy.get("class") == "Machine"
+    if policy.get("valueName"):
+        names.add(policy.get("valueName"))
+    pres = re.fullmatch(r"\$\(presentation\.(\w+)\)", policy.get("presentation") or "")
+    elements = list(policy.iterfind("p:elements/*", ns))
+    if elements:
+        assert pres and pres.group(1) in presentations, policy.get("name")
+        refs = {c.get("refId") for c in presentations[pres.group(1)]}
+        for e in elements:
+            assert e.get("id") in refs, f"{e.get('id')} has no presentation"
+            names.add(e.get("valueName"))
+want = {"Answers", "LockedKeys", "Timezone", "Locale", "HttpProxy", "HttpsProxy", "NoProxy", "Packages", "AzureBridge"}
+assert names == want, names ^ want
+PYEOF
+}
+
+case_admx
+case_layers "$tmpdir/g1"
+e2e_log "all fleet provisioning checks passed (${SECONDS}s)"

@@ -1,0 +1,153 @@
+#include <azl/oobe/answers.hpp>
+#include <azl/oobe/layers.hpp>
+#include <azl/oobe/policy.hpp>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include <string>
+
+using namespace azl::oobe;
+using nlohmann::json;
+
+namespace
+{
+
+std::string error_of(auto&& fn)
+{
+    try
+    {
+        fn();
+    }
+    catch (const AnswersError& e)
+    {
+        return e.what();
+    }
+    return {};
+}
+
+const EffectiveValue* value_of(const std::vector<EffectiveValue>& values, std::string_view key)
+{
+    for (const auto& v : values)
+    {
+        if (v.key == key)
+        {
+            return &v;
+        }
+    }
+    return nullptr;
+}
+
+} // namespace
+
+TEST_CASE("layers: the higher layer wins key by key, lists accumulate", "[oobe]")
+{
+    std::vector<Layer> layers;
+    layers.push_back(load_layer(
+        LayerKind::machine_policy,
+        "policy.json",
+        R"({"version": 1, "timezone": "UTC", "packages": ["git"], "user": {"sudo": "none"}})"));
+    layers.push_back(load_layer(
+        LayerKind::user,
+        "user.json",
+        R"({"version": 1, "timezone": "Europe/Paris", "hostname": "box",
+            "packages": ["vim", "git"], "user": {"name": "dev", "sudo": "nopasswd",
+            "password_hash": "$6$abc$def"}})"));
+    layers.push_back(load_layer(
+        LayerKind::image, "image.json", R"({"version": 1, "hostname": "img", "locale": "C"})"));
+    const auto merged = merge_layers(std::move(layers));
+    const auto& doc = merged.document;
+    CHECK(doc["timezone"] == "UTC");
+    CHECK(doc["hostname"] == "box");
+    CHECK(doc["locale"] == "C");
+    CHECK(doc["user"]["name"] == "dev");
+    CHECK(doc["user"]["sudo"] == "none");
+    CHECK(doc["packages"] == json::array({"git", "vim"}));
+    CHECK(merged.refusals.empty());
+    CHECK(merged.origin_of("/user/name") == "user.json");
+    CHECK(merged.origin_of("/user/sudo") == "policy.json");
+    CHECK(merged.origin_of("/packages/1") == "user.json");
+    CHECK(merged.summary() == "policy.json + user.json + image.json");
+
+    const auto values = effective_values(merged);
+    REQUIRE(value_of(values, "/user/password_hash") != nullptr);
+    CHECK(value_of(values, "/user/password_hash")->value == "(set)");
+    REQUIRE(value_of(values, "/locale") != nullptr);
+    CHECK(value_of(values, "/locale")->layer == 2);
+}
+
+TEST_CASE("layers: a locked key is refused in every lower layer, naming both", "[oobe]")
+{
+    std::vector<Layer> layers;
+    layers.push_back(load_layer(
+        LayerKind::machine_policy,
+        "HKLM-policy",
+        R"({"version": 1, "locked": ["timezone", "/user/sudo", "/packages"],
+            "timezone": "UTC"})"));
+    layers.push_back(load_layer(
+        LayerKind::user,
+        "default.json",
+        R"({"version": 1, "timezone": "Europe/Paris", "packages": ["vim"],
+            "user": {"name": "dev", "sudo": "nopasswd"}})"));
+    const auto merged = merge_layers(std::move(layers));
+    CHECK(merged.document["timezone"] == "UTC");
+    CHECK_FALSE(merged.document["user"].contains("sudo"));
+    CHECK_FALSE(merged.document.contains("packages"));
+    REQUIRE(merged.refusals.size() == 3);
+    CHECK(merged.refusals[0].origin == "default.json");
+    CHECK(merged.refusals[0].policy == "HKLM-policy");
+}
+
+TEST_CASE("layers: only machine policy locks; unknown keys name their file", "[oobe]")
+{
+    CHECK(error_of([]
+                   { (void)load_layer(LayerKind::user, "u.json", R"({"version":1,"locked":[]})"); })
+              .starts_with("u.json: /locked: only machine policy"));
+    CHECK(
+        error_of([] { (void)load_layer(LayerKind::user, "u.json", R"({"version":1,"x":1})"); })
+        == "u.json: /x: unknown key (see oobe/schema/answers.schema.json)");
+    CHECK(error_of([] { (void)load_layer(LayerKind::image, "i.json", R"({"hostname":"a"})"); })
+              .starts_with("i.json: /version: missing"));
+}
+
+TEST_CASE("layers: a bad merged value names the layer that set it", "[oobe]")
+{
+    std::vector<Layer> layers;
+    layers.push_back(
+        load_layer(LayerKind::machine_policy, "p.json", R"({"version":1,"timezone":"UTC"})"));
+    layers.push_back(load_layer(LayerKind::user, "u.json", R"({"version":1,"hostname":"a b"})"));
+    const auto merged = merge_layers(std::move(layers));
+    CHECK(error_of([&] { (void)parse_answers(merged); }).starts_with("u.json: /hostname: "));
+}
+
+TEST_CASE("policy: reg.exe query output becomes a machine policy layer", "[oobe]")
+{
+    const std::string out = "\r\nHKEY_LOCAL_MACHINE\\SOFTWARE\\Policies\\AzureLinux\\WSL\r\n"
+                            "    LockedKeys    REG_MULTI_SZ    timezone\\0/proxy\r\n"
+                            "    Timezone    REG_SZ    Etc/UTC\r\n"
+                            "    HttpProxy    REG_SZ    http://proxy.corp:3128\r\n"
+                            "    NoProxy    REG_SZ    localhost;.corp\r\n"
+                            "    AzureBridge    REG_DWORD    0x0\r\n"
+                            "    Packages    REG_MULTI_SZ    git\\0jq\r\n"
+                            "    Answers    REG_SZ    {\"version\": 1, \"hostname\": \"corp\"}\r\n"
+                            "    Wallpaper    REG_SZ    x\r\n"
+                            "\r\n";
+    const auto values = parse_reg_query(out);
+    REQUIRE(values.size() == 8);
+    CHECK(values.at("LockedKeys").items == std::vector<std::string>{"timezone", "/proxy"});
+    std::vector<std::string> ignored;
+    const auto layer = policy_layer(values, kPolicyKey, ignored);
+    REQUIRE(layer);
+    CHECK(ignored == std::vector<std::string>{"Wallpaper"});
+    CHECK(layer->locked == std::vector<std::string>{"/timezone", "/proxy"});
+    CHECK(layer->document["timezone"] == "Etc/UTC");
+    CHECK(layer->document["hostname"] == "corp");
+    CHECK(layer->document["proxy"]["no_proxy"] == json::array({"localhost", ".corp"}));
+    CHECK(layer->document["bridge"]["enabled"] == false);
+    CHECK(layer->document["packages"] == json::array({"git", "jq"}));
+
+    CHECK(policy_layer({}, kPolicyKey, ignored) == std::nullopt);
+    const auto wrong = parse_reg_query("    Timezone    REG_DWORD    0x1\r\n");
+    CHECK(error_of([&] { (void)policy_layer(wrong, kPolicyKey, ignored); })
+              .starts_with("HKLM\\SOFTWARE\\Policies\\AzureLinux\\WSL\\Timezone: is REG_DWORD"));
+}
