@@ -15,6 +15,7 @@ struct BackupArgs
     std::string output;
     std::optional<std::string> format;
     bool json = false;
+    bool seal = false;
 };
 
 void run_backup(BackupArgs& args, Context& ctx)
@@ -23,6 +24,10 @@ void run_backup(BackupArgs& args, Context& ctx)
     if (args.format)
     {
         args.options.format = launcher::parse_archive_format(*args.format);
+    }
+    if (args.seal)
+    {
+        launcher::seal(ctx.backend(), args.options.name, false, ctx.command_env(args.json));
     }
     const launcher::ArchiveFormat format =
         launcher::backup(ctx.backend(), args.options, ctx.command_env(args.json));
@@ -63,6 +68,11 @@ Examples:
         ->check(CLI::IsMember({"tar", "tar.gz", "tar.xz", "vhdx"}));
     cmd->add_flag("--force", args->options.force, "Replace the file when it exists");
     cmd->add_flag("--json", args->json, "Print a JSON summary on stdout");
+    cmd->add_flag(
+        "--seal",
+        args->seal,
+        "Seal the distribution first (azurelinux seal): a golden image whose restored copies "
+        "each get a new identity");
     cmd->callback([args, &ctx] { run_backup(*args, ctx); });
 }
 

@@ -59,6 +59,7 @@ int run_cli(int argc, char** argv)
     azl::app::add_list(app, ctx);
     azl::app::add_terminate(app, ctx);
     azl::app::add_doctor(app, ctx);
+    azl::app::add_seal(app, ctx);
     azl::app::add_image(app, ctx);
 
     try

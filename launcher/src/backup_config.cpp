@@ -31,6 +31,7 @@ void write_backup_config(const std::filesystem::path& backup, const BackupConfig
         {"version", kVersion},
         {"default_uid", config.default_uid},
         {"default_user", config.default_user ? nlohmann::json(*config.default_user) : nullptr},
+        {"setup_pending", config.setup_pending},
         {"flags",
          {{"interop", config.flags.interop},
           {"append_path", config.flags.append_path},
@@ -79,6 +80,7 @@ std::optional<BackupConfig> read_backup_config(const std::filesystem::path& back
         c.flags.interop = flags.at("interop").get<bool>();
         c.flags.append_path = flags.at("append_path").get<bool>();
         c.flags.mount_drives = flags.at("mount_drives").get<bool>();
+        c.setup_pending = j.value("setup_pending", false); // absent in older backups
         if (j.contains("default_user") && j.at("default_user").is_string())
         {
             c.default_user = j.at("default_user").get<std::string>();

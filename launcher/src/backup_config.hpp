@@ -19,6 +19,7 @@ struct BackupConfig
     std::uint32_t default_uid = 0;
     DistroFlags flags;
     std::optional<std::string> default_user; // for people reading the file; the uid is what counts
+    bool setup_pending = false; // sealed (azurelinux seal): each restored copy runs first-run setup
 };
 
 // FILE.json for the backup FILE.

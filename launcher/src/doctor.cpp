@@ -243,6 +243,34 @@ std::vector<DoctorCheck> doctor(Backend& backend, const std::string& name)
         }
         return out;
     }
+    if (const auto status = guest_setup_status(backend, name, false))
+    {
+        if (status->state == "failed")
+        {
+            out.push_back(check(
+                "first-run",
+                CheckStatus::fail,
+                fmt::format(
+                    "first-run setup failed at step {} ({})",
+                    status->step.empty() ? "unknown" : status->step,
+                    status->reason),
+                fmt::format(
+                    "retry: azurelinux setup --name {}; its log: azurelinux run --name {} --user "
+                    "root -- cat /var/log/azurelinux-oobe.log",
+                    name,
+                    name)));
+        }
+        else
+        {
+            out.push_back(check(
+                "first-run",
+                status->state == "running" ? CheckStatus::warn : CheckStatus::ok,
+                fmt::format("first-run setup in the guest: {}", status->state),
+                status->state == "running"
+                    ? fmt::format("wait for it: azurelinux setup --name {} --wait", name)
+                    : std::string()));
+        }
+    }
     out.push_back(check_default_user(backend, name, config.default_uid));
     check_bridge(backend, name, out);
     return out;

@@ -11,6 +11,7 @@
 #include <azl/launcher/shell_quote.hpp>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <charconv>
@@ -321,6 +322,97 @@ SetupOutcome finish_setup(
     return run_first_run(backend, name, answers, env);
 }
 
+std::optional<GuestSetupStatus>
+guest_setup_status(Backend& backend, const std::string& name, bool wait)
+{
+    const OobeConfig oobe = read_oobe_config(backend, name);
+    if (!oobe.command)
+    {
+        return std::nullopt;
+    }
+    LaunchSpec spec;
+    spec.user = "root";
+    spec.argv = {
+        "/bin/sh", "-c", *oobe.command + (wait ? " status --wait --json" : " status --json")};
+    const LaunchResult r = backend.launch(name, spec);
+    try
+    {
+        const auto j = nlohmann::json::parse(r.out.substr(0, r.out.find('\n')));
+        return GuestSetupStatus{
+            .state = j.at("state").get<std::string>(),
+            .step = j.value("step", ""),
+            .reason = j.value("reason", "")};
+    }
+    catch (const nlohmann::json::exception&)
+    {
+        return std::nullopt; // an older azurelinux-oobe, without `status`
+    }
+}
+
+SetupOutcome wait_for_setup(
+    Backend& backend,
+    const std::string& name,
+    const std::optional<std::filesystem::path>& answers,
+    const CommandEnv& env)
+{
+    guest::require_registered(backend, name);
+    env.console.status(fmt::format("Waiting for first-run setup of {}", name));
+    const auto status = guest_setup_status(backend, name, true);
+    if (status && status->state == "failed")
+    {
+        throw UserError(
+            fmt::format(
+                "first-run setup of {} failed at step {} ({})",
+                name,
+                status->step.empty() ? "unknown" : status->step,
+                status->reason),
+            fmt::format(
+                "retry: azurelinux setup --name {}; its log: azurelinux run --name {} --user root "
+                "-- cat /var/log/azurelinux-oobe.log",
+                name,
+                name));
+    }
+    if (status && status->state == "done" && !backend.get_configuration(name).setup_pending)
+    {
+        return SetupOutcome::not_needed;
+    }
+    return finish_setup(backend, name, answers, env);
+}
+
+void seal(Backend& backend, const std::string& name, bool dry_run, const CommandEnv& env)
+{
+    guest::require_registered(backend, name);
+    const OobeConfig oobe = read_oobe_config(backend, name);
+    if (!oobe.command)
+    {
+        throw UserError(
+            fmt::format(
+                "{} has no first-run setup ([oobe] command): nothing would run again", name),
+            "seal a distribution installed from an image made by `azurelinux image build --oobe`");
+    }
+    LaunchSpec spec;
+    spec.user = "root";
+    spec.argv = {"/bin/sh", "-c", *oobe.command + (dry_run ? " seal --dry-run" : " seal")};
+    const int rc = backend.launch_interactive(name, spec);
+    if (rc != 0)
+    {
+        throw UserError(
+            fmt::format("sealing {} failed (exit {})", name, rc),
+            "see the message above; nothing was marked for first-run setup");
+    }
+    if (dry_run)
+    {
+        return;
+    }
+    // Nothing of this instance may write a new identity or history after the seal.
+    backend.terminate(name);
+    backend.set_setup_pending(name, true);
+    env.console.status(fmt::format(
+        "{} is sealed: back it up (azurelinux backup) and restore the copies; each runs first-run "
+        "setup at its first start",
+        name));
+}
+
 int open_default(
     Backend& backend,
     const std::string& name,
@@ -370,6 +462,12 @@ void restore(Backend& backend, const RestoreOptions& options, const CommandEnv& 
     // All or nothing: a restore that cannot get its settings back does not stay registered.
     ScopeGuard unregister([&] { backend.unregister(options.name); });
     backend.configure(options.name, config->default_uid, config->flags);
+    if (config->setup_pending)
+    {
+        // A sealed backup: this copy makes its own identity and runs first-run setup at its
+        // first start.
+        backend.set_setup_pending(options.name, true);
+    }
     unregister.dismiss();
 }
 

@@ -245,7 +245,10 @@ ArchiveFormat backup(Backend& backend, const BackupOptions& options, const Comma
     }
     write_backup_config(
         options.output,
-        {.default_uid = config.default_uid, .flags = config.flags, .default_user = user});
+        {.default_uid = config.default_uid,
+         .flags = config.flags,
+         .default_user = user,
+         .setup_pending = config.setup_pending});
     return format;
 }
 

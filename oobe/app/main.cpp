@@ -3,9 +3,12 @@
 #include <azl/common/log.hpp>
 #include <azl/common/program.hpp>
 #include <azl/oobe/runner.hpp>
+#include <azl/oobe/seal.hpp>
+#include <azl/oobe/status.hpp>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -26,6 +29,41 @@ void start_log_file(const std::filesystem::path& path, azl::Verbosity verbosity)
     }
     ::close(fd);
     azl::setup_logging({.verbosity = verbosity, .log_file = path});
+}
+
+// `status`: one line (or JSON) and the exit code automation tests.
+int print_status(bool wait, bool json)
+{
+    using namespace azl::oobe;
+    const StatusReport r = read_status(
+        wait ? WaitForSetup::yes : WaitForSetup::no,
+        std::filesystem::path(kStatusFile).parent_path());
+    if (json)
+    {
+        const nlohmann::json doc{
+            {"state", state_name(r.state)},
+            {"step", r.step},
+            {"reason", r.reason},
+            {"log", "/var/log/azurelinux-oobe.log"}};
+        fmt::print("{}\n", doc.dump());
+    }
+    else if (r.state == SetupState::failed)
+    {
+        fmt::print(
+            "status: failed at step {} ({}); retry with: sudo /usr/lib/wsl/azurelinux-oobe; log: "
+            "/var/log/azurelinux-oobe.log\n",
+            r.step.empty() ? "unknown" : r.step,
+            r.reason);
+    }
+    else if (r.state == SetupState::running)
+    {
+        fmt::print("status: running (step {})\n", r.step.empty() ? "starting" : r.step);
+    }
+    else
+    {
+        fmt::print("status: {}\n", state_name(r.state));
+    }
+    return status_exit_code(r);
 }
 
 // Everything but the top-level catch (azl::run_program): option parsing, logging set-up and the
@@ -60,6 +98,20 @@ int run(int argc, char** argv)
     app.add_flag("--json", json, "With --dry-run: print one JSON document");
     app.add_flag("--reset", reset, "Forget the state and log (for image builders)")
         ->excludes(check_flag);
+    app.require_subcommand(0, 1);
+    bool wait = false;
+    CLI::App* status = app.add_subcommand(
+        "status",
+        "Where first-run setup stands: not started, running, done, or failed (with the step). "
+        "Exit 0 done, 3 failed, 4 not started or running. Needs no root.");
+    status->add_flag("--wait", wait, "Wait until a running setup ends");
+    status->add_flag("--json", json, "One JSON object: state, step, reason");
+    CLI::App* seal = app.add_subcommand(
+        "seal",
+        "Prepare this distribution for cloning (a golden image): clear the machine id, SSH host "
+        "keys, the bridge's secrets, first-run state, logs and shell history; each copy gets a new "
+        "identity at its first setup.");
+    seal->add_flag("--dry-run", dry_run, "Only say what would be cleared");
     app.add_flag("-v,--verbose", verbose, "More output on stderr (-vv for debug)");
     app.add_flag("-q,--quiet", quiet, "Only errors on stderr");
     try
@@ -72,6 +124,19 @@ int run(int argc, char** argv)
     }
     const azl::Verbosity verbosity = azl::verbosity_from_flags(verbose, quiet);
     azl::setup_logging({.verbosity = verbosity, .log_file = {}});
+    if (status->parsed())
+    {
+        return print_status(wait, json);
+    }
+    if (seal->parsed())
+    {
+        if (::geteuid() != 0)
+        {
+            throw azl::UserError("azurelinux-oobe seal must run as root", "run it with sudo");
+        }
+        azl::oobe::seal_system(dry_run ? azl::oobe::DryRun::yes : azl::oobe::DryRun::no);
+        return 0;
+    }
     if (!answers.empty())
     {
         options.answers_file = answers;

@@ -101,16 +101,17 @@ public:
 private:
     bool refused(const std::string& pointer, const Layer& layer)
     {
-        for (const auto& [lock, index] : m_locks)
+        const auto lock = std::find_if(
+            m_locks.begin(),
+            m_locks.end(),
+            [&pointer](const auto& l) { return under(pointer, l.first); });
+        if (lock == m_locks.end())
         {
-            if (under(pointer, lock))
-            {
-                m_out.refusals.push_back(
-                    {.key = pointer, .origin = layer.origin, .policy = m_out.layers[index].origin});
-                return true;
-            }
+            return false;
         }
-        return false;
+        m_out.refusals.push_back(
+            {.key = pointer, .origin = layer.origin, .policy = m_out.layers[lock->second].origin});
+        return true;
     }
 
     void add_object(std::size_t index, const std::string& section, const json& value)

@@ -125,7 +125,8 @@ public:
         {
             return std::nullopt;
         }
-        const std::string_view data = v->items.empty() ? "" : v->items.front();
+        const std::string_view data =
+            v->items.empty() ? std::string_view() : std::string_view(v->items.front());
         unsigned long n = 0;
         const bool hex = data.starts_with("0x");
         const auto digits = hex ? data.substr(2) : data;
@@ -219,12 +220,13 @@ std::optional<Layer> policy_layer(
         return std::nullopt;
     }
     const PolicyReader r(values, origin);
-    for (const auto& [name, _] : values)
+    for (const auto& entry : values)
     {
+        const std::string& name = entry.first;
         if (std::none_of(
                 kKnownValues.begin(),
                 kKnownValues.end(),
-                [&](std::string_view known) { return ascii_iequals(known, name); }))
+                [&name](std::string_view known) { return ascii_iequals(known, name); }))
         {
             ignored.push_back(name);
         }

@@ -6,6 +6,7 @@
 #include <azl/oobe/prompter.hpp>
 #include <azl/oobe/runner.hpp>
 #include <azl/oobe/sources.hpp>
+#include <azl/oobe/status.hpp>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -22,6 +23,7 @@ namespace
 {
 
 // The answers as loaded, with where they came from.
+// NOLINTNEXTLINE(bugprone-exception-escape): json's noexcept move has an assertion tidy follows
 struct Loaded
 {
     MergedAnswers merged;
@@ -178,7 +180,7 @@ void print_plan(const StepContext& ctx, const MergedAnswers& merged, Output outp
     }
 }
 
-OobeExit apply_steps(StepContext& ctx)
+OobeExit apply_steps(StepContext& ctx, RunStatus& status)
 {
     for (const auto& step : all_steps())
     {
@@ -191,7 +193,12 @@ OobeExit apply_steps(StepContext& ctx)
             fmt::print("  = {}: already done\n", step.id);
             continue;
         }
-        throw_if_interrupted();
+        if (interrupted())
+        {
+            status.set(SetupState::failed, step.id, "interrupted");
+            throw Interrupted();
+        }
+        status.set(SetupState::running, step.id);
         ctx.log->info("step {}: {}", step.id, step.plan(ctx));
         std::string line;
         try
@@ -200,6 +207,7 @@ OobeExit apply_steps(StepContext& ctx)
         }
         catch (const Interrupted&)
         {
+            status.set(SetupState::failed, step.id, "interrupted");
             throw;
         }
         catch (const std::exception& e)
@@ -209,10 +217,12 @@ OobeExit apply_steps(StepContext& ctx)
                 // The child died of the same Ctrl-C: an interruption, not a failing step.
                 ctx.log->warn("step {} interrupted: {}", step.id, e.what());
                 ctx.state.save(ctx.state_path);
+                status.set(SetupState::failed, step.id, "interrupted");
                 throw Interrupted();
             }
             ctx.log->error("step {} failed: {}", step.id, e.what());
             ctx.state.save(ctx.state_path);
+            status.set(SetupState::failed, step.id, "step failed");
             fmt::print(stderr, "azurelinux-oobe: step {} failed: {}\n", step.id, e.what());
             fmt::print(
                 stderr, "  hint: see {}; setup continues from this step next launch\n", kLogFile);
@@ -226,13 +236,14 @@ OobeExit apply_steps(StepContext& ctx)
     }
     ctx.state.finished = true;
     ctx.state.save(ctx.state_path);
+    status.set(SetupState::done);
     return OobeExit::done;
 }
 
 OobeExit reset(const RunOptions& options)
 {
     std::error_code ec;
-    for (const fs::path& p : {fs::path(kStateFile), fs::path(kLogFile)})
+    for (const fs::path& p : {fs::path(kStateFile), fs::path(kStatusFile), fs::path(kLogFile)})
     {
         if (options.dry_run == DryRun::yes)
         {
@@ -311,6 +322,7 @@ OobeExit run_oobe(const RunOptions& options)
         print_plan(ctx, loaded.merged, options.output);
         return OobeExit::done;
     }
+    RunStatus status; // from here on, `status` reports this run
     if (options.start_log_file)
     {
         options.start_log_file(kLogFile);
@@ -325,7 +337,7 @@ OobeExit run_oobe(const RunOptions& options)
         loaded.origin.empty() ? "interactive" : loaded.origin);
     state.answers_digest = loaded.digest;
     fmt::print("Setting up {}:\n", os.display_name());
-    const auto result = apply_steps(ctx);
+    const auto result = apply_steps(ctx, status);
     if (result == OobeExit::done)
     {
         fmt::print(

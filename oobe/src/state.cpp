@@ -44,7 +44,7 @@ State State::load(const std::filesystem::path& path)
 void State::save(const std::filesystem::path& path) const
 {
     const auto dir = path.parent_path();
-    if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
+    if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST)
     {
         throw_errno(fmt::format("creating {}", dir.string()));
     }

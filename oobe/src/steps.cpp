@@ -2,6 +2,7 @@
 
 #include <azl/common/error.hpp>
 #include <azl/common/fs.hpp>
+#include <azl/oobe/seal.hpp>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -166,7 +167,25 @@ void preflight_user(
 namespace
 {
 
+bool want_identity(const Answers& /*answers*/)
+{
+    return identity_missing();
+}
+
+std::string plan_identity(const StepContext& /*ctx*/)
+{
+    return "give this copy its own identity (a new /etc/machine-id; SSH host keys if sshd is "
+           "installed)";
+}
+
+std::string apply_identity(StepContext& /*ctx*/)
+{
+    const std::string done = renew_identity();
+    return done.empty() ? "identity already set" : done;
+}
+
 constexpr std::array kSteps = {
+    Step{"identity", want_identity, plan_identity, apply_identity},
     Step{"user", want_user, plan_user, apply_user},
     Step{"hostname", want_hostname, plan_hostname, apply_hostname},
     Step{"locale", want_locale, plan_locale, apply_locale},

@@ -7,7 +7,11 @@
 #   the user's and the refusal names the key, the user's file and the policy; the run applies it.
 # The directory $tmpdir/c stands in for the Windows C: drive (bound at /mnt/c, as WSL mounts it); fake
 # cmd.exe, wslpath and reg.exe answer the way Windows' do through interop.
-# Usage: test_fleet.sh AZURELINUX-OOBE
+#   status: not started, running (a run held at a gate), --wait returning when it fails and naming the
+#   step, the one-line notice of a login shell after the failure, done after a fixed re-run.
+#   golden images through the launcher's sandbox: seal, back up, restore twice; each copy runs
+#   first-run setup again and gets its own machine id and SSH host keys.
+# Usage: test_fleet.sh AZURELINUX-OOBE AZURELINUX
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/e2e/lib/common.sh
@@ -17,7 +21,8 @@ source "$here/lib/guest.sh"
 # shellcheck source=tests/e2e/lib/rootfs-cache.sh
 source "$here/lib/rootfs-cache.sh"
 
-oobe_bin=$(realpath "${1:?usage: test_fleet.sh AZURELINUX-OOBE}")
+oobe_bin=$(realpath "${1:?usage: test_fleet.sh AZURELINUX-OOBE AZURELINUX}")
+azl_bin=$(realpath "${2:?usage: test_fleet.sh AZURELINUX-OOBE AZURELINUX}")
 e2e_require_root
 e2e_require_tools bwrap unshare chroot setpriv
 PY=/usr/bin/python3
@@ -194,6 +199,124 @@ assert names == want, names ^ want
 PYEOF
 }
 
+case_status() {
+    local root=$1
+    rm -rf "$drive" && mkdir -p "$drive"
+    new_guest "$root"
+    e2e_check "status before any run: not started (exit 4)"
+    oobe_run "$root" status
+    expect_rc 4 "status before setup"
+    expect_in "$tmpdir/out" "status: not started"
+
+    # The run's last command waits at a gate (a FIFO), after saying so on another one, then fails.
+    mkfifo "$tmpdir/started" "$tmpdir/gate"
+    printf '{"version": 1, "user": {"name": "dev", "sudo": "nopasswd"}, "run": ["echo started >/run/started; read go </run/gate; exit 7"]}\n' >"$tmpdir/fail.json"
+    chmod 600 "$tmpdir/fail.json"
+    local bind=(--bind "$tmpdir/started" /run/started --bind "$tmpdir/gate" /run/gate
+        --ro-bind "$tmpdir/fail.json" /run/azurelinux/answers.json)
+    e2e_guest_run "$root" "${bind[@]}" -- "$OOBE" --answers /run/azurelinux/answers.json \
+        >"$tmpdir/run.out" 2>&1 &
+    local runner=$!
+    read -r _ <"$tmpdir/started"
+    e2e_check "status while a run is at its run step: running (exit 4), naming the step"
+    oobe_run "$root" status
+    expect_rc 4 "status while running"
+    expect_in "$tmpdir/out" "status: running (step run)"
+    e2e_check "status --wait waits for the run, then reports the failed step (exit 3)"
+    e2e_guest_run "$root" -- "$OOBE" status --wait --json >"$tmpdir/wait.out" 2>&1 &
+    local waiter=$!
+    # The waiter blocks on the run's lock: /proc/locks lists it as a blocked FLOCK ("->").
+    local until_s=$((SECONDS + $(e2e_scaled 15)))
+    until grep -q -- '-> FLOCK' /proc/locks; do
+        kill -0 "$waiter" 2>/dev/null || e2e_fail "status --wait returned while the run was running"
+        ((SECONDS < until_s)) || e2e_fail "status --wait never blocked on the run's lock"
+        sleep 0.05
+    done
+    echo go >"$tmpdir/gate"
+    rc=0
+    wait "$runner" || rc=$?
+    [[ $rc == 3 ]] || { cat "$tmpdir/run.out" >&2; e2e_fail "the failing run exited $rc, expected 3"; }
+    rc=0
+    wait "$waiter" || rc=$?
+    [[ $rc == 3 ]] || { cat "$tmpdir/wait.out" >&2; e2e_fail "status --wait exited $rc, expected 3"; }
+    "$PY" -c 'import json,sys; j = json.load(open(sys.argv[1])); assert j["state"] == "failed" and j["step"] == "run" and j["reason"] == "step failed", j' \
+        "$tmpdir/wait.out" || e2e_fail "status --wait --json: $(cat "$tmpdir/wait.out")"
+    oobe_run "$root" status
+    expect_rc 3 "status after the failure"
+    expect_in "$tmpdir/out" "status: failed at step run (step failed)"
+
+    e2e_check "a login shell after the failed setup prints one line saying so and how to retry"
+    e2e_guest_as_user "$root" dev -- bash -l -c true >"$tmpdir/login.out" 2>&1
+    [[ $(wc -l <"$tmpdir/login.out") == 1 ]] || { cat "$tmpdir/login.out" >&2; e2e_fail "the login notice is not one line"; }
+    expect_in "$tmpdir/login.out" "First-run setup failed at step run; retry with: sudo /usr/lib/wsl/azurelinux-oobe"
+
+    e2e_check "fixed answers: the re-run finishes, status is done (exit 0), the login is quiet"
+    printf '{"version": 1, "user": {"name": "dev", "sudo": "nopasswd"}, "run": ["true"]}\n' >"$tmpdir/fail.json"
+    rc=0
+    e2e_guest_run "$root" --ro-bind "$tmpdir/fail.json" /run/azurelinux/answers.json -- \
+        "$OOBE" --answers /run/azurelinux/answers.json >"$tmpdir/out" 2>&1 || rc=$?
+    expect_rc 0 "the fixed re-run"
+    oobe_run "$root" status --json
+    expect_rc 0 "status after success"
+    expect_in "$tmpdir/out" '"state":"done"'
+    e2e_guest_as_user "$root" dev -- bash -l -c true >"$tmpdir/login.out" 2>&1
+    [[ ! -s $tmpdir/login.out ]] || { cat "$tmpdir/login.out" >&2; e2e_fail "the login notice after success"; }
+}
+
+case_golden() {
+    e2e_check "golden image: install with answers, give it SSH host keys and history, seal"
+    export XDG_DATA_HOME=$tmpdir/data XDG_RUNTIME_DIR=$tmpdir/runtime AZL_SANDBOX_DRIVE_C=$tmpdir/gc
+    mkdir -p "$XDG_RUNTIME_DIR" "$AZL_SANDBOX_DRIVE_C"
+    azl() { e2e_azl "$azl_bin" "$@"; }
+    local store=$XDG_DATA_HOME/azurelinux/distros n
+    e2e_on_exit "for n in Golden CopyA CopyB; do '$azl_bin' terminate --name \$n >/dev/null 2>&1 || true; done"
+    e2e_run azl --quiet image build --from "$guest_tar" --oobe "$oobe_bin" --no-bridge --level 1 -o oobe.wsl >/dev/null
+    printf '{"version": 1, "user": {"name": "dev", "sudo": "nopasswd", "password_hash": "%s"}}\n' "$hash" >golden.json
+    chmod 600 golden.json
+    azl --quiet install --from oobe.wsl --name Golden --answers golden.json >/dev/null
+    # An SSH server's part (the host's ssh-keygen: the guest is the same Debian release) and its keys.
+    install -m 0755 /usr/bin/ssh-keygen "$store/Golden/rootfs/usr/bin/ssh-keygen"
+    mkdir -p "$store/Golden/rootfs/etc/ssh" && : >"$store/Golden/rootfs/etc/ssh/sshd_config"
+    azl run --name Golden --user root -- ssh-keygen -A >/dev/null
+    azl run --name Golden --user root -- sh -c 'echo "history with a token" >/root/.bash_history; mkdir -p /tmp/azurelinux-bridge-1000 && echo s >/tmp/azurelinux-bridge-1000/secrets'
+    local golden_id golden_key
+    golden_id=$(azl run --name Golden --user root -- cat /etc/machine-id)
+    golden_key=$(sha256sum <"$store/Golden/rootfs/etc/ssh/ssh_host_ed25519_key.pub")
+    [[ $golden_id =~ ^[0-9a-f]{32}$ ]] || e2e_fail "first-run setup gave no machine id: '$golden_id'"
+    azl seal --name Golden >seal.out
+    grep -qF "removed /etc/ssh/ssh_host_ed25519_key" seal.out || { cat seal.out >&2; e2e_fail "seal did not remove the host keys"; }
+    e2e_check "sealed: no machine id, host keys, history, bridge secrets, status; setup pending"
+    [[ ! -s $store/Golden/rootfs/etc/machine-id ]] || e2e_fail "the sealed machine-id is not empty"
+    [[ -z $(compgen -G "$store/Golden/rootfs/etc/ssh/ssh_host_*") ]] || e2e_fail "host keys left after seal"
+    [[ ! -e $store/Golden/rootfs/root/.bash_history ]] || e2e_fail "root's history left after seal"
+    [[ ! -e $store/Golden/rootfs/tmp/azurelinux-bridge-1000 ]] || e2e_fail "the bridge's secrets left after seal"
+    [[ ! -s $store/Golden/rootfs/var/log/azurelinux-oobe.log ]] || e2e_fail "the setup log left after seal"
+    azl list --json | "$PY" -c 'import json,sys; d = {x["name"]: x for x in json.load(sys.stdin)}; assert d["Golden"]["setup_pending"], d' ||
+        e2e_fail "seal did not mark first-run setup pending"
+
+    e2e_check "back up, restore twice: each copy runs first-run setup and gets its own identity"
+    azl --quiet backup --name Golden -o golden.tar.gz >/dev/null
+    azl --quiet restore --from golden.tar.gz --name CopyA >/dev/null
+    azl --quiet restore --from golden.tar.gz --name CopyB >/dev/null
+    local ids=() keys=()
+    for n in CopyA CopyB; do
+        azl --quiet setup --name "$n" >/dev/null
+        [[ $(azl run --name "$n" -- id -un) == dev ]] || e2e_fail "$n: the golden image's user is not the default user"
+        ids+=("$(azl run --name "$n" --user root -- cat /etc/machine-id)")
+        keys+=("$(sha256sum <"$store/$n/rootfs/etc/ssh/ssh_host_ed25519_key.pub")")
+        [[ ${ids[-1]} =~ ^[0-9a-f]{32}$ ]] || e2e_fail "$n: machine id '${ids[-1]}'"
+        azl setup --name "$n" --wait >"$tmpdir/out" 2>&1 || { cat "$tmpdir/out" >&2; e2e_fail "$n: setup --wait"; }
+    done
+    [[ ${ids[0]} != "${ids[1]}" && ${ids[0]} != "$golden_id" && ${ids[1]} != "$golden_id" ]] ||
+        e2e_fail "machine ids not unique: golden $golden_id, copies ${ids[*]}"
+    [[ ${keys[0]} != "${keys[1]}" && ${keys[0]} != "$golden_key" && ${keys[1]} != "$golden_key" ]] ||
+        e2e_fail "SSH host keys not unique"
+    azl doctor --name CopyA >doctor.out 2>&1 || true
+    grep -qF "first-run setup in the guest: done" doctor.out || { cat doctor.out >&2; e2e_fail "doctor's first-run line"; }
+}
+
 case_admx
 case_layers "$tmpdir/g1"
+case_status "$tmpdir/g2"
+case_golden
 e2e_log "all fleet provisioning checks passed (${SECONDS}s)"

@@ -10,7 +10,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/e2e/lib/common.sh
 source "$here/lib/common.sh"
 
-commands=(install setup run config get backup restore uninstall list terminate doctor image)
+commands=(install setup run config get backup restore uninstall list terminate doctor seal image)
 
 e2e_check "azurelinux --help lists every command and the no-argument behaviour"
 top=$("$azl_bin" --help)
@@ -38,16 +38,17 @@ $text"
 
 e2e_check "each command's --help documents its options with examples"
 help_has install --name --from --location --answers --sha256 --root --no-launch --json
-help_has setup --name --answers
+help_has setup --name --answers --wait
 help_has run --name --user --cwd -c
 help_has config --name --default-user --default-uid --interop --append-path --mount-drives --systemd --hostname
 help_has get --name --default-user --default-uid --flags --version --location --all --json
-help_has backup --name --output --format --force --json
+help_has backup --name --output --format --force --json --seal
 help_has restore --name --from --location --sha256
 help_has uninstall --name --yes
 help_has list --json
 help_has terminate --name
 help_has doctor --name --json
+help_has seal --name --dry-run
 help_has image build check inspect extract manifest store-layout
 
 e2e_check "image --help shows image's own examples, not the top level's"

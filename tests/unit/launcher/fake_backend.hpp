@@ -27,6 +27,8 @@ struct FakeDistro
     std::map<std::string, std::string> files;   // guest path -> content
     std::map<std::string, std::uint32_t> users; // name -> uid
     int oobe_exit = 0;                          // what the OOBE command returns
+    std::optional<std::string> oobe_status;     // `azurelinux-oobe status --json`; none: too old
+    bool sealed = false;                        // `azurelinux-oobe seal` ran
     std::optional<std::string> bridge_status;   // stdout of `bridge status --json`; none: absent
     bool running = false;
 };
@@ -259,7 +261,21 @@ private:
             return d.bridge_status ? launcher::LaunchResult{0, *d.bridge_status, ""}
                                    : launcher::LaunchResult{127, "", ""};
         }
-        if (a.size() == 3 && a[0] == "/bin/sh" && a[2].starts_with("/usr/lib/wsl/azurelinux-oobe"))
+        const bool oobe =
+            a.size() == 3 && a[0] == "/bin/sh" && a[2].starts_with("/usr/lib/wsl/azurelinux-oobe");
+        if (oobe && a[2].find(" status ") != std::string::npos)
+        {
+            // An older azurelinux-oobe: CLI11's usage error for the unknown argument.
+            return d.oobe_status ? launcher::LaunchResult{0, *d.oobe_status + "\n", ""}
+                                 : launcher::LaunchResult{
+                                     109, "", "The following argument was not expected: status\n"};
+        }
+        if (oobe && a[2].ends_with(" seal"))
+        {
+            d.sealed = true;
+            return {0, "", ""};
+        }
+        if (oobe)
         {
             if (d.oobe_exit == 0)
             {

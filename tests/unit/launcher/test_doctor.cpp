@@ -122,3 +122,40 @@ TEST_CASE("doctor explains what is missing", "[doctor]")
             == "engine=ok registered=ok setup=ok default-user=ok bridge=fail azure-cli=warn ");
     }
 }
+
+TEST_CASE("doctor names the failed first-run step the guest reports", "[doctor]")
+{
+    FakeBackend b;
+    auto& d = add_distro(b, 1000);
+    d.files["/etc/wsl-distribution.conf"] = std::string(azl::test::kDistributionConf);
+    d.bridge_status = kSignedIn;
+    d.oobe_status = R"({"state":"failed","step":"packages","reason":"step failed","log":"x"})";
+    const auto checks = L::doctor(b, "AzureLinux");
+    CHECK(
+        statuses(checks)
+        == "engine=ok registered=ok setup=ok first-run=fail default-user=ok bridge=ok "
+           "azure-cli=ok ");
+    CHECK_THAT(
+        L::format_doctor(checks),
+        Catch::Contains("first-run setup failed at step packages (step failed)"));
+    CHECK_THAT(checks[3].hint, Catch::Contains("azurelinux setup --name AzureLinux"));
+}
+
+TEST_CASE("seal clears the guest, stops it and marks first-run setup pending", "[seal]")
+{
+    FakeBackend b;
+    auto& d = add_distro(b, 1000);
+    d.files["/etc/wsl-distribution.conf"] = std::string(azl::test::kDistributionConf);
+    azl::test::FakeConsole console;
+    const L::CommandEnv env{.console = console, .exe_dir = {}, .progress = azl::ProgressMode::off};
+    L::seal(b, "AzureLinux", false, env);
+    CHECK(d.sealed);
+    CHECK(b.distros.at("AzureLinux").config.setup_pending);
+    CHECK(b.calls_starting("terminate AzureLinux").size() == 1);
+
+    FakeBackend none;
+    add_distro(none, 1000); // no [oobe] command: nothing would run again
+    CHECK_THROWS_WITH(
+        L::seal(none, "AzureLinux", false, env), Catch::Contains("has no first-run setup"));
+    CHECK_FALSE(none.distros.at("AzureLinux").config.setup_pending);
+}

@@ -112,6 +112,34 @@ SetupOutcome finish_setup(
     const std::optional<std::filesystem::path>& answers,
     const CommandEnv& env);
 
+// Where the guest's first-run setup stands (`azurelinux-oobe status --json`).
+struct GuestSetupStatus
+{
+    std::string state;  // "not started", "running", "done", "failed"
+    std::string step;   // the step running or failed
+    std::string reason; // why it failed
+};
+
+// Asks the guest's first-run program for its status, waiting for a running setup to end when
+// `wait`; nullopt when the image has no first-run program or one without `status`.
+std::optional<GuestSetupStatus>
+guest_setup_status(Backend& backend, const std::string& name, bool wait);
+
+// `azurelinux setup --wait`: waits for a first-run setup running in the guest (started by the
+// first launch) to end; throws UserError naming the failed step. Runs it (as finish_setup) when
+// it has not started and is still pending.
+SetupOutcome wait_for_setup(
+    Backend& backend,
+    const std::string& name,
+    const std::optional<std::filesystem::path>& answers,
+    const CommandEnv& env);
+
+// `azurelinux seal`: clears the guest's per-machine identity and first-run state (the guest's
+// `azurelinux-oobe seal`), stops it, and marks first-run setup pending, so that each restored copy
+// of a backup gets a new identity and runs the organisation's first-run layers. With `dry_run`
+// only prints what it would clear.
+void seal(Backend& backend, const std::string& name, bool dry_run, const CommandEnv& env);
+
 // `azurelinux` without a command: installs when needed (from `from` or the shipped image), finishes
 // first-run setup when pending, then opens a login shell as the default user. Returns its exit
 // code.

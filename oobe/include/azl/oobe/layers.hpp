@@ -28,6 +28,7 @@ enum class LayerKind
 std::string_view layer_name(LayerKind kind) noexcept;
 
 // One source of answers.
+// NOLINTNEXTLINE(bugprone-exception-escape): json's noexcept move has an assertion tidy follows
 struct Layer
 {
     LayerKind kind = LayerKind::user;
@@ -50,6 +51,7 @@ struct Refusal
 };
 
 // The answers of every layer merged, with where each value came from.
+// NOLINTNEXTLINE(bugprone-exception-escape): json's noexcept move has an assertion tidy follows
 struct MergedAnswers
 {
     std::vector<Layer> layers;                     // highest first

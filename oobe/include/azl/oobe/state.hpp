@@ -18,7 +18,7 @@ struct State
 
     // Reads the state; a missing file is a fresh state. Throws UserError for a corrupt file.
     static State load(const std::filesystem::path& path);
-    // Writes it atomically, 0600, creating the directory (0700).
+    // Writes it atomically, 0600, creating the directory (0755: status.json beside it is public).
     void save(const std::filesystem::path& path) const;
 
     // Whether step `id` finished.
