@@ -45,6 +45,17 @@ bool under(std::string_view pointer, std::string_view lock)
                && pointer[lock.size()] == '/');
 }
 
+// `key` as one JSON pointer token: '~' and '/' escaped (RFC 6901).
+std::string pointer_token(std::string_view key)
+{
+    std::string out;
+    for (const char c : key)
+    {
+        out += c == '~' ? "~0" : c == '/' ? "~1" : std::string(1, c);
+    }
+    return out;
+}
+
 // Whether two entries of list `section` are the same entry (the lower one is then dropped).
 bool same_entry(std::string_view section, const json& a, const json& b)
 {
@@ -123,7 +134,7 @@ private:
         }
         for (const auto& [key, item] : value.items())
         {
-            const std::string pointer = fmt::format("/{}/{}", section, key);
+            const std::string pointer = fmt::format("/{}/{}", section, pointer_token(key));
             if (refused(pointer, m_out.layers[index]) || target.contains(key))
             {
                 continue;

@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <array>
 #include <vector>
 
@@ -182,15 +183,15 @@ bool host_keys_missing()
     {
         return false; // no SSH server: no host keys to make
     }
-    for (const auto& e : fs::directory_iterator("/etc/ssh", ec))
-    {
-        const auto name = e.path().filename().string();
-        if (name.starts_with("ssh_host_") && name.ends_with("_key"))
+    const fs::directory_iterator entries("/etc/ssh", ec);
+    return std::none_of(
+        fs::begin(entries),
+        fs::end(entries),
+        [](const fs::directory_entry& e)
         {
-            return false;
-        }
-    }
-    return true;
+            const auto name = e.path().filename().string();
+            return name.starts_with("ssh_host_") && name.ends_with("_key");
+        });
 }
 
 } // namespace

@@ -163,6 +163,7 @@ int status_exit_code(const StatusReport& report) noexcept
 }
 
 RunStatus::RunStatus()
+    : m_file(kStatusFile)
 {
     ensure_state_dir(fs::path(kStatusFile).parent_path());
     m_lock = UniqueFd(::open(kRunLock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644));
@@ -190,7 +191,7 @@ void RunStatus::set(SetupState state, std::string_view step, std::string_view re
         {"state", state == SetupState::not_started ? "not_started" : state_name(state)},
         {"step", step},
         {"reason", reason}};
-    write_file_atomic(kStatusFile, doc.dump() + "\n", 0644);
+    write_file_atomic(m_file, doc.dump() + "\n", 0644);
 }
 
 } // namespace azl::oobe

@@ -65,6 +65,7 @@ public:
 
 private:
     UniqueFd m_lock;
+    std::filesystem::path m_file; // kStatusFile
 };
 
 } // namespace azl::oobe
