@@ -28,6 +28,9 @@ packages=(
     # the Azure bridge's tests and benchmark: real HTTP clients (curl; @azure/identity via the machine's
     # Node.js 20 and its npm), JSON checks, wrk for the load benchmark
     curl jq nodejs wrk
+    # ... and the Python clients: azure-identity (python3-azure) and the Azure CLI 2.45 (azure-cli),
+    # the versions Debian users have; their own requests, not ones we wrote
+    python3-azure azure-cli
     # the launcher's Linux sandbox backend
     bubblewrap
     # first-run setup e2e: the guest run the way WSL runs it (bubblewrap), a real terminal (tmux)

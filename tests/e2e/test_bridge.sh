@@ -2,8 +2,9 @@
 # End-to-end test of azurelinux-bridge: the real program, a fake Windows `az` (tests/fixtures/fake-az,
 # faithful to Azure CLI's output and failures), and clients nobody here wrote: curl and the Azure SDK
 # for JavaScript (@azure/identity from the npm registry, cached, with the @azure/msal-node it brings:
-# az >= 2.73's managed-identity logic), and azd's and Terraform's requests written from their source
-# (tests/fixtures/azd-auth). Checks what a user and their tools
+# az >= 2.73's managed-identity logic), Debian's Python azure-identity and Azure CLI 2.45, and azd's
+# and Terraform's requests written from their source (tests/fixtures/azd-auth). Checks what a user
+# and their tools
 # see: tokens through every protocol, caching and expiry, the host's errors, the refusals, single
 # flight, secrets kept private, settings sync.
 #
@@ -16,7 +17,9 @@ source "$(dirname "$0")/lib/common.sh"
 LIB=$(realpath "$(dirname "$0")/lib")
 IDENTITY_VERSION=4.13.0 # @azure/identity: needs Node >= 20
 
-e2e_require_tools curl jq node npm setpriv
+e2e_require_tools curl jq node npm setpriv az
+/usr/bin/python3 -c 'import azure.identity' 2>/dev/null ||
+    e2e_fail "missing Debian's python3-azure (run scripts/install-deps.sh as root)"
 e2e_scratch
 SERVER_PID=
 e2e_on_exit "[[ -z \$SERVER_PID ]] || kill \$SERVER_PID 2>/dev/null; cd / && rm -rf -- '$E2E_TMP'"
@@ -258,6 +261,31 @@ code=$(curl_status tf.json -H "Metadata: true" -H "User-Agent: Go-http-client/1.
     e2e_fail "Terraform's request: HTTP $code $(cat tf.json)"
 [[ $(aud "$(json .access_token <tf.json)") == https://management.azure.com/ ]] || e2e_fail "Terraform got a token for another resource"
 
+e2e_check "Python: Debian's azure-identity (ManagedIdentityCredential, DefaultAzureCredential) with env --for sdk"
+pyid() { only sdk /usr/bin/python3 "$LIB/python-identity-client.py" "$@" 2>>py.err; } # stderr: the SDK's log
+pyid managed https://management.azure.com/.default >py-mi.json || e2e_fail "azure-identity (Python): $(cat py-mi.json)"
+[[ $(json .token <py-mi.json) == "$TOKEN1" ]] || e2e_fail "azure-identity (Python) got another token: $(cat py-mi.json)"
+pyid default https://management.azure.com/.default >py-dac.json || e2e_fail "DefaultAzureCredential (Python): $(cat py-dac.json)"
+[[ $(json .token <py-dac.json) == "$TOKEN1" ]] || e2e_fail "DefaultAzureCredential (Python) got another token"
+
+e2e_check "Azure CLI 2.45 (Debian's azure-cli): az account get-access-token through a managed-identity sign-in"
+# The profile `az login --identity` writes (azure/cli/core/_profile.py: a systemAssignedIdentity
+# service principal, assignedIdentityInfo "MSI"). It is written here because az login also lists the
+# account's subscriptions from ARM, which a loopback test cannot reach; every token request after it
+# is az's own: msrestazure's MSIAuthentication POSTs to MSI_ENDPOINT (the Cloud Shell shape).
+AZ_DIR=$E2E_TMP/az-cli
+mkdir -p "$AZ_DIR"
+cat >"$AZ_DIR/azureProfile.json" <<'JSON'
+{"installationId": "6b1f0c52-9d5e-11ee-8c90-0242ac120002", "subscriptions": [{"id": "00000000-0000-0000-0000-0000000000aa", "name": "Dev", "state": "Enabled", "user": {"name": "systemAssignedIdentity", "type": "servicePrincipal", "assignedIdentityInfo": "MSI"}, "isDefault": true, "tenantId": "72f988bf-86f1-41af-91ab-2d7cd011db47", "environmentName": "AzureCloud", "homeTenantId": "72f988bf-86f1-41af-91ab-2d7cd011db47", "managedByTenants": []}]}
+JSON
+printf '[core]\ncollect_telemetry = false\nfirst_run = no\n' >"$AZ_DIR/config"
+az245() { only az env AZURE_CONFIG_DIR="$AZ_DIR" /usr/bin/az "$@"; }
+az245 account get-access-token --resource https://management.azure.com/ -o json >az.json 2>az.err ||
+    e2e_fail "az 2.45: $(cat az.json az.err)"
+[[ $(json .accessToken <az.json) == "$(json .accessToken <<<"$("$BRIDGE" token --resource https://management.azure.com/)")" ]] ||
+    e2e_fail "az 2.45 got another token: $(cat az.json)"
+[[ $(aud "$(json .accessToken <az.json)") == https://management.azure.com/ ]] || e2e_fail "az 2.45: a token for another resource"
+
 e2e_check "sign-in problems reach every client as what to do in Windows"
 echo failure >"$FAKE_AZ_STATE/mode"
 n=0
@@ -288,6 +316,13 @@ only azd node "$LIB/azd-client.cjs" https://problem0.example/.default >p.json &&
 grep -q 'code: NotSignedInError message: .*run `az login` in Windows' p.json || e2e_fail "azd signed out: $(cat p.json)"
 only az node "$LIB/msal-client.cjs" https://problem0.example >p.json && e2e_fail "MSAL: signed out, yet a token"
 grep -q 'run `az login` in Windows' p.json || e2e_fail "MSAL signed out: $(cat p.json)"
+pyid managed https://problem0.example/.default >p.json && e2e_fail "azure-identity (Python): signed out, yet a token"
+grep -q 'run `az login` in Windows' p.json || e2e_fail "azure-identity (Python) signed out: $(cat p.json)"
+# az 2.45 (msrestazure) reports the HTTP status without the body: "Failed to connect to MSI ...
+# returned: <Response [400]>". The failure shows, our advice does not; azurelinux-bridge status and
+# doctor give it.
+az245 account get-access-token --resource https://problem0.example >p.json 2>p.err && e2e_fail "az 2.45: signed out, yet a token"
+grep -q 'Failed to connect to MSI' p.err && grep -qF '<Response [400]>' p.err || e2e_fail "az 2.45 signed out: $(cat p.err)"
 echo signed-in >"$FAKE_AZ_STATE/mode"
 
 e2e_check "sync copies only the safe settings"
