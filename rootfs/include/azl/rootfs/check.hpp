@@ -53,7 +53,7 @@ struct CheckOptions
 struct CheckReport
 {
     std::filesystem::path input;
-    std::string format;      // "tar", "directory"
+    std::string format; // "tar", "directory"
     // "gzip", "xz", "zstd", "bzip2", "none", or libarchive's name of any other filter it read
     // (lz4, lzip, …): a name, not the writer's Compression, because a check must name what WSL
     // would be given, including filters we never write.

@@ -69,8 +69,9 @@ struct Source
 {
     std::filesystem::path path;
     SourceFormat format = SourceFormat::tar;
-    // Of the file itself: "none", "gzip", "xz", "zstd", "bzip2" (tar only). A name, not the writer's
-    // Compression: reading accepts filters the writer never produces, and reports name them.
+    // Of the file itself: "none", "gzip", "xz", "zstd", "bzip2" (tar only). A name, not the
+    // writer's Compression: reading accepts filters the writer never produces, and reports name
+    // them.
     std::string compression;
     std::vector<std::unique_ptr<Layer>> layers;
 };
