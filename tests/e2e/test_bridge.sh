@@ -294,12 +294,13 @@ while IFS='|' read -r failure advice; do
     printf '%s\nInteractive authentication is needed. Please run:\naz login --scope https://management.core.windows.net//.default\n' \
         "$failure" >"$FAKE_AZ_STATE/failure"
     res=https://problem$n.example # a resource of its own: failures are remembered for a few seconds
-    # The three Node clients at once (each needs a second to start): each must fail, with the advice.
+    # The clients at once (each needs a second to start): each must fail, with the advice.
     only az node "$LIB/msal-client.cjs" "$res" </dev/null >p-msal.json &
     only sdk node "$LIB/identity-client.cjs" managed "$res/.default" </dev/null >p-identity.json &
     only azd node "$LIB/azd-client.cjs" "$res/.default" </dev/null >p-azd.json &
+    pyid managed "$res/.default" </dev/null >p-python.json &
     wait
-    for client in msal identity azd; do
+    for client in msal identity azd python; do
         jq -e 'has("error") and (has("token") | not)' "p-$client.json" >/dev/null || e2e_fail "$client: a token despite '$failure'"
         grep -qF "$advice" "p-$client.json" || e2e_fail "$client's error lacks '$advice': $(cat "p-$client.json")"
     done
