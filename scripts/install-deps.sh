@@ -31,6 +31,9 @@ packages=(
     # ... and the Python clients: azure-identity (python3-azure) and the Azure CLI 2.45 (azure-cli),
     # the versions Debian users have; their own requests, not ones we wrote
     python3-azure azure-cli
+    # the credential relays' e2e test (tests/e2e/test_relays.sh): a real sshd to log in to with the
+    # relayed agent's key, git for `git credential fill` and a push over SSH
+    openssh-client openssh-server git
     # the launcher's Linux sandbox backend
     bubblewrap
     # first-run setup e2e: the guest run the way WSL runs it (bubblewrap), a real terminal (tmux)

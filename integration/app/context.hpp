@@ -43,5 +43,9 @@ void add_status(CLI::App& app, Context& ctx);
 void add_sync(CLI::App& app, Context& ctx);
 // `az-login`
 void add_az_login(CLI::App& app, Context& ctx);
+// `ssh-agent`
+void add_ssh_agent(CLI::App& app, Context& ctx);
+// `git-credential`
+void add_git_credential(CLI::App& app, Context& ctx);
 
 } // namespace azl::bridge_app

@@ -31,19 +31,84 @@ parse_seconds(const std::string& value, const fs::path& file, std::string_view k
     return std::chrono::seconds(n);
 }
 
-void apply(BridgeConfig& config, const IniFile& ini, const fs::path& file)
+void read_bool(
+    const IniFile& ini, const fs::path& file, std::string_view section, std::string_view key, bool& out)
 {
-    if (const auto v = ini.get("bridge", "enabled"))
+    if (const auto v = ini.get(section, key))
     {
         const auto b = parse_ini_bool(*v);
         if (!b)
         {
             throw UserError(
-                fmt::format("{}: [bridge] enabled = \"{}\" is not a boolean", file.string(), *v),
+                fmt::format(
+                    "{}: [{}] {} = \"{}\" is not a boolean", file.string(), section, key, *v),
                 "use true or false");
         }
-        config.enabled = *b;
+        out = *b;
     }
+}
+
+// An absolute guest path, or nothing when the value is empty.
+std::optional<fs::path> read_guest_path(
+    const IniFile& ini,
+    const fs::path& file,
+    std::string_view section,
+    std::string_view key,
+    std::string_view example)
+{
+    const auto v = ini.get(section, key);
+    if (!v || v->empty())
+    {
+        return std::nullopt;
+    }
+    if (v->front() != '/')
+    {
+        throw UserError(
+            fmt::format(
+                "{}: [{}] {} = \"{}\" is not an absolute guest path",
+                file.string(),
+                section,
+                key,
+                *v),
+            fmt::format("give the path as the guest sees it, e.g. {}", example));
+    }
+    return fs::path(*v);
+}
+
+void apply_relay(RelayConfig& relay, const IniFile& ini, const fs::path& file)
+{
+    if (auto p = read_guest_path(
+            ini, file, "relay", "launcher", "/mnt/c/Program Files/AzureLinux/azurelinux.exe"))
+    {
+        relay.launcher = std::move(p);
+    }
+    read_bool(ini, file, "ssh-agent", "enabled", relay.ssh_agent);
+    if (const auto v = ini.get("ssh-agent", "pipe"); v && !v->empty())
+    {
+        // A pipe name, not a path: it is passed to the Windows relay as one argument.
+        if (v->find_first_of("\\/ \t\"") != std::string::npos || v->size() > 200)
+        {
+            throw UserError(
+                fmt::format("{}: [ssh-agent] pipe = \"{}\" is not a pipe name", file.string(), *v),
+                "give the name after \\\\.\\pipe\\, e.g. openssh-ssh-agent");
+        }
+        relay.ssh_pipe = *v;
+    }
+    read_bool(ini, file, "gcm", "enabled", relay.gcm);
+    if (auto p = read_guest_path(
+            ini,
+            file,
+            "gcm",
+            "path",
+            "/mnt/c/Program Files/Git/mingw64/bin/git-credential-manager.exe"))
+    {
+        relay.gcm_path = std::move(p);
+    }
+}
+
+void apply(BridgeConfig& config, const IniFile& ini, const fs::path& file)
+{
+    read_bool(ini, file, "bridge", "enabled", config.enabled);
     if (const auto v = ini.get("bridge", "idletimeout"))
     {
         config.idle_timeout = parse_seconds(*v, file, "idleTimeout");
@@ -70,6 +135,7 @@ void apply(BridgeConfig& config, const IniFile& ini, const fs::path& file)
     {
         config.tenant = *v;
     }
+    apply_relay(config.relay, ini, file);
 }
 
 } // namespace

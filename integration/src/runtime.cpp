@@ -159,9 +159,9 @@ std::optional<ServerState> read_server_state(const fs::path& dir)
     return ServerState{j["port"].get<int>(), j["pid"].get<pid_t>()};
 }
 
-std::optional<InstanceLock> InstanceLock::try_acquire(const fs::path& dir)
+std::optional<InstanceLock> InstanceLock::try_acquire(const fs::path& dir, std::string_view name)
 {
-    const fs::path file = dir / "lock";
+    const fs::path file = dir / name;
     UniqueFd fd(::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
     if (!fd)
     {
@@ -178,9 +178,9 @@ std::optional<InstanceLock> InstanceLock::try_acquire(const fs::path& dir)
     return InstanceLock(std::move(fd));
 }
 
-bool InstanceLock::is_held(const fs::path& dir)
+bool InstanceLock::is_held(const fs::path& dir, std::string_view name)
 {
-    const fs::path file = dir / "lock";
+    const fs::path file = dir / name;
     UniqueFd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
     if (!fd)
     {

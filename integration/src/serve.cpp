@@ -1,3 +1,5 @@
+#include "daemon.hpp"
+
 #include <azl/common/error.hpp>
 #include <azl/common/log.hpp>
 #include <azl/integration/bridge.hpp>
@@ -85,17 +87,6 @@ void block_stop_signals()
     (void)::signal(SIGPIPE, SIG_IGN); // cannot fail for a valid signal and handler
 }
 
-// Tells the waiting parent of a detached server how start-up went: "ok", "running" or an error.
-void report(int fd, std::string_view message)
-{
-    if (fd >= 0)
-    {
-        // Best effort: if the pipe is gone there is no one left to tell.
-        [[maybe_unused]] const ssize_t written = ::write(fd, message.data(), message.size());
-        ::close(fd);
-    }
-}
-
 int run_server(const BridgeConfig& config, int ready_fd)
 {
     const auto log = logger("bridge");
@@ -104,7 +95,7 @@ int run_server(const BridgeConfig& config, int ready_fd)
     auto lock = InstanceLock::try_acquire(dir);
     if (!lock)
     {
-        report(ready_fd, "running");
+        daemon_report(ready_fd, "running");
         log->info("a bridge is already running for this user");
         return 0;
     }
@@ -122,7 +113,7 @@ int run_server(const BridgeConfig& config, int ready_fd)
     TokenServer server(options, std::bind_front(fetch_host_token, config));
     write_server_state(dir, {server.port(), ::getpid()});
     log->info("serving on 127.0.0.1:{}", server.port());
-    report(ready_fd, "ok");
+    daemon_report(ready_fd, "ok");
     TokenServer::EndReason reason = TokenServer::EndReason::stopped;
     {
         const SignalStopper stopper(server);
@@ -141,97 +132,6 @@ int run_server(const BridgeConfig& config, int ready_fd)
     return 0;
 }
 
-// A daemon must not hold its starter's pipes and sockets open (a `$(…)` capture, a test harness's
-// output): whoever waits for their end would wait for the daemon. Files (the log) stay open.
-void close_inherited_pipes(int keep)
-{
-    std::vector<int> fds;
-    std::error_code ec;
-    for (const auto& entry : fs::directory_iterator("/proc/self/fd", ec))
-    {
-        int fd = -1;
-        const auto name = entry.path().filename().string();
-        std::from_chars(name.data(), name.data() + name.size(), fd);
-        struct stat st = {};
-        if (fd > 2 && fd != keep && ::fstat(fd, &st) == 0 && !S_ISREG(st.st_mode))
-        {
-            fds.push_back(fd);
-        }
-    }
-    for (const int fd : fds)
-    {
-        ::close(fd);
-    }
-}
-
-int serve_detached(const BridgeConfig& config)
-{
-    std::array<int, 2> p{};
-    if (::pipe2(p.data(), O_CLOEXEC) != 0)
-    {
-        throw_errno("creating a pipe");
-    }
-    const pid_t pid = ::fork();
-    if (pid < 0)
-    {
-        throw_errno("starting the bridge in the background");
-    }
-    if (pid == 0)
-    {
-        ::close(p[0]);
-        ::setsid();
-        const int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
-        for (const int fd : {0, 1, 2})
-        {
-            ::dup2(null, fd);
-        }
-        close_inherited_pipes(p[1]);
-        int code = 0;
-        try
-        {
-            code = run_server(config, p[1]);
-        }
-        catch (const std::exception& e)
-        {
-            report(p[1], e.what());
-            code = 1;
-        }
-        std::_Exit(code);
-    }
-    ::close(p[1]);
-    const UniqueFd read_end(p[0]);
-    std::string message;
-    std::array<char, 512> buf{};
-    ssize_t n = 0;
-    while ((n = ::read(read_end.get(), buf.data(), buf.size())) != 0)
-    {
-        if (n < 0 && errno == EINTR)
-        {
-            continue;
-        }
-        if (n < 0)
-        {
-            break;
-        }
-        message.append(buf.data(), static_cast<std::size_t>(n));
-    }
-    if (message == "ok" || message == "running")
-    {
-        if (message == "running")
-        {
-            int status = 0;
-            ::waitpid(pid, &status, 0);
-        }
-        return 0;
-    }
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    throw UserError(
-        fmt::format(
-            "the bridge could not start: {}", message.empty() ? "it exited at once" : message),
-        "run `azurelinux-bridge serve -v` to see why");
-}
-
 } // namespace
 
 int serve(const BridgeConfig& config, Detach detach)
@@ -243,7 +143,14 @@ int serve(const BridgeConfig& config, Detach detach)
             "/etc/azurelinux/bridge.conf)",
             "set enabled = true there to use the Windows Azure CLI's sign-in in this distribution");
     }
-    return detach == Detach::yes ? serve_detached(config) : run_server(config, -1);
+    if (detach == Detach::no)
+    {
+        return run_server(config, -1);
+    }
+    run_detached(
+        [&config](int ready_fd) { return run_server(config, ready_fd); },
+        {"the bridge", "run `azurelinux-bridge serve -v` to see why"});
+    return 0;
 }
 
 std::string env_script(const BridgeConfig& config, ClientSet clients)

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace azl::integration
 {
@@ -40,15 +41,17 @@ void write_server_state(const std::filesystem::path& dir, const ServerState& sta
 // Reads DIR/server.json; nullopt when missing or unreadable.
 std::optional<ServerState> read_server_state(const std::filesystem::path& dir);
 
-// The one-server-per-user lock (DIR/lock, flock) held for the server's lifetime.
+// The one-server-per-user lock (DIR/NAME, flock; the token server's is DIR/lock) held for the
+// server's lifetime.
 class InstanceLock
 {
 public:
     // Takes the lock without waiting; nullopt when another process holds it.
-    static std::optional<InstanceLock> try_acquire(const std::filesystem::path& dir);
+    static std::optional<InstanceLock>
+    try_acquire(const std::filesystem::path& dir, std::string_view name = "lock");
 
     // Whether some process holds the lock now (a server is running).
-    static bool is_held(const std::filesystem::path& dir);
+    static bool is_held(const std::filesystem::path& dir, std::string_view name = "lock");
 
 private:
     explicit InstanceLock(UniqueFd fd)

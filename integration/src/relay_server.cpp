@@ -1,0 +1,271 @@
+// The guest end of a relay: a Unix socket whose connections each become the stdin and stdout of a
+// new relay process. One thread, one poll loop over the listening socket, a signalfd (children
+// ending, stop signals) and an eventfd (stop()); no byte of the traffic passes through here.
+#include <azl/common/error.hpp>
+#include <azl/common/log.hpp>
+#include <azl/integration/relay.hpp>
+
+#include <fmt/format.h>
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstring>
+
+extern char** environ; // NOLINT(readability-redundant-declaration): posix_spawn's environment
+
+namespace azl::integration
+{
+
+namespace fs = std::filesystem;
+
+namespace
+{
+
+sockaddr_un unix_address(const fs::path& path)
+{
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    const std::string& s = path.native();
+    if (s.size() >= sizeof(addr.sun_path))
+    {
+        throw UserError(
+            fmt::format("the socket path {} is too long for a Unix socket", s),
+            "set XDG_RUNTIME_DIR to a shorter directory");
+    }
+    std::memcpy(static_cast<char*>(addr.sun_path), s.c_str(), s.size() + 1);
+    return addr;
+}
+
+UniqueFd listen_on(const fs::path& path)
+{
+    const sockaddr_un addr = unix_address(path);
+    UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+    if (!fd)
+    {
+        throw_errno("creating a Unix socket");
+    }
+    // Whatever is at the path is a leftover (the caller holds the one-per-user lock): a socket of a
+    // relay that was killed, which no one answers on any more.
+    if (::unlink(path.c_str()) != 0 && errno != ENOENT)
+    {
+        throw_errno(fmt::format("removing the stale socket {}", path.string()));
+    }
+    {
+        const UmaskScope umask(0177); // 0600 from the start: never a moment open to others
+        // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast): the sockets API
+        if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) != 0)
+        {
+            throw_errno(fmt::format("binding {}", path.string()));
+        }
+    }
+    if (::chmod(path.c_str(), 0600) != 0 || ::listen(fd.get(), SOMAXCONN) != 0)
+    {
+        throw_errno(fmt::format("listening on {}", path.string()));
+    }
+    return fd;
+}
+
+sigset_t relay_signals()
+{
+    sigset_t set;
+    sigemptyset(&set);
+    for (const int s : {SIGCHLD, SIGTERM, SIGINT, SIGHUP})
+    {
+        sigaddset(&set, s);
+    }
+    return set;
+}
+
+// Starts `argv` with `conn` as its stdin and stdout and /dev/null as stderr, with the default
+// signal mask and dispositions (ours blocks and ignores some); returns its pid or an errno value.
+int spawn_relay(const std::vector<std::string>& argv, int conn, pid_t& pid)
+{
+    posix_spawn_file_actions_t actions;
+    posix_spawnattr_t attr;
+    ::posix_spawn_file_actions_init(&actions);
+    ::posix_spawnattr_init(&attr);
+    ::posix_spawn_file_actions_adddup2(&actions, conn, 0);
+    ::posix_spawn_file_actions_adddup2(&actions, conn, 1);
+    ::posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+    sigset_t none;
+    sigemptyset(&none);
+    sigset_t defaults;
+    sigemptyset(&defaults);
+    sigaddset(&defaults, SIGPIPE);
+    ::posix_spawnattr_setsigmask(&attr, &none);
+    ::posix_spawnattr_setsigdefault(&attr, &defaults);
+    ::posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    std::vector<char*> args;
+    args.reserve(argv.size() + 1);
+    for (const auto& a : argv)
+    {
+        args.push_back(const_cast<char*>(a.c_str())); // NOLINT: posix_spawn's signature
+    }
+    args.push_back(nullptr);
+    const int rc = ::posix_spawn(&pid, args[0], &actions, &attr, args.data(), environ);
+    ::posix_spawn_file_actions_destroy(&actions);
+    ::posix_spawnattr_destroy(&attr);
+    return rc;
+}
+
+} // namespace
+
+SocketRelay::SocketRelay(SocketRelayOptions options)
+    : m_options(std::move(options))
+    , m_listen(listen_on(m_options.socket))
+    , m_wake(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK))
+{
+    if (!m_wake)
+    {
+        throw_errno("creating an eventfd");
+    }
+}
+
+SocketRelay::~SocketRelay()
+{
+    // The file is ours: the caller holds the one-per-user lock for as long as we live.
+    ::unlink(m_options.socket.c_str());
+}
+
+void SocketRelay::stop()
+{
+    const std::uint64_t one = 1;
+    [[maybe_unused]] const ssize_t n = ::write(m_wake.get(), &one, sizeof(one));
+}
+
+void SocketRelay::reap()
+{
+    int status = 0;
+    while (m_children > 0 && ::waitpid(-1, &status, WNOHANG) > 0)
+    {
+        --m_children;
+    }
+}
+
+void SocketRelay::accept_one()
+{
+    const auto log = logger("relay");
+    for (;;)
+    {
+        UniqueFd conn(::accept4(m_listen.get(), nullptr, nullptr, SOCK_CLOEXEC));
+        if (!conn)
+        {
+            if (errno == EINTR || errno == ECONNABORTED)
+            {
+                continue;
+            }
+            return; // EAGAIN: nothing more queued; EMFILE and kin: the next poll retries
+        }
+        ucred peer{};
+        socklen_t len = sizeof(peer);
+        if (::getsockopt(conn.get(), SOL_SOCKET, SO_PEERCRED, &peer, &len) != 0
+            || peer.uid != m_options.allowed_uid)
+        {
+            ++m_stats.refused;
+            log->warn("refused a connection from uid {} (pid {})", peer.uid, peer.pid);
+            continue;
+        }
+        if (m_children >= m_options.max_connections)
+        {
+            ++m_stats.dropped;
+            log->warn("{} relays running: a connection is dropped", m_children);
+            continue;
+        }
+        auto command = m_options.command.empty() && find_command
+                           ? find_command()
+                           : std::optional<std::vector<std::string>>(m_options.command);
+        if (!command || command->empty())
+        {
+            ++m_stats.dropped;
+            log->warn("no relay to the host: a connection is closed");
+            continue;
+        }
+        pid_t pid = 0;
+        // The connection is non-blocking only on our side of accept4 (not inherited): the
+        // relay process gets an ordinary blocking socket as its stdin and stdout.
+        if (const int rc = spawn_relay(*command, conn.get(), pid); rc != 0)
+        {
+            ++m_stats.dropped;
+            log->warn("starting {}: {}", command->front(), std::strerror(rc));
+            continue;
+        }
+        ++m_children;
+        ++m_stats.relayed;
+        log->debug("connection relayed by pid {}", pid);
+    }
+}
+
+void SocketRelay::run()
+{
+    const sigset_t set = relay_signals();
+    ::pthread_sigmask(SIG_BLOCK, &set, nullptr);
+    UniqueFd signals(::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
+    if (!signals)
+    {
+        throw_errno("creating a signalfd");
+    }
+    for (;;)
+    {
+        std::array<pollfd, 3> fds{
+            {{m_listen.get(), POLLIN, 0}, {signals.get(), POLLIN, 0}, {m_wake.get(), POLLIN, 0}}};
+        if (::poll(fds.data(), fds.size(), -1) < 0)
+        {
+            if (errno == EINTR)
+            {
+                continue;
+            }
+            throw_errno("waiting for connections");
+        }
+        if ((fds[2].revents & POLLIN) != 0)
+        {
+            return;
+        }
+        if ((fds[1].revents & POLLIN) != 0)
+        {
+            signalfd_siginfo info{};
+            bool stop_now = false;
+            while (::read(signals.get(), &info, sizeof(info)) == sizeof(info))
+            {
+                stop_now = stop_now || info.ssi_signo != SIGCHLD;
+            }
+            reap();
+            if (stop_now)
+            {
+                return;
+            }
+        }
+        if ((fds[0].revents & POLLIN) != 0)
+        {
+            accept_one();
+        }
+    }
+}
+
+bool socket_alive(const fs::path& path)
+{
+    sockaddr_un addr{};
+    try
+    {
+        addr = unix_address(path);
+    }
+    catch (const UserError&)
+    {
+        return false;
+    }
+    const UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast): the sockets API
+    return fd && ::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) == 0;
+}
+
+} // namespace azl::integration
