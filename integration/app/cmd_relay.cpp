@@ -33,7 +33,8 @@ void add_git_credential(CLI::App& app, Context& ctx)
 {
     auto* cmd = app.add_subcommand(
         "git-credential",
-        "Git's credential helper: runs the Windows Git Credential Manager, wherever it is installed");
+        "Git's credential helper: runs the Windows Git Credential Manager, wherever it is "
+        "installed");
     cmd->footer(
         "Set in /etc/gitconfig by the image: credential.helper = /usr/bin/azurelinux-bridge "
         "git-credential. Without GCM (or with [gcm] enabled = false) it answers nothing and git "

@@ -32,7 +32,11 @@ parse_seconds(const std::string& value, const fs::path& file, std::string_view k
 }
 
 void read_bool(
-    const IniFile& ini, const fs::path& file, std::string_view section, std::string_view key, bool& out)
+    const IniFile& ini,
+    const fs::path& file,
+    std::string_view section,
+    std::string_view key,
+    bool& out)
 {
     if (const auto v = ini.get(section, key))
     {

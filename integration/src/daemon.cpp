@@ -124,9 +124,7 @@ void run_detached(const std::function<int(int ready_fd)>& body, DaemonNames name
     }
     throw UserError(
         fmt::format(
-            "{} could not start: {}",
-            names.what,
-            message.empty() ? "it exited at once" : message),
+            "{} could not start: {}", names.what, message.empty() ? "it exited at once" : message),
         std::string(names.hint));
 }
 

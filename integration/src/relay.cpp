@@ -14,8 +14,8 @@
 
 #include <algorithm>
 #include <array>
-#include <cstring>
 #include <cstdlib>
+#include <cstring>
 
 namespace azl::integration
 {
@@ -118,7 +118,8 @@ int run_ssh_relay(const BridgeConfig& config, int ready_fd)
 
 } // namespace
 
-std::vector<fs::path> host_launcher_candidates(const RelayConfig& config, const fs::path& drive_root)
+std::vector<fs::path>
+host_launcher_candidates(const RelayConfig& config, const fs::path& drive_root)
 {
     if (config.launcher)
     {
@@ -189,14 +190,44 @@ int run_git_credential(const BridgeConfig& config, const std::string& action)
     }
     drop_bridge_secrets();
     // exec: git's stdin and stdout go straight to GCM; nothing of the credential passes here.
-    const std::string path = gcm->string();
-    std::array<char*, 3> argv{
-        const_cast<char*>(path.c_str()),   // NOLINT(cppcoreguidelines-pro-type-const-cast): execv
-        const_cast<char*>(action.c_str()), // NOLINT(cppcoreguidelines-pro-type-const-cast)
-        nullptr};
+    std::string path = gcm->string();
+    std::string verb = action;
+    std::array<char*, 3> argv{path.data(), verb.data(), nullptr};
     ::execv(argv[0], argv.data());
     throw SystemError(
         fmt::format("starting Git Credential Manager ({})", path), std::strerror(errno));
+}
+
+nlohmann::json relay_status(const BridgeConfig& config)
+{
+    const fs::path drive_root = drive_mount_root();
+    const auto launcher = find_host_launcher(config.relay, drive_root);
+    nlohmann::json ssh = {
+        {"enabled", config.relay.ssh_agent},
+        {"launcher", launcher ? nlohmann::json(launcher->string()) : nlohmann::json()},
+        {"socket", nullptr},
+        {"running", false},
+        {"keys", nullptr},
+        {"error", nullptr}};
+    if (config.relay.ssh_agent)
+    {
+        const fs::path socket = ssh_agent_socket();
+        ssh["socket"] = socket.string();
+        ssh["running"] =
+            InstanceLock::is_held(runtime_dir(), "ssh-agent.lock") && socket_alive(socket);
+        if (launcher)
+        {
+            const AgentProbe probe = probe_ssh_agent(config);
+            ssh["keys"] = probe.keys ? nlohmann::json(*probe.keys) : nlohmann::json();
+            ssh["error"] = probe.error.empty() ? nlohmann::json() : nlohmann::json(probe.error);
+        }
+    }
+    const auto gcm = find_gcm(config.relay, drive_root);
+    return {
+        {"ssh_agent", ssh},
+        {"gcm",
+         {{"enabled", config.relay.gcm},
+          {"path", gcm ? nlohmann::json(gcm->string()) : nlohmann::json()}}}};
 }
 
 fs::path ssh_agent_socket()
@@ -230,6 +261,12 @@ std::string ssh_agent_env(const BridgeConfig& config, const char* current)
         return {};
     }
     const fs::path socket = ssh_agent_socket();
+    if (socket.native().find('\'') != std::string::npos)
+    {
+        throw UserError(
+            fmt::format("the runtime directory {} has a quote in its name", socket.string()),
+            "set XDG_RUNTIME_DIR to a directory without one");
+    }
     if (current != nullptr && *current != '\0' && fs::path(current) != socket
         && socket_alive(current))
     {

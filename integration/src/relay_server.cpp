@@ -3,6 +3,7 @@
 // ending, stop signals) and an eventfd (stop()); no byte of the traffic passes through here.
 #include <azl/common/error.hpp>
 #include <azl/common/log.hpp>
+#include <azl/integration/host_cli.hpp>
 #include <azl/integration/relay.hpp>
 
 #include <fmt/format.h>
@@ -20,7 +21,9 @@
 #include <unistd.h>
 
 #include <array>
+#include <chrono>
 #include <cstring>
+#include <span>
 
 extern char** environ; // NOLINT(readability-redundant-declaration): posix_spawn's environment
 
@@ -106,11 +109,12 @@ int spawn_relay(const std::vector<std::string>& argv, int conn, pid_t& pid)
     ::posix_spawnattr_setsigmask(&attr, &none);
     ::posix_spawnattr_setsigdefault(&attr, &defaults);
     ::posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    std::vector<std::string> owned = argv; // posix_spawn takes char* const[]
     std::vector<char*> args;
-    args.reserve(argv.size() + 1);
-    for (const auto& a : argv)
+    args.reserve(owned.size() + 1);
+    for (auto& a : owned)
     {
-        args.push_back(const_cast<char*>(a.c_str())); // NOLINT: posix_spawn's signature
+        args.push_back(a.data());
     }
     args.push_back(nullptr);
     const int rc = ::posix_spawn(&pid, args[0], &actions, &attr, args.data(), environ);
@@ -217,6 +221,9 @@ void SocketRelay::run()
     }
     for (;;)
     {
+        // Also here, not only on SIGCHLD: in a process with other threads (tests) one of them may
+        // take the signal.
+        reap();
         std::array<pollfd, 3> fds{
             {{m_listen.get(), POLLIN, 0}, {signals.get(), POLLIN, 0}, {m_wake.get(), POLLIN, 0}}};
         if (::poll(fds.data(), fds.size(), -1) < 0)
@@ -250,6 +257,118 @@ void SocketRelay::run()
             accept_one();
         }
     }
+}
+
+AgentProbe query_agent_keys(int fd, std::chrono::milliseconds timeout)
+{
+    // The agent protocol (draft-miller-ssh-agent): a uint32 length, then the message; type 11
+    // (REQUEST_IDENTITIES) is answered by 12 (IDENTITIES_ANSWER) with a uint32 key count first,
+    // or by 5 (FAILURE).
+    constexpr std::array<unsigned char, 5> kRequest{0, 0, 0, 1, 11};
+    constexpr std::size_t kMaxReply = 256U * 1024U;
+    try
+    {
+        write_all(fd, std::as_bytes(std::span(kRequest)), "the agent request");
+    }
+    catch (const SystemError& e)
+    {
+        return {std::nullopt, e.what()};
+    }
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    std::vector<unsigned char> reply;
+    std::array<unsigned char, 4096> buf{};
+    const auto u32 = [&reply](std::size_t at)
+    {
+        return (std::uint32_t{reply[at]} << 24U) | (std::uint32_t{reply[at + 1]} << 16U)
+               | (std::uint32_t{reply[at + 2]} << 8U) | std::uint32_t{reply[at + 3]};
+    };
+    for (;;)
+    {
+        if (reply.size() >= 4)
+        {
+            const std::size_t len = u32(0);
+            if (len == 0 || len > kMaxReply)
+            {
+                return {std::nullopt, "the agent's answer is not an ssh-agent message"};
+            }
+            if (reply.size() >= 4 + len)
+            {
+                if (reply[4] == 12 && len >= 5)
+                {
+                    return {u32(5), {}};
+                }
+                return {
+                    std::nullopt, fmt::format("the agent answered with message type {}", reply[4])};
+            }
+        }
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
+        pollfd pfd{fd, POLLIN, 0};
+        if (left.count() <= 0 || ::poll(&pfd, 1, static_cast<int>(left.count())) == 0)
+        {
+            return {std::nullopt, "no answer from the agent in time"};
+        }
+        const ssize_t n = ::read(fd, buf.data(), buf.size());
+        if (n < 0 && errno == EINTR)
+        {
+            continue;
+        }
+        if (n <= 0)
+        {
+            return {
+                std::nullopt,
+                "the relay closed the connection without an answer (is the Windows agent "
+                "running?)"};
+        }
+        reply.insert(reply.end(), buf.begin(), buf.begin() + n);
+    }
+}
+
+AgentProbe probe_ssh_agent(const BridgeConfig& config)
+{
+    constexpr std::chrono::seconds kTimeout{10};
+    const fs::path socket = ssh_agent_socket();
+    if (socket_alive(socket))
+    {
+        const UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+        const sockaddr_un addr = unix_address(socket);
+        // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast): the sockets API
+        if (fd && ::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) == 0)
+        {
+            return query_agent_keys(fd.get(), kTimeout);
+        }
+    }
+    const auto launcher = find_host_launcher(config.relay, drive_mount_root());
+    if (!launcher)
+    {
+        return {std::nullopt, "azurelinux.exe was not found on the Windows drive"};
+    }
+    std::array<int, 2> sv{};
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv.data()) != 0)
+    {
+        throw_errno("creating a socket pair");
+    }
+    UniqueFd ours(sv[0]);
+    const UniqueFd theirs(sv[1]);
+    pid_t pid = 0;
+    if (const int rc = spawn_relay(
+            {launcher->string(), "relay", "--pipe", config.relay.ssh_pipe}, theirs.get(), pid);
+        rc != 0)
+    {
+        return {
+            std::nullopt, fmt::format("starting {}: {}", launcher->string(), std::strerror(rc))};
+    }
+    AgentProbe probe = query_agent_keys(ours.get(), kTimeout);
+    ours = UniqueFd(); // the relay sees its stdin end and exits
+    if (!probe.keys)
+    {
+        ::kill(pid, SIGTERM);
+    }
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR)
+    {
+    }
+    return probe;
 }
 
 bool socket_alive(const fs::path& path)

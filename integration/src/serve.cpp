@@ -9,17 +9,11 @@
 
 #include <fmt/format.h>
 
-#include <fcntl.h>
 #include <pthread.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <array>
 #include <atomic>
-#include <charconv>
 #include <csignal>
-#include <cstdlib>
 #include <functional>
 #include <thread>
 

@@ -3,6 +3,7 @@
 #include <azl/common/error.hpp>
 #include <azl/integration/bridge.hpp>
 #include <azl/integration/protocols.hpp>
+#include <azl/integration/relay.hpp>
 #include <azl/integration/runtime.hpp>
 
 #include <fmt/format.h>
@@ -171,12 +172,14 @@ json status(const BridgeConfig& config)
             }
         }
     }
-    return {
+    json out = {
         {"enabled", config.enabled},
         {"host_cli", host},
         {"server", server},
         {"clients", clients},
         {"cache", cache}};
+    out.update(relay_status(config));
+    return out;
 }
 
 std::string format_status(const json& s)
@@ -229,6 +232,32 @@ std::string format_status(const json& s)
             e["key"].get<std::string>(),
             e["expires_in"].get<long long>() / 60);
     }
+    const auto& ssh = s["ssh_agent"];
+    if (!ssh["enabled"].get<bool>())
+    {
+        out += "ssh-agent:       turned off in /etc/azurelinux/bridge.conf\n";
+    }
+    else if (!ssh["launcher"].is_string())
+    {
+        out +=
+            "ssh-agent:       azurelinux.exe not found on the Windows drive ([relay] launcher)\n";
+    }
+    else
+    {
+        out += fmt::format(
+            "ssh-agent:       {} ({}), {}\n",
+            ssh["socket"].get<std::string>(),
+            ssh["running"].get<bool>() ? "running" : "starts with a login shell",
+            ssh["keys"].is_number()
+                ? fmt::format("the Windows agent holds {} keys", ssh["keys"].get<int>())
+                : ssh["error"].get<std::string>());
+    }
+    const auto& gcm = s["gcm"];
+    out += fmt::format(
+        "Git credentials: {}\n",
+        !gcm["enabled"].get<bool>() ? std::string("turned off in /etc/azurelinux/bridge.conf")
+        : gcm["path"].is_string()   ? "Git Credential Manager at " + gcm["path"].get<std::string>()
+                                    : std::string("Git Credential Manager not found in Windows"));
     return out;
 }
 

@@ -59,6 +59,80 @@ DoctorCheck check_default_user(Backend& backend, const std::string& name, std::u
         "default-user", CheckStatus::ok, fmt::format("default user {} (uid {})", *user, uid));
 }
 
+// The ssh-agent and Git Credential Manager lines from the same status (absent from older bridges).
+void check_relays(const nlohmann::json& status, std::vector<DoctorCheck>& out)
+{
+    if (const auto ssh = status.find("ssh_agent"); ssh != status.end() && ssh->is_object())
+    {
+        const auto keys = ssh->value("keys", nlohmann::json());
+        const auto error = ssh->value("error", nlohmann::json());
+        if (!ssh->value("enabled", true))
+        {
+            out.push_back(check(
+                "ssh-agent",
+                CheckStatus::ok,
+                "the ssh-agent relay is turned off ([ssh-agent] enabled = false in "
+                "/etc/azurelinux/bridge.conf)"));
+        }
+        else if (!ssh->value("launcher", nlohmann::json()).is_string())
+        {
+            out.push_back(check(
+                "ssh-agent",
+                CheckStatus::warn,
+                "the ssh-agent relay cannot find azurelinux.exe on the Windows drive",
+                "install the launcher in C:\\Program Files\\AzureLinux, or set [relay] launcher "
+                "= /mnt/c/…/azurelinux.exe in /etc/azurelinux/bridge.conf"));
+        }
+        else if (keys.is_number_unsigned())
+        {
+            out.push_back(check(
+                "ssh-agent",
+                keys.get<unsigned>() > 0 ? CheckStatus::ok : CheckStatus::warn,
+                fmt::format(
+                    "the Windows ssh-agent is reachable and holds {} key(s)", keys.get<unsigned>()),
+                keys.get<unsigned>() > 0 ? std::string()
+                                         : std::string("add a key on Windows: ssh-add")));
+        }
+        else
+        {
+            out.push_back(check(
+                "ssh-agent",
+                CheckStatus::warn,
+                fmt::format(
+                    "the Windows ssh-agent did not answer through the relay{}",
+                    error.is_string() ? ": " + error.get<std::string>() : std::string()),
+                "start it on Windows (as administrator): Get-Service ssh-agent | Set-Service "
+                "-StartupType Automatic; Start-Service ssh-agent"));
+        }
+    }
+    if (const auto gcm = status.find("gcm"); gcm != status.end() && gcm->is_object())
+    {
+        const auto path = gcm->value("path", nlohmann::json());
+        if (!gcm->value("enabled", true))
+        {
+            out.push_back(check(
+                "gcm",
+                CheckStatus::ok,
+                "Git Credential Manager is turned off ([gcm] enabled = false)"));
+        }
+        else if (path.is_string())
+        {
+            out.push_back(check(
+                "gcm",
+                CheckStatus::ok,
+                fmt::format("Git Credential Manager found at {}", path.get<std::string>())));
+        }
+        else
+        {
+            out.push_back(check(
+                "gcm",
+                CheckStatus::warn,
+                "Git Credential Manager was not found in Windows",
+                "install Git for Windows (winget install Git.Git), which includes it"));
+        }
+    }
+}
+
 // The bridge and Azure CLI lines from `azurelinux-bridge status --json` run as the default user.
 void check_bridge(Backend& backend, const std::string& name, std::vector<DoctorCheck>& out)
 {
@@ -147,6 +221,7 @@ void check_bridge(Backend& backend, const std::string& name, std::vector<DoctorC
                     text("tenant"),
                     text("subscription"))));
         }
+        check_relays(status, out);
     }
     catch (const std::exception& e)
     {

@@ -521,11 +521,19 @@ Repository parse_repo(const Reader& r)
 
 BridgeAnswers parse_bridge(const Reader& r)
 {
-    r.expect_object({"enabled", "idle_timeout", "host_az", "tenant"});
+    r.expect_object({"enabled", "idle_timeout", "host_az", "tenant", "ssh_agent", "gcm"});
     BridgeAnswers b;
     if (r.has("enabled"))
     {
         b.enabled = r.at("enabled").boolean();
+    }
+    if (r.has("ssh_agent"))
+    {
+        b.ssh_agent = r.at("ssh_agent").boolean();
+    }
+    if (r.has("gcm"))
+    {
+        b.gcm = r.at("gcm").boolean();
     }
     if (r.has("idle_timeout"))
     {

@@ -212,6 +212,14 @@ std::string apply_bridge(StepContext& ctx)
             {
                 ini.set("bridge", "tenant", b.tenant);
             }
+            if (b.ssh_agent)
+            {
+                ini.set("ssh-agent", "enabled", *b.ssh_agent ? "true" : "false");
+            }
+            if (b.gcm)
+            {
+                ini.set("gcm", "enabled", *b.gcm ? "true" : "false");
+            }
         });
     return fmt::format("Azure bridge {}", b.enabled ? "enabled" : "disabled");
 }

@@ -66,6 +66,11 @@ std::optional<std::string_view> bridge_user_unit()
     return find_embedded("azurelinux-bridge.service");
 }
 
+std::optional<std::string_view> bridge_gitconfig()
+{
+    return find_embedded("gitconfig");
+}
+
 std::span<const unsigned> icon_sizes()
 {
     return kIconSizes;

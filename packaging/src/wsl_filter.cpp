@@ -351,6 +351,28 @@ void WslFilter::add_symlinks(EntrySink& next)
     }
 }
 
+void WslFilter::add_files(EntrySink& next)
+{
+    for (const auto& [path, text] : m_options.files)
+    {
+        if (m_others.contains(path) || m_dirs.contains(path))
+        {
+            continue; // the image's own file wins
+        }
+        ensure_directory(rootfs::parent_path(path), next);
+        Entry file;
+        file.path = path;
+        file.type = EntryType::file;
+        file.mode = 0644;
+        file.mtime = m_options.mtime;
+        file.size = text.size();
+        MemoryReader reader(text);
+        next.add(file, &reader);
+        m_others.insert(path);
+        m_report.files_added.push_back(path);
+    }
+}
+
 void WslFilter::check_required() const
 {
     for (const auto& req : m_options.required)
@@ -389,6 +411,7 @@ void WslFilter::finish(EntrySink& next)
     add_masks(next);
     add_wsl_conf(next);
     add_symlinks(next);
+    add_files(next);
 }
 
 } // namespace azl::packaging::detail

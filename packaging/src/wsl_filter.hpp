@@ -47,6 +47,8 @@ struct WslFilterOptions
     std::int64_t mtime = 0;          // of the entries the filter adds
     std::vector<std::pair<std::string, std::string>> symlinks; // normalized path -> target, added
                                                                // at the end unless the path exists
+    std::vector<std::pair<std::string, std::string>> files; // normalized path -> text (0644), added
+                                                            // at the end unless the path exists
 };
 
 // What the filter saw and did.
@@ -56,6 +58,7 @@ struct WslFilterReport
     std::vector<std::string> masked;   // unit names masked by this build
     std::vector<std::string> enabled;  // hostile units left enabled (warn mode)
     bool wsl_conf_added = false;
+    std::vector<std::string> files_added;  // of WslFilterOptions::files, normalized
     bool systemd = false;                  // the added wsl.conf boots systemd
     std::optional<std::string> image_arch; // of /bin/sh
 };
@@ -83,6 +86,7 @@ private:
     void add_masks(rootfs::EntrySink& next);
     void add_wsl_conf(rootfs::EntrySink& next);
     void add_symlinks(rootfs::EntrySink& next);
+    void add_files(rootfs::EntrySink& next);
     void check_required() const;
 
     WslFilterOptions m_options;

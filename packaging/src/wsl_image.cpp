@@ -267,6 +267,12 @@ WslImageResult build_wsl_image(const WslImageOptions& options)
         filter_options.required.push_back(
             required(kBridgeGuestPath, "the bridge's login-shell hook runs", !add_tools));
     }
+    if (const auto gitconfig = bridge_gitconfig(); bridge && gitconfig)
+    {
+        // Git's credential helper (Git Credential Manager on Windows): only where the image has
+        // no system git configuration of its own.
+        filter_options.files.emplace_back(std::string(kGitConfigGuestPath.substr(1)), *gitconfig);
+    }
     if (bridge && bridge_user_unit())
     {
         filter_options.symlinks.emplace_back(
@@ -285,8 +291,12 @@ WslImageResult build_wsl_image(const WslImageOptions& options)
     if (report.wsl_conf_added)
     {
         result.added.emplace_back(kWslConfGuestPath);
-        std::sort(result.added.begin(), result.added.end());
     }
+    for (const auto& path : report.files_added)
+    {
+        result.added.push_back("/" + path);
+    }
+    std::sort(result.added.begin(), result.added.end());
     result.masked_units = report.masked;
     result.systemd = report.systemd;
     result.wsl_conf_added = report.wsl_conf_added;

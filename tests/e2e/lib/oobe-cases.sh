@@ -118,6 +118,7 @@ bridge = configparser.ConfigParser(); bridge.read(sys.argv[2])
 assert bridge["bridge"]["enabled"] == "true"
 assert bridge["bridge"]["idletimeout"] == "600"
 assert bridge["bridge"]["tenant"] == "contoso.example"
+assert bridge["ssh-agent"]["enabled"] == "false" and bridge["gcm"]["enabled"] == "true"
 PYEOF
     [[ $(cat "$root/root/run-marker") == "ran for dev" ]] || e2e_fail "the run command did not run last as asked"
 

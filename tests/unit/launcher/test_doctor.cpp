@@ -158,4 +158,45 @@ TEST_CASE("seal clears the guest, stops it and marks first-run setup pending", "
     CHECK_THROWS_WITH(
         L::seal(none, "AzureLinux", false, env), Catch::Contains("has no first-run setup"));
     CHECK_FALSE(none.distros.at("AzureLinux").config.setup_pending);
+
+TEST_CASE(
+    "doctor checks the ssh-agent relay and Git Credential Manager and says how to fix them",
+    "[doctor]")
+{
+    FakeBackend b;
+    add_distro(b, 1000);
+    auto with = [&b](const char* relays)
+    {
+        auto status = nlohmann::json::parse(kSignedIn);
+        status.update(nlohmann::json::parse(relays));
+        b.distros["AzureLinux"].bridge_status = status.dump();
+        return L::doctor(b, "AzureLinux");
+    };
+    auto checks = with(R"({"ssh_agent": {"enabled": true, "launcher": "/mnt/c/x/azurelinux.exe",
+        "socket": "/run/user/1000/azurelinux-bridge/ssh-agent.sock", "running": true, "keys": 2,
+        "error": null}, "gcm": {"enabled": true, "path": "/mnt/c/Program Files/Git/mingw64/bin/git-credential-manager.exe"}})");
+    CHECK_THAT(statuses(checks), Catch::EndsWith("azure-cli=ok ssh-agent=ok gcm=ok "));
+    auto text = L::format_doctor(checks);
+    CHECK_THAT(text, Catch::Contains("the Windows ssh-agent is reachable and holds 2 key(s)"));
+    CHECK_THAT(text, Catch::Contains("Git Credential Manager found at /mnt/c/Program Files/Git/"));
+
+    checks = with(R"({"ssh_agent": {"enabled": true, "launcher": "/mnt/c/x/azurelinux.exe",
+        "socket": "/s", "running": false, "keys": null, "error": "no answer from the agent in time"},
+        "gcm": {"enabled": true, "path": null}})");
+    CHECK_THAT(statuses(checks), Catch::EndsWith("ssh-agent=warn gcm=warn "));
+    text = L::format_doctor(checks);
+    CHECK_THAT(
+        text,
+        Catch::Contains("did not answer through the relay: no answer from the agent in time"));
+    CHECK_THAT(text, Catch::Contains("Start-Service ssh-agent"));
+    CHECK_THAT(text, Catch::Contains("winget install Git.Git"));
+
+    checks = with(R"({"ssh_agent": {"enabled": true, "launcher": null, "socket": "/s",
+        "running": false, "keys": null, "error": null}, "gcm": {"enabled": false, "path": null}})");
+    CHECK_THAT(statuses(checks), Catch::EndsWith("ssh-agent=warn gcm=ok "));
+    CHECK_THAT(L::format_doctor(checks), Catch::Contains("[relay] launcher"));
+
+    // A bridge without the relays (older image): no lines for them.
+    b.distros["AzureLinux"].bridge_status = kSignedIn;
+    CHECK_THAT(statuses(L::doctor(b, "AzureLinux")), Catch::EndsWith("azure-cli=ok "));
 }

@@ -172,7 +172,10 @@ TEST_CASE("answers: a complete document", "[oobe]")
         {"packages", {"git", "curl"}},
         {"systemd", true},
         {"bridge",
-         {{"enabled", true}, {"idle_timeout", 900}, {"tenant", "contoso.onmicrosoft.com"}}},
+         {{"enabled", true},
+          {"idle_timeout", 900},
+          {"tenant", "contoso.onmicrosoft.com"},
+          {"ssh_agent", false}}},
         {"run", {"echo done"}},
     };
     const auto a = parse_answers(doc.dump(), "answers.json");
@@ -188,6 +191,8 @@ TEST_CASE("answers: a complete document", "[oobe]")
     CHECK(a.ca_certificates[1].pem.find("BEGIN CERTIFICATE") != std::string::npos);
     CHECK(a.systemd == true);
     CHECK(a.bridge->idle_timeout == 900U);
+    CHECK(a.bridge->ssh_agent == false);
+    CHECK_FALSE(a.bridge->gcm); // not given: bridge.conf keeps its default
     CHECK(a.run.size() == 1);
     // Defaults of a minimal document.
     const auto minimal = parse_answers(R"({"version": 1, "user": {"name": "dev"}})", "a.json");

@@ -12,6 +12,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <map>
 #include <string>
 #include <vector>
@@ -330,4 +331,32 @@ TEST_CASE("guest programs of another architecture than the image are refused", "
     fx.sb.write("bin/azurelinux-bridge", foreign, 0755);
     CHECK_THROWS_WITH(build_wsl_image(fx.options), Contains("but the image is for"));
     CHECK_FALSE(fs::exists(fx.options.build.output));
+}
+
+TEST_CASE(
+    "git's credential helper goes to /etc/gitconfig only where the image has none", "[wsl-image]")
+{
+    Fixture fx(base_tree());
+    const WslImageResult result = build_wsl_image(fx.options);
+    CHECK(std::count(result.added.begin(), result.added.end(), "/etc/gitconfig") == 1);
+    const ReadBack out = read_back(fx.options.build.output);
+    REQUIRE(out.entries.count("etc/gitconfig") == 1);
+    CHECK(out.entries.at("etc/gitconfig").mode == 0644);
+    const auto& text = out.content.at("etc/gitconfig");
+    CHECK_THAT(text, Contains("\thelper = /usr/bin/azurelinux-bridge git-credential\n"));
+    CHECK_THAT(text, Contains("[credential \"https://dev.azure.com\"]\n\tuseHttpPath = true\n"));
+
+    Members own = base_tree();
+    own.push_back(file("etc/gitconfig", "[core]\n\tautocrlf = input\n"));
+    Fixture with_own(own);
+    const WslImageResult kept = build_wsl_image(with_own.options);
+    CHECK(std::count(kept.added.begin(), kept.added.end(), "/etc/gitconfig") == 0);
+    CHECK(
+        read_back(with_own.options.build.output).content.at("etc/gitconfig")
+        == "[core]\n\tautocrlf = input\n");
+
+    Fixture no_bridge(base_tree());
+    no_bridge.options.bridge_files = BridgeFiles::leave_out;
+    build_wsl_image(no_bridge.options);
+    CHECK(read_back(no_bridge.options.build.output).entries.count("etc/gitconfig") == 0);
 }

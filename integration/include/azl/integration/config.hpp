@@ -12,10 +12,10 @@ namespace azl::integration
 // The developer-credential relays' settings (sections [relay], [ssh-agent], [gcm] of bridge.conf).
 struct RelayConfig
 {
-    // Guest path of the Windows launcher whose `relay` mode reaches the host's agents; empty: looked
-    // for where it is installed (relay.hpp, find_host_launcher).
+    // Guest path of the Windows launcher whose `relay` mode reaches the host's agents; empty:
+    // looked for where it is installed (relay.hpp, find_host_launcher).
     std::optional<std::filesystem::path> launcher;
-    bool ssh_agent = true;                      // [ssh-agent] enabled: SSH_AUTH_SOCK in login shells
+    bool ssh_agent = true; // [ssh-agent] enabled: SSH_AUTH_SOCK in login shells
     std::string ssh_pipe = "openssh-ssh-agent"; // [ssh-agent] pipe: the Windows agent's named pipe
     bool gcm = true;                            // [gcm] enabled: git's credential helper forwards
     std::optional<std::filesystem::path> gcm_path; // [gcm] path: guest path of GCM; empty: found

@@ -6,9 +6,13 @@
 #include <azl/integration/bridge.hpp>
 #include <azl/integration/config.hpp>
 
+#include <nlohmann/json.hpp>
+
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <optional>
@@ -51,9 +55,9 @@ int run_git_credential(const BridgeConfig& config, const std::string& action);
 // ends that connection alone and the next one starts afresh.
 struct SocketRelayOptions
 {
-    std::filesystem::path socket;     // created 0600; an existing file there is replaced
-    std::vector<std::string> command; // argv; empty: found per connection by `find_command`
-    uid_t allowed_uid = 0;            // other peers (SO_PEERCRED) are closed at once
+    std::filesystem::path socket;      // created 0600; an existing file there is replaced
+    std::vector<std::string> command;  // argv; empty: found per connection by `find_command`
+    uid_t allowed_uid = 0;             // other peers (SO_PEERCRED) are closed at once
     std::size_t max_connections = 256; // beyond it, new connections are closed
 };
 
@@ -85,6 +89,7 @@ public:
         std::size_t refused = 0;
         std::size_t dropped = 0;
     };
+
     [[nodiscard]] Stats stats() const noexcept
     {
         return m_stats;
@@ -115,5 +120,23 @@ std::string ssh_agent_env(const BridgeConfig& config, const char* current);
 
 // Whether a Unix socket at `path` accepts a connection now.
 bool socket_alive(const std::filesystem::path& path);
+
+// What asking the agent for its keys found.
+struct AgentProbe
+{
+    std::optional<std::uint32_t> keys; // how many the agent holds; nullopt when it did not answer
+    std::string error;                 // why not, for people
+};
+
+// Asks the ssh-agent behind `fd` (a connected stream) how many keys it holds (the agent
+// protocol's REQUEST_IDENTITIES), waiting at most `timeout` for the answer.
+AgentProbe query_agent_keys(int fd, std::chrono::milliseconds timeout);
+
+// Asks the Windows agent through the relay: through the running relay's socket, else through the
+// launcher's `relay` started for this one question. For `status` and `doctor`.
+AgentProbe probe_ssh_agent(const BridgeConfig& config);
+
+// `status --json`'s "ssh_agent" and "gcm" objects.
+nlohmann::json relay_status(const BridgeConfig& config);
 
 } // namespace azl::integration

@@ -70,6 +70,8 @@ struct BridgeAnswers
     std::optional<std::uint32_t> idle_timeout;
     std::string host_az;
     std::string tenant;
+    std::optional<bool> ssh_agent; // [ssh-agent] enabled: the Windows ssh-agent in the guest
+    std::optional<bool> gcm;       // [gcm] enabled: Git Credential Manager as git's helper
 };
 
 // The whole answers document (version 1). Absent sections are left as the image has them.

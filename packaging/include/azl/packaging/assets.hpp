@@ -28,6 +28,10 @@ std::optional<std::string_view> bridge_hook();
 // The bridge's systemd user unit, when the bridge's tree ships one (integration/guest/systemd/).
 std::optional<std::string_view> bridge_user_unit();
 
+// The system git configuration naming the bridge as git's credential helper (/etc/gitconfig);
+// nullopt when the bridge's tree has none.
+std::optional<std::string_view> bridge_gitconfig();
+
 // The frame sizes of the .ico in images: 16, 24, 32, 48, 64, 128, 256.
 std::span<const unsigned> icon_sizes();
 

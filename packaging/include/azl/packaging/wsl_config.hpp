@@ -15,6 +15,7 @@ inline constexpr std::string_view kOobeGuestPath = "/usr/lib/wsl/azurelinux-oobe
 inline constexpr std::string_view kBridgeGuestPath = "/usr/bin/azurelinux-bridge";
 inline constexpr std::string_view kBridgeHookGuestPath = "/etc/profile.d/azurelinux-bridge.sh";
 inline constexpr std::string_view kBridgeConfGuestPath = "/etc/azurelinux/bridge.conf";
+inline constexpr std::string_view kGitConfigGuestPath = "/etc/gitconfig";
 inline constexpr std::string_view kBridgeUnitGuestPath =
     "/usr/lib/systemd/user/azurelinux-bridge.service";
 inline constexpr std::string_view kBridgeUnitEnableGuestPath =
