@@ -94,7 +94,7 @@ void apply_relay(RelayConfig& relay, const IniFile& ini, const fs::path& file)
         {
             throw UserError(
                 fmt::format("{}: [ssh-agent] pipe = \"{}\" is not a pipe name", file.string(), *v),
-                "give the name after \\\\.\\pipe\\, e.g. openssh-ssh-agent");
+                R"(give the name after \\.\pipe\, e.g. openssh-ssh-agent)");
         }
         relay.ssh_pipe = *v;
     }

@@ -10,7 +10,6 @@
 
 #include <fcntl.h>
 #include <poll.h>
-#include <signal.h>
 #include <spawn.h>
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
@@ -22,10 +21,13 @@
 
 #include <array>
 #include <chrono>
+#include <csignal>
 #include <cstring>
 #include <span>
 
-extern char** environ; // NOLINT(readability-redundant-declaration): posix_spawn's environment
+// POSIX has programs declare it (glibc's unistd.h only under _GNU_SOURCE): posix_spawn's
+// environment. NOLINTNEXTLINE(cppcoreguidelines-avoid-non-const-global-variables): libc's, not ours
+extern char** environ; // NOLINT(readability-redundant-declaration): see above
 
 namespace azl::integration
 {
@@ -265,7 +267,7 @@ AgentProbe query_agent_keys(int fd, std::chrono::milliseconds timeout)
     // (REQUEST_IDENTITIES) is answered by 12 (IDENTITIES_ANSWER) with a uint32 key count first,
     // or by 5 (FAILURE).
     constexpr std::array<unsigned char, 5> kRequest{0, 0, 0, 1, 11};
-    constexpr std::size_t kMaxReply = 256U * 1024U;
+    constexpr std::size_t kMaxReply = std::size_t{256} * 1024U;
     try
     {
         write_all(fd, std::as_bytes(std::span(kRequest)), "the agent request");

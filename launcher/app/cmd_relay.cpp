@@ -18,8 +18,8 @@ void add_relay(CLI::App& app, Context& ctx)
 ssh-agent socket ($XDG_RUNTIME_DIR/azurelinux-bridge/ssh-agent.sock): bytes are copied both ways
 until either side closes. Nothing is stored; the agent's keys never leave Windows.
 
-Example (what the guest runs):
-  azurelinux.exe relay --pipe openssh-ssh-agent)");
+Examples:
+  azurelinux relay --pipe openssh-ssh-agent     # what the guest runs, as azurelinux.exe)");
     cmd->add_option("--pipe", *pipe, R"(The pipe's name (after \\.\pipe\), e.g. openssh-ssh-agent)")
         ->required();
     cmd->callback([pipe, &ctx] { ctx.exit_code = launcher::relay_named_pipe(*pipe); });

@@ -85,7 +85,7 @@ TEST_CASE("the relays' settings: defaults, each section, bad values named", "[re
 TEST_CASE("the launcher and GCM are found where their installers put them", "[relay]")
 {
     const azl::TempDir drive("azl-test");
-    const fs::path root = drive.path();
+    const fs::path& root = drive.path();
     RelayConfig config;
     CHECK_FALSE(find_host_launcher(config, root));
     CHECK_FALSE(find_gcm(config, root));
@@ -187,7 +187,7 @@ TEST_CASE("the agent probe reads the agent protocol's answers", "[relay]")
                 }
                 ::shutdown(agent.get(), SHUT_WR);
             });
-        const AgentProbe probe = query_agent_keys(ours.get(), std::chrono::seconds(5));
+        AgentProbe probe = query_agent_keys(ours.get(), std::chrono::seconds(5));
         t.join();
         return probe;
     };

@@ -358,5 +358,5 @@ TEST_CASE(
     Fixture no_bridge(base_tree());
     no_bridge.options.bridge_files = BridgeFiles::leave_out;
     build_wsl_image(no_bridge.options);
-    CHECK(read_back(no_bridge.options.build.output).entries.count("etc/gitconfig") == 0);
+    CHECK_FALSE(read_back(no_bridge.options.build.output).entries.contains("etc/gitconfig"));
 }

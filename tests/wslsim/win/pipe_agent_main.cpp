@@ -87,7 +87,7 @@ int main(int argc, char** argv)
 {
     if (argc != 3)
     {
-        std::fputs("usage: wslsim-pipe-agent PIPE PORT\n", stderr);
+        (void)std::fputs("usage: wslsim-pipe-agent PIPE PORT\n", stderr);
         return 2;
     }
     WSADATA wsa{};
@@ -95,7 +95,7 @@ int main(int argc, char** argv)
     const std::string name = std::string(R"(\\.\pipe\)") + argv[1];
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
-    addr.sin_port = ::htons(static_cast<u_short>(std::atoi(argv[2])));
+    addr.sin_port = ::htons(static_cast<u_short>(std::strtoul(argv[2], nullptr, 10)));
     addr.sin_addr.s_addr = ::htonl(INADDR_LOOPBACK);
     bool announced = false;
     for (;;)
@@ -111,13 +111,13 @@ int main(int argc, char** argv)
             nullptr);
         if (pipe == INVALID_HANDLE_VALUE)
         {
-            std::fprintf(stderr, "CreateNamedPipe: %lu\n", ::GetLastError());
+            (void)std::fprintf(stderr, "CreateNamedPipe: %lu\n", ::GetLastError());
             return 1;
         }
         if (!announced)
         {
             std::puts("ready");
-            std::fflush(stdout);
+            (void)std::fflush(stdout);
             announced = true;
         }
         OVERLAPPED ov{};
