@@ -158,6 +158,7 @@ TEST_CASE("seal clears the guest, stops it and marks first-run setup pending", "
     CHECK_THROWS_WITH(
         L::seal(none, "AzureLinux", false, env), Catch::Contains("has no first-run setup"));
     CHECK_FALSE(none.distros.at("AzureLinux").config.setup_pending);
+}
 
 TEST_CASE(
     "doctor checks the ssh-agent relay and Git Credential Manager and says how to fix them",
