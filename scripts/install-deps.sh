@@ -38,6 +38,9 @@ packages=(
     bubblewrap
     # first-run setup e2e: the guest run the way WSL runs it (bubblewrap), a real terminal (tmux)
     bubblewrap tmux openssl python3-jsonschema
+    # the host-trust e2e test: a TLS-intercepting proxy (mitmproxy, which brings python3-cryptography
+    # for the test PKI) in front of a local apt and git repository; dpkg-deb and git make them
+    mitmproxy dpkg git
     # the Wine tier (tests/wine): azurelinux.exe and the WSL simulator run by Wine (64-bit only);
     # iconv (libc-bin) reads the registry files Wine's reg.exe exports
     wine wine64 libc-bin

@@ -15,8 +15,11 @@ void add_doctor(CLI::App& app, Context& ctx)
     cmd->footer(
         R"(Checks the engine (WSL or the Linux sandbox), that the distribution is installed, that
 first-run setup finished, that the default user exists, and, through `azurelinux-bridge status`
-inside it, the Azure bridge and the host's Azure CLI sign-in. Each line is ok, warn or fail with
-a hint; the exit code is 1 when any check fails.
+inside it, the Azure bridge and the host's Azure CLI sign-in; then, from inside it, TLS to its
+https:// package repositories, login.microsoftonline.com and management.azure.com through the proxy
+its tools use, explaining a failure: a proxy that refuses connections, a TLS-inspecting CA and
+whether Windows trusts it (then `azurelinux sync` fixes it). Each line is ok, warn or fail with a
+hint; the exit code is 1 when any check fails (an endpoint that is merely unreachable warns).
 
 Examples:
   azurelinux doctor

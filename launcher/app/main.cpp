@@ -61,6 +61,7 @@ int run_cli(int argc, char** argv)
     azl::app::add_doctor(app, ctx);
     azl::app::add_seal(app, ctx);
     azl::app::add_relay(app, ctx);
+    azl::app::add_sync(app, ctx);
     azl::app::add_image(app, ctx);
 
     try

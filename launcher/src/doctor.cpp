@@ -3,6 +3,7 @@
 
 #include <azl/common/error.hpp>
 #include <azl/launcher/commands.hpp>
+#include <azl/launcher/host_sync.hpp>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -14,6 +15,7 @@ namespace
 {
 
 constexpr std::string_view kBridge = "/usr/bin/azurelinux-bridge";
+constexpr std::string_view kOobe = "/usr/lib/wsl/azurelinux-oobe";
 
 DoctorCheck check(std::string id, CheckStatus status, std::string message, std::string hint = {})
 {
@@ -234,6 +236,66 @@ void check_bridge(Backend& backend, const std::string& name, std::vector<DoctorC
     }
 }
 
+CheckStatus parse_status(const std::string& word)
+{
+    return word == "ok" ? CheckStatus::ok : word == "warn" ? CheckStatus::warn : CheckStatus::fail;
+}
+
+// TLS from inside the guest to its package repositories and the Azure endpoints, through the
+// proxy its tools use (`azurelinux-oobe --check-network`): which proxy refused, which CA
+// intercepts and whether Windows trusts it.
+void check_network(Backend& backend, const std::string& name, std::vector<DoctorCheck>& out)
+{
+    LaunchSpec spec;
+    spec.argv = {
+        "/bin/sh",
+        "-c",
+        R"(test -x "$1" || exit 127; exec "$1" --check-network)",
+        "sh",
+        std::string(kOobe)};
+    spec.user = "root";
+    spec.cwd = "/";
+    spec.stdin_data = network_check_request(read_host_facts());
+    const LaunchResult r = backend.launch(name, spec);
+    if (r.exit_code == 127)
+    {
+        out.push_back(check(
+            "network",
+            CheckStatus::warn,
+            fmt::format("not checked: {} has no {}", name, kOobe),
+            "use an image made by `azurelinux image build`, which adds it"));
+        return;
+    }
+    try
+    {
+        if (r.exit_code != 0)
+        {
+            throw std::runtime_error(fmt::format("exit {}: {}", r.exit_code, first_line(r.err)));
+        }
+        for (const auto& c : nlohmann::json::parse(r.out))
+        {
+            const auto hint = c.value("hint", nlohmann::json());
+            out.push_back(check(
+                c.at("id").get<std::string>(),
+                parse_status(c.at("status").get<std::string>()),
+                c.at("message").get<std::string>(),
+                hint.is_string() ? hint.get<std::string>() : std::string()));
+        }
+    }
+    catch (const std::exception& e)
+    {
+        out.push_back(check(
+            "network",
+            CheckStatus::warn,
+            fmt::format("the network check in {} failed: {}", name, e.what()),
+            fmt::format(
+                "run it yourself: azurelinux run --name {} --user root -- {} --check-network "
+                "</dev/null",
+                name,
+                kOobe)));
+    }
+}
+
 std::string_view status_word(CheckStatus s)
 {
     switch (s)
@@ -348,6 +410,7 @@ std::vector<DoctorCheck> doctor(Backend& backend, const std::string& name)
     }
     out.push_back(check_default_user(backend, name, config.default_uid));
     check_bridge(backend, name, out);
+    check_network(backend, name, out);
     return out;
 }
 

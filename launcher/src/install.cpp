@@ -8,6 +8,7 @@
 #include <azl/common/text.hpp>
 #include <azl/common/wsl_facts.hpp>
 #include <azl/launcher/commands.hpp>
+#include <azl/launcher/host_sync.hpp>
 #include <azl/launcher/shell_quote.hpp>
 
 #include <fmt/format.h>
@@ -110,6 +111,29 @@ OobeConfig read_oobe_config(Backend& backend, const std::string& name)
         config.default_uid = value;
     }
     return config;
+}
+
+// Before first-run setup, so that the packages it installs come through the company's proxy and
+// TLS inspection; a failure does not stop setup (`azurelinux sync` retries).
+void carry_host_settings(Backend& backend, const std::string& name, const CommandEnv& env)
+{
+    try
+    {
+        const auto outcome = sync_host(backend, name, SyncWhen::first_run);
+        if (outcome.ran)
+        {
+            env.console.status(
+                fmt::format("Carried the host's certificates and proxy into {}:", name));
+        }
+        for (const auto& line : outcome.lines)
+        {
+            env.console.status("  " + line);
+        }
+    }
+    catch (const UserError& e)
+    {
+        env.console.status(fmt::format("warning: {}", e.what()));
+    }
 }
 
 } // namespace
@@ -228,6 +252,7 @@ SetupOutcome run_first_run(
         line += " --answers " + shell_quote(backend.answers_guest_path(name, *answers));
     }
     spec.argv = {"/bin/sh", "-c", line};
+    carry_host_settings(backend, name, env);
     env.console.status(fmt::format("Running first-run setup of {}: {}", name, line));
     const int rc = backend.launch_interactive(name, spec);
     if (rc != 0)
@@ -430,6 +455,10 @@ int open_default(
     else if (backend.get_configuration(name).setup_pending)
     {
         run_first_run(backend, name, std::nullopt, env);
+    }
+    else
+    {
+        sync_host_at_launch(backend, name);
     }
     return backend.launch_interactive(name, LaunchSpec{});
 }

@@ -4,6 +4,7 @@
 #include <azl/common/error.hpp>
 #include <azl/common/ini.hpp>
 #include <azl/launcher/commands.hpp>
+#include <azl/launcher/host_sync.hpp>
 
 #include <fmt/format.h>
 
@@ -114,6 +115,7 @@ int run(Backend& backend, const RunOptions& options)
 {
     std::vector<std::string> argv = run_argv(options);
     guest::require_registered(backend, options.name);
+    sync_host_at_launch(backend, options.name);
     LaunchSpec spec;
     spec.argv = std::move(argv);
     spec.user = options.user;

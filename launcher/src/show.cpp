@@ -4,6 +4,7 @@
 
 #include <azl/common/error.hpp>
 #include <azl/launcher/commands.hpp>
+#include <azl/launcher/host_sync.hpp>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -271,6 +272,7 @@ bool uninstall(Backend& backend, const UninstallOptions& options, const CommandE
     }
     env.console.status(fmt::format("Removing {}", options.name));
     backend.unregister(options.name);
+    forget_host_sync(options.name);
     return true;
 }
 

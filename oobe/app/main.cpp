@@ -2,6 +2,7 @@
 #include <azl/common/error.hpp>
 #include <azl/common/log.hpp>
 #include <azl/common/program.hpp>
+#include <azl/oobe/host_sync.hpp>
 #include <azl/oobe/runner.hpp>
 #include <azl/oobe/seal.hpp>
 #include <azl/oobe/status.hpp>
@@ -15,6 +16,8 @@
 #include <unistd.h>
 
 #include <clocale>
+#include <iostream>
+#include <iterator>
 
 namespace
 {
@@ -112,6 +115,18 @@ int run(int argc, char** argv)
         "keys, the bridge's secrets, first-run state, logs and shell history; each copy gets a new "
         "identity at its first setup.");
     seal->add_flag("--dry-run", dry_run, "Only say what would be cleared");
+    bool sync_host = false;
+    bool check_network = false;
+    app.add_flag(
+        "--sync-host",
+        sync_host,
+        "Make the host's trusted certificates and proxy (a JSON request on stdin, from the "
+        "launcher) the guest's; print a JSON report");
+    app.add_flag(
+        "--check-network",
+        check_network,
+        "Check TLS to the package repositories and Azure endpoints through the proxy (the "
+        "launcher's request on stdin); print JSON checks");
     app.add_flag("-v,--verbose", verbose, "More output on stderr (-vv for debug)");
     app.add_flag("-q,--quiet", quiet, "Only errors on stderr");
     try
@@ -135,6 +150,15 @@ int run(int argc, char** argv)
             throw azl::UserError("azurelinux-oobe seal must run as root", "run it with sudo");
         }
         azl::oobe::seal_system(dry_run ? azl::oobe::DryRun::yes : azl::oobe::DryRun::no);
+        return 0;
+    }
+    if (sync_host || check_network)
+    {
+        const std::string request{std::istreambuf_iterator<char>(std::cin), {}};
+        fmt::print(
+            "{}",
+            sync_host ? azl::oobe::sync_host_command(request)
+                      : azl::oobe::check_network_command(request));
         return 0;
     }
     if (!answers.empty())

@@ -558,6 +558,21 @@ BridgeAnswers parse_bridge(const Reader& r)
     return b;
 }
 
+HostSyncAnswers parse_host_sync(const Reader& r)
+{
+    r.expect_object({"certificates", "proxy"});
+    HostSyncAnswers h;
+    if (r.has("certificates"))
+    {
+        h.certificates = r.at("certificates").boolean();
+    }
+    if (r.has("proxy"))
+    {
+        h.proxy = r.at("proxy").boolean();
+    }
+    return h;
+}
+
 void parse_sections(const Reader& root, Answers& a)
 {
     if (root.has("user"))
@@ -625,6 +640,10 @@ void parse_sections(const Reader& root, Answers& a)
     {
         a.bridge = parse_bridge(root.at("bridge"));
     }
+    if (root.has("host_sync"))
+    {
+        a.host_sync = parse_host_sync(root.at("host_sync"));
+    }
     if (root.has("run"))
     {
         a.run = root.at("run").strings();
@@ -659,7 +678,7 @@ AnswersError::AnswersError(std::string_view origin, std::string_view path, std::
 namespace
 {
 
-constexpr std::array<std::string_view, 13> kTopLevelKeys = {
+constexpr std::array<std::string_view, 14> kTopLevelKeys = {
     "$schema",
     "version",
     "user",
@@ -672,6 +691,7 @@ constexpr std::array<std::string_view, 13> kTopLevelKeys = {
     "packages",
     "systemd",
     "bridge",
+    "host_sync",
     "run"};
 
 Answers parse_document(const json& doc, Origin origin)

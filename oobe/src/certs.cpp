@@ -1,3 +1,5 @@
+#include "x509_text.hpp"
+
 #include <azl/common/c_ptr.hpp>
 #include <azl/common/error.hpp>
 #include <azl/common/openssl_error.hpp>
@@ -17,8 +19,10 @@ namespace azl::oobe
 namespace
 {
 
-using Bio = UniqueCPtr<BIO, &BIO_free_all>;
-using X509Ptr = UniqueCPtr<X509, &X509_free>;
+using detail::Bio;
+using detail::subject_of;
+using detail::time_text;
+using detail::X509Ptr;
 
 [[noreturn]] void bad_cert(std::string_view origin, std::string_view problem)
 {
@@ -26,43 +30,6 @@ using X509Ptr = UniqueCPtr<X509, &X509_free>;
         fmt::format("{}: {}", origin, problem),
         "give the CA's certificate in PEM form (-----BEGIN CERTIFICATE-----), still valid",
         ExitCode::usage);
-}
-
-Bio memory_bio()
-{
-    Bio bio(BIO_new(BIO_s_mem()));
-    if (!bio)
-    {
-        throw SystemError("allocating an OpenSSL buffer", openssl_error_text());
-    }
-    return bio;
-}
-
-std::string bio_text(BIO* bio)
-{
-    char* data = nullptr;
-    const long len = BIO_get_mem_data(bio, &data);
-    return len > 0 ? std::string(data, static_cast<std::size_t>(len)) : std::string();
-}
-
-std::string subject_of(X509* cert)
-{
-    const Bio bio = memory_bio();
-    if (X509_NAME_print_ex(bio.get(), X509_get_subject_name(cert), 0, XN_FLAG_RFC2253) < 0)
-    {
-        return "(unprintable subject)";
-    }
-    return bio_text(bio.get());
-}
-
-std::string time_text(const ASN1_TIME* t)
-{
-    const Bio bio = memory_bio();
-    if (ASN1_TIME_print(bio.get(), t) != 1)
-    {
-        return "(unprintable time)";
-    }
-    return bio_text(bio.get());
 }
 
 } // namespace

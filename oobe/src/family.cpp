@@ -21,6 +21,9 @@ const FamilyFacts kRpmFacts{
     .ca_anchor_dir = "/etc/pki/ca-trust/source/anchors",
     .ca_anchor_suffix = ".crt",
     .ca_update = {"update-ca-trust", "extract"},
+    // p11-kit reads the files of the anchors folder but not its sub-folders: one bundle file.
+    .host_anchors = "/etc/pki/ca-trust/source/anchors/azurelinux-host.pem",
+    .ca_bundle = "/etc/pki/tls/certs/ca-bundle.crt",
     .package_install = {"tdnf", "install", "-y"},
     .package_refresh = {"tdnf", "makecache"},
     .package_query = {"rpm", "-q", "--quiet"},
@@ -37,6 +40,9 @@ const FamilyFacts kDebianFacts{
     .ca_anchor_dir = "/usr/local/share/ca-certificates",
     .ca_anchor_suffix = ".crt", // update-ca-certificates reads only *.crt there
     .ca_update = {"update-ca-certificates"},
+    // update-ca-certificates reads every *.crt below its folder, sub-folders too.
+    .host_anchors = "/usr/local/share/ca-certificates/azurelinux-host",
+    .ca_bundle = "/etc/ssl/certs/ca-certificates.crt",
     .package_install =
         {"apt-get", "install", "-y", "-q", "--no-install-recommends", "-o", "Dpkg::Use-Pty=0"},
     .package_refresh = {"apt-get", "update", "-q"},

@@ -3,6 +3,8 @@
 
 #include <azl/common/error.hpp>
 #include <azl/common/fs.hpp>
+#include <azl/oobe/host_proxy.hpp>
+#include <azl/oobe/host_sync.hpp>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -16,55 +18,9 @@ using detail::run_checked;
 namespace
 {
 
-// Single-quotes a value for sh; validation already refused quotes in URLs.
-std::string sh_quote(std::string_view value)
+ProxySettings settings_of(const ProxyAnswers& p)
 {
-    return fmt::format("'{}'", value);
-}
-
-std::string profile_script(const ProxyAnswers& p)
-{
-    std::string out =
-        "# Written by azurelinux-oobe (first-run setup): the proxy for login shells.\n";
-    if (!p.http.empty())
-    {
-        out += fmt::format("export http_proxy={0} HTTP_PROXY={0}\n", sh_quote(p.http));
-    }
-    if (!p.https.empty())
-    {
-        out += fmt::format("export https_proxy={0} HTTPS_PROXY={0}\n", sh_quote(p.https));
-    }
-    if (!p.no_proxy.empty())
-    {
-        out += fmt::format(
-            "export no_proxy={0} NO_PROXY={0}\n",
-            sh_quote(fmt::format("{}", fmt::join(p.no_proxy, ","))));
-    }
-    return out;
-}
-
-void write_package_proxy(const FamilyFacts& facts, const ProxyAnswers& p)
-{
-    if (facts.family == Family::debian)
-    {
-        std::string conf = "// Written by azurelinux-oobe (first-run setup).\n";
-        if (!p.http.empty())
-        {
-            conf += fmt::format("Acquire::http::Proxy \"{}\";\n", p.http);
-        }
-        if (!p.https.empty())
-        {
-            conf += fmt::format("Acquire::https::Proxy \"{}\";\n", p.https);
-        }
-        detail::write_if_changed(facts.package_proxy_file, conf, 0644);
-        return;
-    }
-    // tdnf takes one proxy for every repository.
-    const auto& url = p.https.empty() ? p.http : p.https;
-    detail::edit_ini(
-        std::string(facts.package_proxy_file),
-        0644,
-        [&url](IniFile& ini) { ini.set("main", "proxy", url); });
+    return {.http = p.http, .https = p.https, .no_proxy = p.no_proxy};
 }
 
 fs::path anchor_path(const FamilyFacts& facts, const CaCertificate& ca)
@@ -115,11 +71,15 @@ bool package_installed(const FamilyFacts& facts, const std::string& name)
 std::string plan_proxy(const StepContext& ctx)
 {
     const auto& p = *ctx.answers.proxy;
+    std::vector<std::string> files;
+    for (const auto& e : proxy_config_edits(ctx.facts, settings_of(p)))
+    {
+        files.push_back(e.path.string());
+    }
     return fmt::format(
-        "proxy {} for login shells ({}) and the package manager ({})",
+        "proxy {} for login shells and tools: {}",
         detail::redact_url(p.https.empty() ? p.http : p.https),
-        kProxyProfile,
-        ctx.facts.package_proxy_file);
+        files.empty() ? std::string("(already set)") : fmt::format("{}", fmt::join(files, ", ")));
 }
 
 std::string apply_proxy(StepContext& ctx)
@@ -130,8 +90,9 @@ std::string apply_proxy(StepContext& ctx)
         ctx.log->warn(
             "the proxy URL carries credentials; {} is readable by every user", kProxyProfile);
     }
-    detail::write_if_changed(kProxyProfile, profile_script(p), 0644);
-    write_package_proxy(ctx.facts, p);
+    apply_config_edits(proxy_config_edits(ctx.facts, settings_of(p)));
+    // The answers' proxy wins over the host's: the launcher's sync leaves it alone.
+    detail::edit_ini(kHostSyncConf, 0644, [](IniFile& ini) { ini.set("sync", "proxy", "false"); });
     return fmt::format("proxy {}", detail::redact_url(p.https.empty() ? p.http : p.https));
 }
 

@@ -4,6 +4,7 @@
 #include <azl/common/error.hpp>
 #include <azl/common/fs.hpp>
 #include <azl/common/text.hpp>
+#include <azl/oobe/host_sync.hpp>
 
 #include <fmt/format.h>
 
@@ -222,6 +223,43 @@ std::string apply_bridge(StepContext& ctx)
             }
         });
     return fmt::format("Azure bridge {}", b.enabled ? "enabled" : "disabled");
+}
+
+std::string plan_host_sync(const StepContext& ctx)
+{
+    const auto& h = *ctx.answers.host_sync;
+    return fmt::format(
+        "carry the host's certificates: {}, the host's proxy: {} ({})",
+        h.certificates ? "yes" : "no",
+        h.proxy ? "yes" : "no",
+        kHostSyncConf);
+}
+
+std::string apply_host_sync(StepContext& ctx)
+{
+    const auto& h = *ctx.answers.host_sync;
+    detail::edit_ini(
+        kHostSyncConf,
+        0644,
+        [&h](IniFile& ini)
+        {
+            ini.set("sync", "certificates", h.certificates ? "true" : "false");
+            ini.set("sync", "proxy", h.proxy ? "true" : "false");
+        });
+    // The launcher syncs before setup runs: what it carried in is taken out again when the
+    // answers turn it off (an answers proxy, written by the proxy step, stays).
+    if (!h.certificates && write_managed_set(trust_layout(ctx.facts), {}))
+    {
+        detail::run_checked(detail::command(ctx.facts.ca_update), "rebuilding the trust store");
+    }
+    if (!h.proxy && !ctx.answers.proxy)
+    {
+        apply_config_edits(proxy_config_edits(ctx.facts, std::nullopt));
+    }
+    return fmt::format(
+        "host sync: certificates {}, proxy {}",
+        h.certificates ? "on" : "off",
+        h.proxy ? "on" : "off");
 }
 
 std::string plan_run(const StepContext& ctx)

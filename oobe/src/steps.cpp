@@ -3,6 +3,7 @@
 #include <azl/common/error.hpp>
 #include <azl/common/fs.hpp>
 #include <azl/oobe/seal.hpp>
+#include <azl/oobe/host_proxy.hpp>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -69,6 +70,11 @@ bool want_systemd(const Answers& a)
 bool want_bridge(const Answers& a)
 {
     return a.bridge.has_value();
+}
+
+bool want_host_sync(const Answers& a)
+{
+    return a.host_sync.has_value();
 }
 
 bool want_run(const Answers& a)
@@ -196,6 +202,7 @@ constexpr std::array kSteps = {
     Step{"packages", want_packages, plan_packages, apply_packages},
     Step{"systemd", want_systemd, plan_systemd, apply_systemd},
     Step{"bridge", want_bridge, plan_bridge, apply_bridge},
+    Step{"host_sync", want_host_sync, plan_host_sync, apply_host_sync},
     Step{"run", want_run, plan_run, apply_run},
 };
 
@@ -330,18 +337,7 @@ bool write_if_changed(const fs::path& path, std::string_view content, unsigned m
 
 std::string redact_url(std::string_view url)
 {
-    const auto scheme = url.find("://");
-    const auto at = url.find('@');
-    if (scheme == std::string_view::npos || at == std::string_view::npos)
-    {
-        return std::string(url);
-    }
-    const auto slash = url.find('/', scheme + 3);
-    if (slash != std::string_view::npos && slash < at)
-    {
-        return std::string(url);
-    }
-    return fmt::format("{}***{}", url.substr(0, scheme + 3), url.substr(at));
+    return redact_proxy_url(url);
 }
 
 std::map<std::string, std::string> proxy_environment(const Answers& answers)

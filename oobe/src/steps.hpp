@@ -108,6 +108,8 @@ std::string plan_systemd(const StepContext& ctx);
 std::string apply_systemd(StepContext& ctx);
 std::string plan_bridge(const StepContext& ctx);
 std::string apply_bridge(StepContext& ctx);
+std::string plan_host_sync(const StepContext& ctx);
+std::string apply_host_sync(StepContext& ctx);
 std::string plan_run(const StepContext& ctx);
 std::string apply_run(StepContext& ctx);
 

@@ -10,7 +10,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/e2e/lib/common.sh
 source "$here/lib/common.sh"
 
-commands=(install setup run config get backup restore uninstall list terminate doctor seal relay image)
+commands=(install setup run config get backup restore uninstall list terminate doctor seal relay sync image)
 
 e2e_check "azurelinux --help lists every command and the no-argument behaviour"
 top=$("$azl_bin" --help)
@@ -50,6 +50,7 @@ help_has terminate --name
 help_has doctor --name --json
 help_has seal --name --dry-run
 help_has relay --pipe
+help_has sync --name --json
 help_has image build check inspect extract manifest store-layout
 
 e2e_check "image --help shows image's own examples, not the top level's"

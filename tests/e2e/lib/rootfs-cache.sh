@@ -5,6 +5,8 @@
 #                            the machine's apt sources (or $AZL_DEBIAN_MIRROR)
 #   debian-guest-v<N>.tar    Debian bookworm minbase plus what first-run setup and the launcher exercise
 #                            inside a guest: sudo, ca-certificates, openssl, tzdata, locales, procps
+#   debian-net-guest-v<N>.tar   the guest tree plus the network clients the host-trust test drives
+#                            behind a TLS-intercepting proxy: curl, git
 #   debian-oci-v<N>/         an OCI image layout (umoci), tag "latest", three layers:
 #                            1. the minbase tree
 #                            2. additions and changes: a file capability, a user xattr, a hard link pair,
@@ -16,8 +18,8 @@
 # Each is written under a temporary name and renamed when complete; the layout is rebuilt when its
 # version below changes. A lock serializes concurrent callers (ctest -j).
 #
-# Run:    rootfs-cache.sh [layout|minbase|guest]            builds what is missing, prints the path
-# Source: azl_oci_layout / azl_minbase_tar / azl_guest_tar  the same, as functions
+# Run:    rootfs-cache.sh [layout|minbase|guest|net-guest]  builds what is missing, prints the path
+# Source: azl_oci_layout / azl_minbase_tar / azl_guest_tar / azl_net_guest_tar  the same, as functions
 # Needs root and: mmdebstrap debian-archive-keyring umoci tar attr libcap2-bin util-linux.
 
 # Bump when the layout's recipe changes: the cache is rebuilt under the new name.
@@ -25,6 +27,8 @@ AZL_OCI_LAYOUT_VERSION=1
 AZL_GUEST_TAR_VERSION=1
 # The guest tree's packages on top of minbase (Debian names; Azure Linux has the same tools).
 AZL_GUEST_PACKAGES=sudo,ca-certificates,openssl,tzdata,locales,procps
+AZL_NET_GUEST_TAR_VERSION=1
+AZL_NET_GUEST_PACKAGES=$AZL_GUEST_PACKAGES,curl,git
 
 # shellcheck source=tests/e2e/lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -45,6 +49,14 @@ azl_guest_tar() (
     _azl_ensure_guest
 )
 
+# Prints the network guest tarball's path (the guest packages plus curl and git), building it when
+# missing.
+azl_net_guest_tar() (
+    set -euo pipefail
+    _azl_prepare_cache
+    _azl_ensure_net_guest
+)
+
 # Prints the OCI layout's path, building it (and the minbase tarball) first when missing.
 azl_oci_layout() (
     set -euo pipefail
@@ -62,7 +74,8 @@ _azl_prepare_cache() {
     mkdir -p "$cache"
     exec 9>"$cache/.lock"
     flock 9
-    rm -rf -- "$cache"/.debian-minbase.* "$cache"/.debian-guest.* "$cache"/.debian-oci.* "$cache"/.bench-large.*
+    rm -rf -- "$cache"/.debian-minbase.* "$cache"/.debian-guest.* "$cache"/.debian-oci.* "$cache"/.bench-large.* \
+        "$cache"/.debian-net-guest.*
 }
 
 # mmdebstrap MIRROR arguments from the machine's apt configuration, one per line: deb822 files that
@@ -119,6 +132,26 @@ _azl_ensure_guest() {
         mv -f -- "$tmp" "$tar"
     fi
     printf '%s\n' "$tar"
+}
+
+_azl_ensure_net_guest() {
+    local cache tar tmp
+    cache=$(azl_cache_dir)
+    tar="$cache/debian-net-guest-v$AZL_NET_GUEST_TAR_VERSION.tar"
+    if [[ ! -s $tar ]]; then
+        local mirrors=()
+        mapfile -t mirrors < <(_azl_apt_mirrors)
+        e2e_log "building $tar with mmdebstrap (about a minute; packages: $AZL_NET_GUEST_PACKAGES)"
+        tmp=$(mktemp "$cache/.debian-net-guest.XXXXXX")
+        e2e_on_exit "rm -f -- '$tmp'"
+        mmdebstrap --variant=minbase --mode=root --format=tar --include="$AZL_NET_GUEST_PACKAGES" \
+            bookworm "$tmp" "${mirrors[@]}" </dev/null ||
+            e2e_fail "mmdebstrap failed (check the apt sources above, or set AZL_DEBIAN_MIRROR)"
+        rm -f -- "$cache"/debian-net-guest-v[0-9]*.tar
+        mv -f -- "$tmp" "$tar"
+    fi
+    printf '%s
+' "$tar"
 }
 
 _azl_ensure_layout() {
@@ -236,8 +269,9 @@ if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
     layout) azl_oci_layout ;;
     minbase) azl_minbase_tar ;;
     guest) azl_guest_tar ;;
+    net-guest) azl_net_guest_tar ;;
     *)
-        echo "usage: $0 [layout|minbase|guest]" >&2
+        echo "usage: $0 [layout|minbase|guest|net-guest]" >&2
         exit 2
         ;;
     esac

@@ -30,6 +30,8 @@ struct FakeDistro
     std::optional<std::string> oobe_status;     // `azurelinux-oobe status --json`; none: too old
     bool sealed = false;                        // `azurelinux-oobe seal` ran
     std::optional<std::string> bridge_status;   // stdout of `bridge status --json`; none: absent
+    std::string network_checks = "[]";          // stdout of `azurelinux-oobe --check-network`
+    std::vector<std::string> sync_requests;     // stdin of each `azurelinux-oobe --sync-host`
     bool running = false;
 };
 
@@ -260,6 +262,19 @@ private:
         {
             return d.bridge_status ? launcher::LaunchResult{0, *d.bridge_status, ""}
                                    : launcher::LaunchResult{127, "", ""};
+        }
+        if (a.size() == 5 && a[0] == "/bin/sh" && a[2].ends_with("--check-network"))
+        {
+            return {0, d.network_checks, ""};
+        }
+        if (a.size() == 5 && a[0] == "/bin/sh" && a[2].ends_with("--sync-host"))
+        {
+            d.sync_requests.push_back(spec.stdin_data.value_or(""));
+            return {
+                0,
+                R"({"certificates": {"enabled": true, "changed": false, "trusted": [], "skipped": []},
+                    "proxy": {"enabled": true, "changed": []}})",
+                ""};
         }
         const bool oobe =
             a.size() == 3 && a[0] == "/bin/sh" && a[2].starts_with("/usr/lib/wsl/azurelinux-oobe");

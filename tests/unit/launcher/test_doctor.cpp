@@ -158,6 +158,31 @@ TEST_CASE("seal clears the guest, stops it and marks first-run setup pending", "
     CHECK_THROWS_WITH(
         L::seal(none, "AzureLinux", false, env), Catch::Contains("has no first-run setup"));
     CHECK_FALSE(none.distros.at("AzureLinux").config.setup_pending);
+TEST_CASE("doctor shows the guest's TLS checks and hints as they came", "[doctor]")
+{
+    FakeBackend b;
+    add_distro(b, 1000);
+    b.distros["AzureLinux"].bridge_status = kSignedIn;
+    b.distros["AzureLinux"].network_checks = R"json([
+      {"id": "tls:repo.contoso.com:443", "status": "fail",
+       "message": "TLS to repo.contoso.com:443 is intercepted by CN=Contoso Root CA; Windows trusts it, the guest does not (package repository)",
+       "hint": "run `azurelinux sync`"},
+      {"id": "tls:login.microsoftonline.com:443", "status": "warn", "message": "offline", "hint": null}])json";
+    const auto checks = L::doctor(b, "AzureLinux");
+    CHECK(
+        statuses(checks)
+        == "engine=ok registered=ok setup=ok default-user=ok bridge=ok azure-cli=ok "
+           "tls:repo.contoso.com:443=fail tls:login.microsoftonline.com:443=warn ");
+    CHECK_THAT(
+        L::format_doctor(checks),
+        Catch::Contains("fail  TLS to repo.contoso.com:443 is intercepted by CN=Contoso Root CA; "
+                        "Windows trusts it, the guest does not (package repository)\n"
+                        "      hint: run `azurelinux sync`\n"));
+    // It runs as root, with the host's facts on stdin.
+    CHECK(b.calls_starting("launch AzureLinux user=root cwd=/ argv=[/bin/sh|").size() == 1);
+
+    b.distros["AzureLinux"].network_checks = "not json";
+    CHECK(statuses(L::doctor(b, "AzureLinux")).ends_with("network=warn "));
 }
 
 TEST_CASE(

@@ -74,6 +74,13 @@ struct BridgeAnswers
     std::optional<bool> gcm;       // [gcm] enabled: Git Credential Manager as git's helper
 };
 
+// Whether the launcher's sync carries the host's certificates and proxy (host-sync.conf).
+struct HostSyncAnswers
+{
+    bool certificates = true;
+    bool proxy = true;
+};
+
 // The whole answers document (version 1). Absent sections are left as the image has them.
 struct Answers
 {
@@ -87,6 +94,7 @@ struct Answers
     std::vector<std::string> packages;
     std::optional<bool> systemd;
     std::optional<BridgeAnswers> bridge;
+    std::optional<HostSyncAnswers> host_sync;
     std::vector<std::string> run; // shell command lines, run last as root with /bin/sh -c
 };
 

@@ -37,11 +37,13 @@ enum class Family
 struct FamilyFacts
 {
     Family family;
-    std::string_view name;                         // "rpm" / "debian"
-    std::string_view admin_group;                  // group whose members may sudo
-    std::string_view ca_anchor_dir;                // where extra trust anchors go
-    std::string_view ca_anchor_suffix;             // file name suffix the trust tool picks up
-    std::vector<std::string_view> ca_update;       // trust store rebuild command
+    std::string_view name;                   // "rpm" / "debian"
+    std::string_view admin_group;            // group whose members may sudo
+    std::string_view ca_anchor_dir;          // where extra trust anchors go
+    std::string_view ca_anchor_suffix;       // file name suffix the trust tool picks up
+    std::vector<std::string_view> ca_update; // trust store rebuild command
+    std::string_view host_anchors; // the host's certificates: our folder (Debian) or bundle (rpm)
+    std::string_view ca_bundle;    // the bundle the trust tool extracts, which TLS clients read
     std::vector<std::string_view> package_install; // non-interactive install, packages appended
     std::vector<std::string_view> package_refresh; // metadata refresh before installing
     std::vector<std::string_view> package_query; // exits 0 when the package (appended) is installed
