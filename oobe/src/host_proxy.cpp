@@ -22,6 +22,19 @@ namespace
 constexpr std::string_view kHeader = "Written by azurelinux-oobe: the proxy";
 
 // The one URL for tools that take a single proxy: HTTPS traffic is what they mostly carry.
+std::string_view trim_view(std::string_view s)
+{
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+    {
+        s.remove_prefix(1);
+    }
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    {
+        s.remove_suffix(1);
+    }
+    return s;
+}
+
 std::string single_url(const ProxySettings& p)
 {
     return p.https.empty() ? p.http : p.https;
@@ -177,6 +190,46 @@ void ini_key(
     add_edit(edits, path, before, ini.str());
 }
 
+// git's config holds subsections (`[credential "https://…"]`) an INI reader refuses: only the
+// `proxy` line of the plain `[http]` section is touched, every other line is kept as it is.
+void gitconfig_proxy(
+    std::vector<ConfigEdit>& edits, const fs::path& path, const std::optional<std::string>& url)
+{
+    const auto before = current_text(path);
+    if (!before && !url)
+    {
+        return;
+    }
+    std::string out;
+    bool in_http = false;
+    bool written = false;
+    std::istringstream in(before.value_or(""));
+    std::string line;
+    while (std::getline(in, line))
+    {
+        const auto t = trim_view(line);
+        if (t.starts_with('['))
+        {
+            if (in_http && url && !written)
+            {
+                out += "\tproxy = " + *url + "\n";
+                written = true;
+            }
+            in_http = t == "[http]";
+        }
+        else if (in_http && (t.starts_with("proxy ") || t.starts_with("proxy=")))
+        {
+            continue;
+        }
+        out += line + "\n";
+    }
+    if (url && !written)
+    {
+        out += in_http ? "\tproxy = " + *url + "\n" : "[http]\n\tproxy = " + *url + "\n";
+    }
+    add_edit(edits, path, before, out);
+}
+
 std::string apt_conf(const ProxySettings& p)
 {
     std::string conf = fmt::format("// {}.\n", kHeader);
@@ -276,7 +329,7 @@ std::vector<ConfigEdit> proxy_config_edits(
         ini_key(edits, under(facts.package_proxy_file), "main", "proxy", one, true);
         ini_key(edits, under("/etc/dnf/dnf.conf"), "main", "proxy", one, false);
     }
-    ini_key(edits, under("/etc/gitconfig"), "http", "proxy", one, true);
+    gitconfig_proxy(edits, under("/etc/gitconfig"), one);
     ini_key(edits, under("/etc/pip.conf"), "global", "proxy", one, true);
 
     // npm's global config: key=value lines without sections.

@@ -77,7 +77,7 @@ TEST_CASE("proxy files of the Debian family: every tool, upper and lower case", 
     CHECK(apt.find("Proxy::.contoso.com") == std::string::npos); // apt matches hosts, not domains
     CHECK(
         t.at("/etc/gitconfig")
-        == "[user]\n\tname = x\n\n[http]\nproxy = http://proxy.contoso.com:8443\n");
+        == "[user]\n\tname = x\n[http]\n\tproxy = http://proxy.contoso.com:8443\n");
     CHECK(t.at("/etc/pip.conf") == "[global]\nproxy = http://proxy.contoso.com:8443\n");
     CHECK(
         t.at("/etc/npmrc")
@@ -94,7 +94,7 @@ TEST_CASE("proxy files of the Debian family: every tool, upper and lower case", 
         CHECK(gone.at("/etc/profile.d/azurelinux-proxy.sh") == "(removed)");
         CHECK(gone.at("/etc/apt/apt.conf.d/80azurelinux-proxy") == "(removed)");
         CHECK(gone.at("/etc/environment") == "PATH=\"/usr/bin\"\n");
-        CHECK(gone.at("/etc/gitconfig") == "[user]\n\tname = x\n\n[http]\n");
+        CHECK(gone.at("/etc/gitconfig") == "[user]\n\tname = x\n[http]\n");
         CHECK(gone.at("/etc/npmrc") == "(removed)");
     }
 }
