@@ -158,6 +158,8 @@ TEST_CASE("seal clears the guest, stops it and marks first-run setup pending", "
     CHECK_THROWS_WITH(
         L::seal(none, "AzureLinux", false, env), Catch::Contains("has no first-run setup"));
     CHECK_FALSE(none.distros.at("AzureLinux").config.setup_pending);
+}
+
 TEST_CASE("doctor shows the guest's TLS checks and hints as they came", "[doctor]")
 {
     FakeBackend b;
@@ -179,7 +181,11 @@ TEST_CASE("doctor shows the guest's TLS checks and hints as they came", "[doctor
                         "Windows trusts it, the guest does not (package repository)\n"
                         "      hint: run `azurelinux sync`\n"));
     // It runs as root, with the host's facts on stdin.
-    CHECK(b.calls_starting("launch AzureLinux user=root cwd=/ argv=[/bin/sh|").size() == 1);
+    CHECK(
+        b.calls_starting(
+             R"(launch AzureLinux user=root cwd=/ argv=[/bin/sh|-c|test -x "$1" || exit 127; exec "$1" --check-network)")
+            .size()
+        == 1);
 
     b.distros["AzureLinux"].network_checks = "not json";
     CHECK(statuses(L::doctor(b, "AzureLinux")).ends_with("network=warn "));
