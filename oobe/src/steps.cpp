@@ -2,8 +2,8 @@
 
 #include <azl/common/error.hpp>
 #include <azl/common/fs.hpp>
-#include <azl/oobe/seal.hpp>
 #include <azl/oobe/host_proxy.hpp>
+#include <azl/oobe/seal.hpp>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
