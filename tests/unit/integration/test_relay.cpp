@@ -124,7 +124,8 @@ TEST_CASE("the launcher and GCM are found where their installers put them", "[re
 }
 
 TEST_CASE(
-    "each connection is handed to a relay process of its own; other uids are refused", "[relay]")
+    "each connection is handed to a relay process of its own, and other uids are refused",
+    "[relay]")
 {
     const azl::TempDir dir("azl-test");
     const fs::path socket = dir.path() / "relay.sock";

@@ -128,7 +128,7 @@ TEST_CASE("a guest report in words", "[launcher][sync]")
 }
 
 TEST_CASE(
-    "sync: as root with the request on stdin; at launch only when the host changed",
+    "sync: as root with the request on stdin, and at launch only when the host changed",
     "[launcher][sync]")
 {
     const azl::TempDir tmp("azl-sync");

@@ -124,7 +124,8 @@ TEST_CASE("host certificates: PEM and DER parse to the same certificate", "[oobe
 }
 
 TEST_CASE(
-    "host certificates: CAs are carried; expired, not yet valid, non-CA, garbage, duplicates and "
+    "host certificates: CAs are carried, but expired, not yet valid, non-CA, garbage, duplicates "
+    "and "
     "what the guest trusts are not",
     "[oobe][trust]")
 {
@@ -188,7 +189,7 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "the managed set: a folder of its own on Debian, one bundle on Azure Linux; replaced, emptied, "
+    "the managed set: a folder of its own on Debian, one bundle on Azure Linux, replaced, emptied, "
     "the user's anchors untouched",
     "[oobe][trust]")
 {

@@ -98,7 +98,7 @@ TEST_CASE("layers: a locked key is refused in every lower layer, naming both", "
     CHECK(merged.refusals[0].policy == "HKLM-policy");
 }
 
-TEST_CASE("layers: only machine policy locks; unknown keys name their file", "[oobe]")
+TEST_CASE("layers: only machine policy locks, and unknown keys name their file", "[oobe]")
 {
     CHECK(error_of([]
                    { (void)load_layer(LayerKind::user, "u.json", R"({"version":1,"locked":[]})"); })
