@@ -281,7 +281,17 @@ std::optional<Layer> policy_layer(
     {
         doc["locked"] = locked;
     }
-    return load_layer(LayerKind::machine_policy, std::string(origin), doc.dump());
+    std::string text;
+    try
+    {
+        text = doc.dump();
+    }
+    catch (const nlohmann::json::type_error&)
+    {
+        // A value whose bytes are not UTF-8 (reg.exe's output is read as UTF-8).
+        throw AnswersError(origin, "", "a value is not valid UTF-8 text: rewrite it in the policy");
+    }
+    return load_layer(LayerKind::machine_policy, std::string(origin), text);
 }
 
 } // namespace azl::oobe

@@ -150,4 +150,10 @@ TEST_CASE("policy: reg.exe query output becomes a machine policy layer", "[oobe]
     const auto wrong = parse_reg_query("    Timezone    REG_DWORD    0x1\r\n");
     CHECK(error_of([&] { (void)policy_layer(wrong, kPolicyKey, ignored); })
               .starts_with("HKLM\\SOFTWARE\\Policies\\AzureLinux\\WSL\\Timezone: is REG_DWORD"));
+    // Bytes that are not UTF-8 (found by fuzz_answers): the policy named, not an internal error.
+    const auto binary = parse_reg_query("    Timezone    REG_SZ    Europe/\xff\xfe\r\n");
+    CHECK_THAT(
+        error_of([&] { (void)policy_layer(binary, kPolicyKey, ignored); }),
+        Catch::StartsWith("HKLM\\SOFTWARE\\Policies\\AzureLinux\\WSL")
+            && Catch::Contains("not valid UTF-8"));
 }
