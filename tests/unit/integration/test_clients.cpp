@@ -65,7 +65,7 @@ TEST_CASE("env lines are shell exports, then one unset", "[clients]")
     CHECK(lines == "export AZD_AUTH_KEY='k'\nunset AZURE_CLIENT_ID X\n");
 }
 
-TEST_CASE("--for names parse both ways, and unknown ones do not", "[clients]")
+TEST_CASE("the names --for takes parse both ways, and unknown ones do not", "[clients]")
 {
     for (const auto set :
          {ClientSet::all, ClientSet::az, ClientSet::azd, ClientSet::terraform, ClientSet::sdk})
