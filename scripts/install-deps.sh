@@ -20,6 +20,8 @@ packages=(
     libarchive-dev libzstd-dev zlib1g-dev libdeflate-dev liblzma-dev libssl-dev
     nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev catch2
     libcrypt-dev
+    # first-run setup reads cloud-init user-data: YAML (#cloud-config) through yaml-cpp
+    libyaml-cpp-dev
     # renders the icon source (packaging/assets/azurelinux-icon.svg) at build time
     librsvg2-bin
     # end-to-end tests and benchmarks: a real rootfs, an OCI reference implementation, archivers
@@ -38,6 +40,9 @@ packages=(
     bubblewrap
     # first-run setup e2e: the guest run the way WSL runs it (bubblewrap), a real terminal (tmux)
     bubblewrap tmux openssl python3-jsonschema
+    # ... and cloud-init itself, as the independent judge that the cloud-config documents the
+    # translation tests read are valid (`cloud-init devel schema --config-file`)
+    cloud-init
     # the host-trust e2e test: a TLS-intercepting proxy (mitmproxy, which brings python3-cryptography
     # for the test PKI) in front of a local apt and git repository; dpkg-deb and git make them
     mitmproxy dpkg git

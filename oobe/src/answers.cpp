@@ -519,6 +519,115 @@ Repository parse_repo(const Reader& r)
     return repo;
 }
 
+// An absolute path without "..", control characters or a trailing '/'.
+bool valid_file_path(std::string_view path)
+{
+    return path.size() > 1 && path.starts_with('/') && !path.ends_with('/')
+           && no_control_chars(path) && path.find("/../") == std::string_view::npos
+           && !path.ends_with("/..") && path.find("//") == std::string_view::npos;
+}
+
+// A user or group name, or a number.
+bool valid_owner_part(std::string_view name)
+{
+    return !name.empty() && name.size() <= 32 && all_chars(name, "_-.");
+}
+
+std::string decode_base64(const Reader& r)
+{
+    std::string text;
+    for (const char c : r.string())
+    {
+        if (std::isspace(static_cast<unsigned char>(c)) == 0)
+        {
+            text.push_back(c);
+        }
+    }
+    if (text.size() % 4 != 0 || !all_chars(text, "+/="))
+    {
+        r.fail("is not base64 text");
+    }
+    std::string out(text.size() / 4 * 3, '\0');
+    const int n = EVP_DecodeBlock(
+        reinterpret_cast<unsigned char*>(out.data()), // NOLINT(*-reinterpret-cast): OpenSSL's bytes
+        reinterpret_cast<const unsigned char*>(text.data()), // NOLINT(*-reinterpret-cast)
+        static_cast<int>(text.size()));
+    if (n < 0)
+    {
+        r.fail("is not base64 text");
+    }
+    // EVP_DecodeBlock counts the padding as zero bytes.
+    std::size_t size = static_cast<std::size_t>(n);
+    for (auto it = text.rbegin(); it != text.rend() && *it == '=' && size > 0; ++it)
+    {
+        --size;
+    }
+    out.resize(size);
+    return out;
+}
+
+FileAnswers parse_file(const Reader& r)
+{
+    r.expect_object(
+        {"path", "content", "content_base64", "permissions", "owner", "append", "defer"});
+    FileAnswers f;
+    if (!r.has("path"))
+    {
+        r.fail_at("path", "missing: the absolute path of the file to write");
+    }
+    f.path = r.at("path").string();
+    if (!valid_file_path(f.path))
+    {
+        r.fail_at("path", "must be an absolute path without '..' or control characters");
+    }
+    if (r.has("content") && r.has("content_base64"))
+    {
+        r.fail_at("content", "give either content or content_base64, not both");
+    }
+    if (r.has("content"))
+    {
+        f.content = r.at("content").string();
+    }
+    if (r.has("content_base64"))
+    {
+        f.content = decode_base64(r.at("content_base64"));
+    }
+    if (r.has("permissions"))
+    {
+        const auto text = r.at("permissions").string();
+        if (text.empty() || text.size() > 5
+            || !std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '7'; }))
+        {
+            r.fail_at("permissions", "must be an octal mode such as \"0644\"");
+        }
+        f.mode = static_cast<unsigned>(std::stoul(text, nullptr, 8));
+        if (f.mode > 07777)
+        {
+            r.fail_at("permissions", "must be an octal mode such as \"0644\"");
+        }
+    }
+    if (r.has("owner"))
+    {
+        const auto owner = r.at("owner").string();
+        const auto colon = owner.find(':');
+        f.owner = owner.substr(0, colon);
+        f.group = colon == std::string::npos ? f.owner : owner.substr(colon + 1);
+        if (!valid_owner_part(f.owner) || !valid_owner_part(f.group))
+        {
+            r.fail_at("owner", "must be USER or USER:GROUP");
+        }
+    }
+    if (r.has("append"))
+    {
+        f.append = r.at("append").boolean();
+    }
+    if (r.has("defer"))
+    {
+        f.defer = r.at("defer").boolean();
+    }
+    return f;
+}
+
 BridgeAnswers parse_bridge(const Reader& r)
 {
     r.expect_object({"enabled", "idle_timeout", "host_az", "tenant", "ssh_agent", "gcm"});
@@ -632,6 +741,21 @@ void parse_sections(const Reader& root, Answers& a)
             }
         }
     }
+    if (root.has("package_update"))
+    {
+        a.package_update = root.at("package_update").boolean();
+    }
+    if (root.has("package_upgrade"))
+    {
+        a.package_upgrade = root.at("package_upgrade").boolean();
+    }
+    if (root.has("files"))
+    {
+        for (const auto& item : root.at("files").array())
+        {
+            a.files.push_back(parse_file(item));
+        }
+    }
     if (root.has("systemd"))
     {
         a.systemd = root.at("systemd").boolean();
@@ -678,7 +802,7 @@ AnswersError::AnswersError(std::string_view origin, std::string_view path, std::
 namespace
 {
 
-constexpr std::array<std::string_view, 14> kTopLevelKeys = {
+constexpr std::array<std::string_view, 17> kTopLevelKeys = {
     "$schema",
     "version",
     "user",
@@ -689,6 +813,9 @@ constexpr std::array<std::string_view, 14> kTopLevelKeys = {
     "ca_certificates",
     "repositories",
     "packages",
+    "package_update",
+    "package_upgrade",
+    "files",
     "systemd",
     "bridge",
     "host_sync",

@@ -26,6 +26,7 @@ const FamilyFacts kRpmFacts{
     .ca_bundle = "/etc/pki/tls/certs/ca-bundle.crt",
     .package_install = {"tdnf", "install", "-y"},
     .package_refresh = {"tdnf", "makecache"},
+    .package_upgrade = {"tdnf", "upgrade", "-y"},
     .package_query = {"rpm", "-q", "--quiet"},
     .package_proxy_file = "/etc/tdnf/tdnf.conf",
     .repo_dir = "/etc/yum.repos.d",
@@ -46,6 +47,16 @@ const FamilyFacts kDebianFacts{
     .package_install =
         {"apt-get", "install", "-y", "-q", "--no-install-recommends", "-o", "Dpkg::Use-Pty=0"},
     .package_refresh = {"apt-get", "update", "-q"},
+    // Configuration files the image changed are kept, as cloud-init's package_upgrade does.
+    .package_upgrade =
+        {"apt-get",
+         "dist-upgrade",
+         "-y",
+         "-q",
+         "-o",
+         "Dpkg::Options::=--force-confold",
+         "-o",
+         "Dpkg::Use-Pty=0"},
     .package_query = {"dpkg-query", "--show", "--showformat=${db:Status-Status}\\n"},
     .package_proxy_file = "/etc/apt/apt.conf.d/80azurelinux-proxy",
     .repo_dir = "/etc/apt/sources.list.d",
@@ -117,6 +128,10 @@ OsRelease OsRelease::parse(std::string_view text)
         else if (key == "VERSION_ID")
         {
             os.version_id = std::move(value);
+        }
+        else if (key == "VERSION_CODENAME")
+        {
+            os.version_codename = std::move(value);
         }
         else if (key == "PRETTY_NAME")
         {

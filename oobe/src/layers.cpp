@@ -18,8 +18,8 @@ namespace
 // Sections merged key by key; every other key is one value.
 constexpr std::array<std::string_view, 3> kObjectSections = {"user", "proxy", "bridge"};
 // Lists that accumulate across layers.
-constexpr std::array<std::string_view, 4> kListSections = {
-    "ca_certificates", "repositories", "packages", "run"};
+constexpr std::array<std::string_view, 5> kListSections = {
+    "ca_certificates", "repositories", "packages", "files", "run"};
 
 bool contains(const auto& list, std::string_view key)
 {
@@ -63,6 +63,11 @@ bool same_entry(std::string_view section, const json& a, const json& b)
         && b.is_object() && a.contains("name") && b.contains("name"))
     {
         return a["name"] == b["name"];
+    }
+    if (section == "files" && a.is_object() && b.is_object() && a.contains("path")
+        && b.contains("path") && !a.value("append", false) && !b.value("append", false))
+    {
+        return a["path"] == b["path"]; // the higher layer's content replaces the file
     }
     return a == b;
 }
@@ -195,6 +200,19 @@ json shown_value(const std::string& pointer, const json& value)
     {
         json copy = value;
         copy["pem"] = "(set)";
+        return copy;
+    }
+    if (pointer.starts_with("/files/") && value.is_object())
+    {
+        // File content can carry tokens and keys: shown as (set), like run commands.
+        json copy = value;
+        for (const auto* key : {"content", "content_base64"})
+        {
+            if (copy.contains(key))
+            {
+                copy[key] = "(set)";
+            }
+        }
         return copy;
     }
     return value;

@@ -41,6 +41,13 @@ Loaded load_answers(const RunOptions& options)
         return out;
     }
     auto log = logger("oobe");
+    for (const auto& layer : out.merged.layers)
+    {
+        for (const auto& note : layer.ignored)
+        {
+            log->warn("{}: {}", layer.origin, note);
+        }
+    }
     for (const auto& refusal : out.merged.refusals)
     {
         log->warn(
@@ -113,6 +120,10 @@ void print_effective(const MergedAnswers& merged)
             layer_name(layer.kind),
             layer.origin,
             layer.locked.empty() ? "" : fmt::format(" (locks {})", fmt::join(layer.locked, ", ")));
+        for (const auto& note : layer.ignored)
+        {
+            fmt::print("    ignored: {}\n", note);
+        }
     }
     fmt::print("Effective answers:\n");
     for (const auto& v : effective_values(merged))
@@ -134,7 +145,10 @@ nlohmann::json plan_json(const StepContext& ctx, const MergedAnswers& merged)
     for (const auto& layer : merged.layers)
     {
         doc["layers"].push_back(
-            {{"layer", layer_name(layer.kind)}, {"origin", layer.origin}, {"locks", layer.locked}});
+            {{"layer", layer_name(layer.kind)},
+             {"origin", layer.origin},
+             {"locks", layer.locked},
+             {"ignored", layer.ignored}});
     }
     for (const auto& v : effective_values(merged))
     {

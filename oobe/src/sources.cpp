@@ -2,8 +2,11 @@
 #include <azl/common/log.hpp>
 #include <azl/common/process.hpp>
 #include <azl/oobe/answers.hpp>
+#include <azl/oobe/cloud_init.hpp>
+#include <azl/oobe/family.hpp>
 #include <azl/oobe/policy.hpp>
 #include <azl/oobe/sources.hpp>
+#include <azl/oobe/users.hpp>
 
 #include <fmt/format.h>
 
@@ -153,6 +156,35 @@ std::optional<Layer> file_layer(LayerKind kind, const fs::path& path)
     return load_layer(kind, source.path.string(), source.text);
 }
 
+// The cloud-init user-data under the profile, for this distribution: its os-release names the
+// <ID>-<VERSION_ID> candidates and its family which repositories apply.
+std::optional<Layer> cloud_init_user_data(const fs::path& profile, std::string_view instance)
+{
+    OsRelease os;
+    try
+    {
+        os = OsRelease::load();
+    }
+    catch (const UserError& e)
+    {
+        logger("oobe")->warn("{}; cloud-init user-data is not read", e.what());
+        return std::nullopt;
+    }
+    CloudConfigTarget target;
+    target.release_codename = os.version_codename;
+    try
+    {
+        target.family = detect_family(os);
+    }
+    catch (const UserError&)
+    {
+        target.family = Family::rpm; // setup itself stops on it later, with the reason
+    }
+    target.group_exists = [db = UserDatabase::load()](std::string_view group)
+    { return db.has_group(group); };
+    return cloud_init_layer(profile, instance, os, target);
+}
+
 std::optional<fs::path> windows_folder(std::string_view variable)
 {
     if (const auto value = windows_environment(variable))
@@ -180,16 +212,18 @@ find_layers(const std::optional<fs::path>& explicit_file, const fs::path& image_
     {
         add(file_layer(LayerKind::machine_policy, *program_data / "AzureLinux" / "oobe.json"));
     }
+    const auto profile = windows_folder("USERPROFILE");
+    const char* distro_env = std::getenv("WSL_DISTRO_NAME");
+    const std::string distro = distro_env != nullptr ? distro_env : "";
     if (explicit_file)
     {
         const auto source = read_source(*explicit_file);
         layers.push_back(load_layer(LayerKind::user, source.path.string(), source.text));
     }
-    else if (const auto profile = windows_folder("USERPROFILE"))
+    else if (profile)
     {
-        const char* distro = std::getenv("WSL_DISTRO_NAME");
         std::optional<Layer> user;
-        if (distro != nullptr && *distro != '\0')
+        if (!distro.empty())
         {
             user = file_layer(
                 LayerKind::user, *profile / ".azurelinux" / fmt::format("{}.json", distro));
@@ -199,6 +233,10 @@ find_layers(const std::optional<fs::path>& explicit_file, const fs::path& image_
             user = file_layer(LayerKind::user, *profile / ".azurelinux" / "default.json");
         }
         add(std::move(user));
+    }
+    if (profile)
+    {
+        add(cloud_init_user_data(*profile, distro));
     }
     add(file_layer(LayerKind::image, image_file));
     return layers;

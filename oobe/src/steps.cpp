@@ -62,6 +62,11 @@ bool want_packages(const Answers& a)
     return !a.packages.empty();
 }
 
+bool want_package_upgrade(const Answers& a)
+{
+    return a.package_update || a.package_upgrade;
+}
+
 bool want_systemd(const Answers& a)
 {
     return a.systemd.has_value();
@@ -192,6 +197,7 @@ std::string apply_identity(StepContext& /*ctx*/)
 
 constexpr std::array kSteps = {
     Step{"identity", want_identity, plan_identity, apply_identity},
+    Step{"files", want_files, plan_files, apply_files},
     Step{"user", want_user, plan_user, apply_user},
     Step{"hostname", want_hostname, plan_hostname, apply_hostname},
     Step{"locale", want_locale, plan_locale, apply_locale},
@@ -199,10 +205,12 @@ constexpr std::array kSteps = {
     Step{"proxy", want_proxy, plan_proxy, apply_proxy},
     Step{"ca_certificates", want_ca, plan_ca, apply_ca},
     Step{"repositories", want_repositories, plan_repositories, apply_repositories},
+    Step{"package_upgrade", want_package_upgrade, plan_package_upgrade, apply_package_upgrade},
     Step{"packages", want_packages, plan_packages, apply_packages},
     Step{"systemd", want_systemd, plan_systemd, apply_systemd},
     Step{"bridge", want_bridge, plan_bridge, apply_bridge},
     Step{"host_sync", want_host_sync, plan_host_sync, apply_host_sync},
+    Step{"files_deferred", want_deferred_files, plan_deferred_files, apply_deferred_files},
     Step{"run", want_run, plan_run, apply_run},
 };
 

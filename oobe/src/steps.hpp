@@ -111,6 +111,14 @@ std::string apply_bridge(StepContext& ctx);
 std::string plan_host_sync(const StepContext& ctx);
 std::string apply_host_sync(StepContext& ctx);
 std::string plan_run(const StepContext& ctx);
+bool want_files(const Answers& answers);
+std::string plan_files(const StepContext& ctx);
+std::string apply_files(StepContext& ctx);
+bool want_deferred_files(const Answers& answers);
+std::string plan_deferred_files(const StepContext& ctx);
+std::string apply_deferred_files(StepContext& ctx);
+std::string plan_package_upgrade(const StepContext& ctx);
+std::string apply_package_upgrade(StepContext& ctx);
 std::string apply_run(StepContext& ctx);
 
 } // namespace azl::oobe

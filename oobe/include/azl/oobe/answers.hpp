@@ -63,6 +63,19 @@ struct Repository
     std::string gpg_key_file; // guest path of the signing key; empty: the system's keys
 };
 
+// One file to write (cloud-init's write_files): its bytes, mode and owner; appended or replaced;
+// written early (before the user exists) or deferred until after the user and packages.
+struct FileAnswers
+{
+    std::string path;           // absolute guest path
+    std::string content;        // the bytes to write (from "content" or "content_base64")
+    unsigned mode = 0644;       // from "permissions", an octal string such as "0640"
+    std::string owner = "root"; // user name, or numeric uid
+    std::string group = "root"; // group name, or numeric gid
+    bool append = false;        // add to the end of the file instead of replacing it
+    bool defer = false;         // write after the user and packages steps
+};
+
 // Azure bridge options, written to /etc/azurelinux/bridge.conf.
 struct BridgeAnswers
 {
@@ -92,6 +105,9 @@ struct Answers
     std::vector<CaCertificate> ca_certificates;
     std::vector<Repository> repositories;
     std::vector<std::string> packages;
+    bool package_update = false;  // refresh the package lists (also done before installing)
+    bool package_upgrade = false; // upgrade every installed package
+    std::vector<FileAnswers> files;
     std::optional<bool> systemd;
     std::optional<BridgeAnswers> bridge;
     std::optional<HostSyncAnswers> host_sync;

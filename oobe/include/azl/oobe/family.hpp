@@ -15,6 +15,7 @@ struct OsRelease
     std::string id_like; // space-separated
     std::string name;
     std::string version_id;
+    std::string version_codename; // VERSION_CODENAME, e.g. bookworm; empty on Azure Linux
     std::string pretty_name;
 
     // Parses os-release(5) text: KEY=value lines, values optionally quoted.
@@ -46,6 +47,7 @@ struct FamilyFacts
     std::string_view ca_bundle;    // the bundle the trust tool extracts, which TLS clients read
     std::vector<std::string_view> package_install; // non-interactive install, packages appended
     std::vector<std::string_view> package_refresh; // metadata refresh before installing
+    std::vector<std::string_view> package_upgrade; // non-interactive upgrade of everything
     std::vector<std::string_view> package_query; // exits 0 when the package (appended) is installed
     std::string_view package_proxy_file;         // package manager config that carries the proxy
     std::string_view repo_dir;                   // where repository definitions go

@@ -1,8 +1,8 @@
 #pragma once
 // Layers of first-run answers: machine policy (the organisation), the user's file, cloud-init
 // user-data, the image's file. They merge key by key, the higher layer winning; the lists
-// (ca_certificates, repositories, packages, run) accumulate; the organisation can lock keys so
-// that no lower layer sets them.
+// (ca_certificates, repositories, packages, files, run) accumulate; the organisation can lock keys
+// so that no lower layer sets them.
 
 #include <nlohmann/json.hpp>
 
@@ -32,9 +32,11 @@ std::string_view layer_name(LayerKind kind) noexcept;
 struct Layer
 {
     LayerKind kind = LayerKind::user;
-    std::string origin;              // the file or registry key, as its owner would name it
-    nlohmann::json document;         // an answers document: "version": 1 and its sections
-    std::vector<std::string> locked; // JSON pointers no lower layer may set (machine policy only)
+    std::string origin;               // the file or registry key, as its owner would name it
+    nlohmann::json document;          // an answers document: "version": 1 and its sections
+    std::vector<std::string> locked;  // JSON pointers no lower layer may set (machine policy only)
+    std::vector<std::string> ignored; // what the source held that is not used, one line each
+                                      // (cloud-init keys without an equivalent)
 };
 
 // Parses one layer's JSON text: an object, "version": 1, known top-level keys; "locked" (a list

@@ -27,7 +27,8 @@ std::optional<std::filesystem::path> guest_path_of(std::string_view windows_path
 
 // Finds the layers of answers, highest first: the registry policy (reg.exe through interop) and
 // %ProgramData%\AzureLinux\oobe.json (machine policy); `explicit_file`, else the host's
-// %USERPROFILE%\.azurelinux\<WSL_DISTRO_NAME>.json, else ...\default.json (user); `image_file`
+// %USERPROFILE%\.azurelinux\<WSL_DISTRO_NAME>.json, else ...\default.json (user); cloud-init
+// user-data in %USERPROFILE%\.cloud-init\, translated (cloud_init.hpp); `image_file`
 // (/etc/azurelinux/oobe.json). Warns about a file readable by others. Throws AnswersError for a
 // layer that is not an answers document.
 std::vector<Layer> find_layers(
