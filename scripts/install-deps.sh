@@ -43,6 +43,8 @@ packages=(
     # ... and cloud-init itself, as the independent judge that the cloud-config documents the
     # translation tests read are valid (`cloud-init devel schema --config-file`)
     cloud-init
+    # ... and gpg, which signs the local apt repository its user-data adds (tests/e2e/test_cloud_init.sh)
+    gpg
     # the host-trust e2e test: a TLS-intercepting proxy (mitmproxy, which brings python3-cryptography
     # for the test PKI) in front of a local apt and git repository; dpkg-deb and git make them
     mitmproxy dpkg git
