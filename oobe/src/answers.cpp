@@ -1,3 +1,4 @@
+#include "base64.hpp"
 #include "text.hpp"
 
 #include <azl/common/fs.hpp>
@@ -535,35 +536,12 @@ bool valid_owner_part(std::string_view name)
 
 std::string decode_base64(const Reader& r)
 {
-    std::string text;
-    for (const char c : r.string())
-    {
-        if (std::isspace(static_cast<unsigned char>(c)) == 0)
-        {
-            text.push_back(c);
-        }
-    }
-    if (text.size() % 4 != 0 || !all_chars(text, "+/="))
+    auto bytes = detail::decode_base64(r.string());
+    if (!bytes)
     {
         r.fail("is not base64 text");
     }
-    std::string out(text.size() / 4 * 3, '\0');
-    const int n = EVP_DecodeBlock(
-        reinterpret_cast<unsigned char*>(out.data()), // NOLINT(*-reinterpret-cast): OpenSSL's bytes
-        reinterpret_cast<const unsigned char*>(text.data()), // NOLINT(*-reinterpret-cast)
-        static_cast<int>(text.size()));
-    if (n < 0)
-    {
-        r.fail("is not base64 text");
-    }
-    // EVP_DecodeBlock counts the padding as zero bytes.
-    std::size_t size = static_cast<std::size_t>(n);
-    for (auto it = text.rbegin(); it != text.rend() && *it == '=' && size > 0; ++it)
-    {
-        --size;
-    }
-    out.resize(size);
-    return out;
+    return std::move(*bytes);
 }
 
 FileAnswers parse_file(const Reader& r)

@@ -1,3 +1,4 @@
+#include "base64.hpp"
 #include "text.hpp"
 
 #include <azl/common/fs.hpp>
@@ -9,7 +10,6 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
-#include <openssl/evp.h>
 
 #include <yaml-cpp/yaml.h>
 #include <zlib.h>
@@ -148,17 +148,6 @@ std::string shell_quote(std::string_view arg)
     return out + "'";
 }
 
-std::string base64(std::string_view bytes)
-{
-    std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
-    const int n = EVP_EncodeBlock(
-        reinterpret_cast<unsigned char*>(out.data()), // NOLINT(*-reinterpret-cast): OpenSSL's bytes
-        reinterpret_cast<const unsigned char*>(bytes.data()), // NOLINT(*-reinterpret-cast)
-        static_cast<int>(bytes.size()));
-    out.resize(static_cast<std::size_t>(std::max(n, 0)));
-    return out;
-}
-
 // Releases a zlib stream (RAII for inflateInit2's state).
 struct InflateStream
 {
@@ -189,22 +178,22 @@ std::optional<std::string> gunzip(std::string_view data)
         return std::nullopt;
     }
     s.open = true;
-    // NOLINTNEXTLINE(*-const-cast,*-reinterpret-cast): zlib's input is not written to
-    s.z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-    s.z.avail_in = static_cast<uInt>(data.size());
+    std::vector<Bytef> in(data.begin(), data.end());
+    s.z.next_in = in.data();
+    s.z.avail_in = static_cast<uInt>(in.size());
     std::string out;
-    std::array<char, 64 * 1024> buffer{};
+    std::vector<Bytef> buffer(64 * 1024);
     int rc = Z_OK;
     while (rc == Z_OK)
     {
-        s.z.next_out = reinterpret_cast<Bytef*>(buffer.data()); // NOLINT(*-reinterpret-cast)
+        s.z.next_out = buffer.data();
         s.z.avail_out = static_cast<uInt>(buffer.size());
         rc = inflate(&s.z, Z_NO_FLUSH);
         if (rc != Z_OK && rc != Z_STREAM_END)
         {
             return std::nullopt;
         }
-        out.append(buffer.data(), buffer.size() - s.z.avail_out);
+        out.append(buffer.begin(), buffer.end() - s.z.avail_out);
         if (out.size() > kMaxUserData)
         {
             return std::nullopt;
@@ -214,38 +203,6 @@ std::optional<std::string> gunzip(std::string_view data)
             return std::nullopt; // truncated
         }
     }
-    return out;
-}
-
-std::optional<std::string> decode_base64(std::string_view text)
-{
-    std::string clean;
-    for (const char c : text)
-    {
-        if (std::isspace(static_cast<unsigned char>(c)) == 0)
-        {
-            clean.push_back(c);
-        }
-    }
-    if (clean.size() % 4 != 0 || !detail::all_chars(clean, "+/="))
-    {
-        return std::nullopt;
-    }
-    std::string out(clean.size() / 4 * 3, '\0');
-    const int n = EVP_DecodeBlock(
-        reinterpret_cast<unsigned char*>(out.data()), // NOLINT(*-reinterpret-cast): OpenSSL's bytes
-        reinterpret_cast<const unsigned char*>(clean.data()), // NOLINT(*-reinterpret-cast)
-        static_cast<int>(clean.size()));
-    if (n < 0)
-    {
-        return std::nullopt;
-    }
-    auto size = static_cast<std::size_t>(n);
-    for (auto it = clean.rbegin(); it != clean.rend() && *it == '=' && size > 0; ++it)
-    {
-        --size; // EVP_DecodeBlock counts the padding as zero bytes
-    }
-    out.resize(size);
     return out;
 }
 
@@ -780,7 +737,7 @@ private:
         }
         if (b64)
         {
-            auto bytes = decode_base64(text);
+            auto bytes = detail::decode_base64(text);
             if (!bytes)
             {
                 fail(node, path + "/content", "is not base64 text");
@@ -796,7 +753,7 @@ private:
             }
             text = std::move(*plain);
         }
-        out["content_base64"] = base64(text);
+        out["content_base64"] = detail::encode_base64(text);
     }
 
     void packages(json& doc, const YAML::Node& value)
@@ -1019,7 +976,11 @@ private:
         for (std::string_view rest = line; !rest.empty();)
         {
             rest = trim(rest);
-            const auto end = rest.starts_with('[') ? rest.find(']') + 1 : rest.find(' ');
+            auto end = rest.find(rest.starts_with('[') ? ']' : ' ');
+            if (end != std::string_view::npos && rest.starts_with('['))
+            {
+                ++end; // the options' closing bracket belongs to them
+            }
             words.emplace_back(rest.substr(0, end));
             rest = end == std::string_view::npos || end > rest.size() ? std::string_view()
                                                                       : rest.substr(end);

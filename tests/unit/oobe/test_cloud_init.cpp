@@ -164,6 +164,13 @@ TEST_CASE("cloud-init: an Ubuntu on WSL user-data file translates key by key", "
     CHECK(repo["components"] == json::array({"main"}));
     CHECK(repo["gpg_key_file"] == "/usr/share/keyrings/contoso.gpg");
     CHECK(noted(layer, "apt/sources/ppa-tools: not used (PPAs are Ubuntu's)"));
+    // A line that is not one, e.g. options never closed, is named too.
+    const auto unclosed = translate_cloud_config(
+        "u.user-data",
+        "#cloud-config\napt:\n  sources:\n    x:\n      source: deb [oops http://x suite\n",
+        debian_target());
+    CHECK_FALSE(unclosed.document.contains("repositories"));
+    CHECK(noted(unclosed, "apt/sources/x: not used (not a \"deb URL SUITE COMPONENTS\" line)"));
     // runcmd: an argument list is quoted for /bin/sh, a string is kept.
     CHECK(
         doc["run"]
