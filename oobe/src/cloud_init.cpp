@@ -78,7 +78,7 @@ std::string join_path(std::string_view parent, std::string_view key)
 // one.
 std::string_view ignored_reason(std::string_view key)
 {
-    static const std::map<std::string_view, std::string_view> kReasons = {
+    static const std::map<std::string_view, std::string_view> reasons = {
         {"bootcmd", "runs at every boot; put one-time commands under runcmd"},
         {"network", "WSL manages the network"},
         {"resolv_conf", "WSL writes /etc/resolv.conf (see [network] in /etc/wsl.conf)"},
@@ -108,8 +108,8 @@ std::string_view ignored_reason(std::string_view key)
         {"merge_how", "there is one user-data file, nothing to merge"},
         {"merge_type", "there is one user-data file, nothing to merge"},
     };
-    const auto it = kReasons.find(key);
-    return it == kReasons.end() ? std::string_view("no equivalent in first-run setup") : it->second;
+    const auto it = reasons.find(key);
+    return it == reasons.end() ? std::string_view("no equivalent in first-run setup") : it->second;
 }
 
 // A name usable as a file stem for a repository or certificate.
@@ -182,7 +182,7 @@ std::optional<std::string> gunzip(std::string_view data)
     s.z.next_in = in.data();
     s.z.avail_in = static_cast<uInt>(in.size());
     std::string out;
-    std::vector<Bytef> buffer(64 * 1024);
+    std::vector<Bytef> buffer(std::size_t{64} * 1024);
     int rc = Z_OK;
     while (rc == Z_OK)
     {
@@ -257,7 +257,7 @@ private:
         m_ignored.push_back(fmt::format("{}: not used ({})", path, reason));
     }
 
-    std::string scalar(const YAML::Node& n, std::string_view path) const
+    [[nodiscard]] std::string scalar(const YAML::Node& n, std::string_view path) const
     {
         if (!n.IsScalar())
         {
@@ -267,7 +267,7 @@ private:
     }
 
     // A YAML 1.1 boolean, as cloud-init's PyYAML reads it.
-    bool boolean(const YAML::Node& n, std::string_view path) const
+    [[nodiscard]] bool boolean(const YAML::Node& n, std::string_view path) const
     {
         if (n.IsScalar() && n.Tag() != "!")
         {
@@ -285,7 +285,8 @@ private:
     }
 
     // A list of strings, or one string of comma-separated items.
-    std::vector<std::string> string_list(const YAML::Node& n, std::string_view path) const
+    [[nodiscard]] std::vector<std::string>
+    string_list(const YAML::Node& n, std::string_view path) const
     {
         std::vector<std::string> out;
         if (n.IsScalar())
@@ -683,7 +684,7 @@ private:
 
     // cloud-init's modes: an integer as YAML 1.1 reads it (0644 octal, 420 decimal) or an octal
     // string.
-    std::string permissions(const YAML::Node& v, const std::string& path) const
+    [[nodiscard]] std::string permissions(const YAML::Node& v, const std::string& path) const
     {
         auto text = scalar(v, path);
         int base = 8;
@@ -854,12 +855,12 @@ private:
             {
                 const auto pems = item.second.IsScalar() ? std::vector{item.second.Scalar()}
                                                          : string_list(item.second, sub);
-                for (std::size_t i = 0; i < pems.size(); ++i)
+                for (const auto& pem : pems)
                 {
                     const auto n =
                         doc.contains("ca_certificates") ? doc["ca_certificates"].size() : 0;
                     doc["ca_certificates"].push_back(
-                        {{"name", fmt::format("cloud-init-{}", n + 1)}, {"pem", pems[i]}});
+                        {{"name", fmt::format("cloud-init-{}", n + 1)}, {"pem", pem}});
                 }
             }
             else if (name == "remove_defaults" || name == "remove-defaults")

@@ -326,10 +326,11 @@ TEST_CASE("cloud-init: user-data that is not cloud-config is not used, with the 
 
 TEST_CASE("cloud-init: a locked machine policy value beats the cloud-init layer", "[oobe]")
 {
+    const std::string policy = R"(C:\ProgramData\AzureLinux\oobe.json)";
     std::vector<Layer> layers;
     layers.push_back(load_layer(
         LayerKind::machine_policy,
-        "C:\\ProgramData\\AzureLinux\\oobe.json",
+        policy,
         R"({"version": 1, "timezone": "UTC", "locked": ["/timezone", "/run"]})"));
     layers.push_back(translate_cloud_config(
         "/mnt/c/Users/j/.cloud-init/default.user-data",
@@ -346,7 +347,7 @@ TEST_CASE("cloud-init: a locked machine policy value beats the cloud-init layer"
         [](const Refusal& r) { return r.key == "/timezone"; });
     REQUIRE(refused_tz != merged.refusals.end());
     CHECK(refused_tz->origin == "/mnt/c/Users/j/.cloud-init/default.user-data");
-    CHECK(refused_tz->policy == "C:\\ProgramData\\AzureLinux\\oobe.json");
+    CHECK(refused_tz->policy == policy);
     CHECK(merged.origin_of("/packages/0") == "/mnt/c/Users/j/.cloud-init/default.user-data");
 }
 
@@ -381,9 +382,10 @@ TEST_CASE("answers: files entries are validated", "[oobe]")
          "/files/0/mode: unknown key"},
         {R"({"version": 1, "package_upgrade": "yes"})", "/package_upgrade: expected true or false"},
     };
-    for (const auto& [text, message] : cases)
+    for (const auto& [doc, message] : cases)
     {
-        INFO(text);
+        INFO(doc);
+        const std::string text = doc; // a lambda cannot capture a structured binding (clang 14)
         const auto error = error_of([&] { parse_answers(text, "a.json"); });
         CHECK(error.starts_with("a.json: " + message));
     }
