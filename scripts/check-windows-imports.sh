@@ -27,7 +27,7 @@ fi
 status=0
 for dll in "${dlls[@]}"; do
     case ${dll,,} in
-    kernel32.dll | user32.dll | advapi32.dll | shell32.dll | ole32.dll | bcrypt.dll | crypt32.dll | msvcrt.dll | \
+    kernel32.dll | user32.dll | advapi32.dll | shell32.dll | ole32.dll | bcrypt.dll | crypt32.dll | ws2_32.dll | msvcrt.dll | \
         ucrtbase.dll | api-ms-win-crt-*.dll | api-ms-win-core-*.dll)
         echo "ok   $dll"
         ;;

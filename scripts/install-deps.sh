@@ -34,8 +34,9 @@ packages=(
     # the versions Debian users have; their own requests, not ones we wrote
     python3-azure azure-cli
     # the credential relays' e2e test (tests/e2e/test_relays.sh): a real sshd to log in to with the
-    # relayed agent's key, git for `git credential fill` and a push over SSH
-    openssh-client openssh-server git
+    # relayed agent's key, git for `git credential fill` and a push over SSH; GnuPG (gpg, gpg-agent,
+    # gpgconf) for the gpg-agent relay's `gpg --sign` and `git commit -S` (also in tests/wine)
+    openssh-client openssh-server git gnupg
     # the launcher's Linux sandbox backend
     bubblewrap
     # first-run setup e2e: the guest run the way WSL runs it (bubblewrap), a real terminal (tmux)

@@ -48,6 +48,14 @@ void add_env(CLI::App& app, Context& ctx)
                     logger("relay")->warn("the ssh-agent relay: {}", e.what());
                 }
             }
+            try
+            {
+                integration::start_gpg_agent_relay(ctx.config());
+            }
+            catch (const std::exception& e)
+            {
+                logger("relay")->warn("the gpg-agent relay: {}", e.what());
+            }
             std::exception_ptr azure_error;
             std::string azure;
             try

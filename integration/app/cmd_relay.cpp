@@ -29,6 +29,28 @@ void add_ssh_agent(CLI::App& app, Context& ctx)
         });
 }
 
+void add_gpg_agent(CLI::App& app, Context& ctx)
+{
+    auto* cmd = app.add_subcommand(
+        "gpg-agent",
+        "Serve this user's gpg-agent socket with the Windows GnuPG agent's keys (one relay per "
+        "user)");
+    cmd->footer(
+        "The socket is where the guest's gpg looks (gpgconf --list-dirs agent-socket); each "
+        "connection is relayed to Gpg4win's S.gpg-agent.extra by `azurelinux.exe relay --assuan` "
+        "through WSL interop. The login hook starts it unless the guest's own gpg-agent runs.\n"
+        "The guest's keyring needs your public key (the private key stays on Windows).\n\n"
+        "Example:\n  azurelinux-bridge gpg-agent --background && echo hi | gpg --clearsign");
+    auto background = std::make_shared<bool>(false);
+    cmd->add_flag("-b,--background", *background, "Detach once the socket is ready");
+    cmd->callback(
+        [&ctx, background]
+        {
+            ctx.exit_code = integration::serve_gpg_agent(
+                ctx.config(), *background ? integration::Detach::yes : integration::Detach::no);
+        });
+}
+
 void add_git_credential(CLI::App& app, Context& ctx)
 {
     auto* cmd = app.add_subcommand(

@@ -45,6 +45,8 @@ void add_sync(CLI::App& app, Context& ctx);
 void add_az_login(CLI::App& app, Context& ctx);
 // `ssh-agent`
 void add_ssh_agent(CLI::App& app, Context& ctx);
+// `gpg-agent`
+void add_gpg_agent(CLI::App& app, Context& ctx);
 // `git-credential`
 void add_git_credential(CLI::App& app, Context& ctx);
 

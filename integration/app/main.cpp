@@ -41,6 +41,7 @@ int run_cli(int argc, char** argv)
     azl::bridge_app::add_sync(app, ctx);
     azl::bridge_app::add_az_login(app, ctx);
     azl::bridge_app::add_ssh_agent(app, ctx);
+    azl::bridge_app::add_gpg_agent(app, ctx);
     azl::bridge_app::add_git_credential(app, ctx);
     try
     {

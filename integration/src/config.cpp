@@ -98,6 +98,16 @@ void apply_relay(RelayConfig& relay, const IniFile& ini, const fs::path& file)
         }
         relay.ssh_pipe = *v;
     }
+    read_bool(ini, file, "gpg-agent", "enabled", relay.gpg_agent);
+    if (auto p = read_guest_path(
+            ini,
+            file,
+            "gpg-agent",
+            "socketFile",
+            "/mnt/c/Users/you/AppData/Local/gnupg/S.gpg-agent.extra"))
+    {
+        relay.gpg_socket_file = std::move(p);
+    }
     read_bool(ini, file, "gcm", "enabled", relay.gcm);
     if (auto p = read_guest_path(
             ini,

@@ -326,10 +326,92 @@ AgentProbe query_agent_keys(int fd, std::chrono::milliseconds timeout)
     }
 }
 
-AgentProbe probe_ssh_agent(const BridgeConfig& config)
+AgentAnswer query_assuan_version(int fd, std::chrono::milliseconds timeout)
 {
-    constexpr std::chrono::seconds kTimeout{10};
-    const fs::path socket = ssh_agent_socket();
+    // Assuan (GnuPG's IPC): the server greets with an OK line; GETINFO version is answered by a
+    // data line ("D 2.4.5") and OK, or by ERR.
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    std::string in;
+    std::array<char, 1024> buf{};
+    const auto next_line = [&]() -> std::optional<std::string>
+    {
+        for (;;)
+        {
+            if (const auto nl = in.find('\n'); nl != std::string::npos)
+            {
+                std::string line = in.substr(0, nl);
+                in.erase(0, nl + 1);
+                return line;
+            }
+            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                deadline - std::chrono::steady_clock::now());
+            pollfd pfd{fd, POLLIN, 0};
+            if (left.count() <= 0 || ::poll(&pfd, 1, static_cast<int>(left.count())) == 0
+                || in.size() > 4096)
+            {
+                return std::nullopt;
+            }
+            const ssize_t n = ::read(fd, buf.data(), buf.size());
+            if (n < 0 && errno == EINTR)
+            {
+                continue;
+            }
+            if (n <= 0)
+            {
+                return std::nullopt;
+            }
+            in.append(buf.data(), static_cast<std::size_t>(n));
+        }
+    };
+    const std::string closed =
+        "the relay closed the connection without an answer (is GnuPG's agent running on Windows?)";
+    const auto greeting = next_line();
+    if (!greeting)
+    {
+        return {std::nullopt, closed};
+    }
+    if (!greeting->starts_with("OK"))
+    {
+        return {std::nullopt, fmt::format("the agent greeted with: {}", greeting->substr(0, 80))};
+    }
+    constexpr std::string_view kRequest = "GETINFO version\n";
+    try
+    {
+        write_all(fd, std::as_bytes(std::span(kRequest)), "the agent request");
+    }
+    catch (const SystemError& e)
+    {
+        return {std::nullopt, e.what()};
+    }
+    std::string version;
+    while (const auto line = next_line())
+    {
+        if (line->starts_with("D "))
+        {
+            version = line->substr(2, 40);
+        }
+        else if (line->starts_with("OK"))
+        {
+            return {version.empty() ? std::string("?") : version, {}};
+        }
+        else if (line->starts_with("ERR"))
+        {
+            return {std::nullopt, fmt::format("the agent answered: {}", line->substr(0, 80))};
+        }
+    }
+    return {std::nullopt, closed};
+}
+
+namespace
+{
+
+// Asks through the running relay's socket when it answers, else through `command` (the launcher's
+// `relay`) started for this one question with a socket pair as its stdin and stdout.
+template <typename Query>
+auto probe_through(
+    const fs::path& socket, const std::optional<std::vector<std::string>>& command, Query query)
+    -> decltype(query(0))
+{
     if (socket_alive(socket))
     {
         const UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
@@ -337,11 +419,10 @@ AgentProbe probe_ssh_agent(const BridgeConfig& config)
         // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast): the sockets API
         if (fd && ::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) == 0)
         {
-            return query_agent_keys(fd.get(), kTimeout);
+            return query(fd.get());
         }
     }
-    const auto launcher = find_host_launcher(config.relay, drive_mount_root());
-    if (!launcher)
+    if (!command)
     {
         return {std::nullopt, "azurelinux.exe was not found on the Windows drive"};
     }
@@ -353,16 +434,13 @@ AgentProbe probe_ssh_agent(const BridgeConfig& config)
     UniqueFd ours(sv[0]);
     const UniqueFd theirs(sv[1]);
     pid_t pid = 0;
-    if (const int rc = spawn_relay(
-            {launcher->string(), "relay", "--pipe", config.relay.ssh_pipe}, theirs.get(), pid);
-        rc != 0)
+    if (const int rc = spawn_relay(*command, theirs.get(), pid); rc != 0)
     {
-        return {
-            std::nullopt, fmt::format("starting {}: {}", launcher->string(), std::strerror(rc))};
+        return {std::nullopt, fmt::format("starting {}: {}", command->front(), std::strerror(rc))};
     }
-    AgentProbe probe = query_agent_keys(ours.get(), kTimeout);
+    auto probe = query(ours.get());
     ours = UniqueFd(); // the relay sees its stdin end and exits
-    if (!probe.keys)
+    if (!probe.error.empty())
     {
         ::kill(pid, SIGTERM);
     }
@@ -371,6 +449,28 @@ AgentProbe probe_ssh_agent(const BridgeConfig& config)
     {
     }
     return probe;
+}
+
+constexpr std::chrono::seconds kProbeTimeout{10};
+
+} // namespace
+
+AgentProbe probe_ssh_agent(const BridgeConfig& config)
+{
+    const auto launcher = find_host_launcher(config.relay, drive_mount_root());
+    return probe_through(
+        ssh_agent_socket(),
+        launcher ? std::optional<std::vector<std::string>>(
+            {launcher->string(), "relay", "--pipe", config.relay.ssh_pipe})
+                 : std::nullopt,
+        [](int fd) { return query_agent_keys(fd, kProbeTimeout); });
+}
+
+AgentAnswer
+probe_gpg_agent(const fs::path& socket, const std::optional<std::vector<std::string>>& command)
+{
+    return probe_through(
+        socket, command, [](int fd) { return query_assuan_version(fd, kProbeTimeout); });
 }
 
 bool socket_alive(const fs::path& path)

@@ -182,6 +182,43 @@ json status(const BridgeConfig& config)
     return out;
 }
 
+namespace
+{
+
+// The gpg-agent relay's line: off, no GnuPG, no Windows agent, the guest's own agent, or the
+// relay and what the Windows agent answered.
+std::string format_gpg_agent(const nlohmann::json& gpg)
+{
+    const auto str = [&gpg](const char* key)
+    { return gpg[key].is_string() ? gpg[key].get<std::string>() : std::string(); };
+    if (!gpg["enabled"].get<bool>())
+    {
+        return "turned off in /etc/azurelinux/bridge.conf";
+    }
+    if (!gpg["socket"].is_string())
+    {
+        return "GnuPG is not installed in the distribution";
+    }
+    if (gpg["own_agent"].get<bool>())
+    {
+        return fmt::format("{}: the distribution's own gpg-agent (left alone)", str("socket"));
+    }
+    if (!gpg["socket_file"].is_string())
+    {
+        return "GnuPG's agent does not run on Windows (no S.gpg-agent.extra; start it there: "
+               "gpgconf --launch gpg-agent)";
+    }
+    return fmt::format(
+        "{} ({}), {}",
+        str("socket"),
+        gpg["running"].get<bool>() ? "running" : "starts with a login shell",
+        gpg["version"].is_string() ? "the Windows agent answers (GnuPG " + str("version") + ")"
+        : gpg["error"].is_string() ? str("error")
+                                   : "azurelinux.exe not found on the Windows drive");
+}
+
+} // namespace
+
 std::string format_status(const json& s)
 {
     const auto& host = s["host_cli"];
@@ -251,6 +288,10 @@ std::string format_status(const json& s)
             ssh["keys"].is_number()
                 ? fmt::format("the Windows agent holds {} keys", ssh["keys"].get<int>())
                 : ssh["error"].get<std::string>());
+    }
+    if (const auto gpg = s.find("gpg_agent"); gpg != s.end())
+    {
+        out += "gpg-agent:       " + format_gpg_agent(*gpg) + "\n";
     }
     const auto& gcm = s["gcm"];
     out += fmt::format(

@@ -61,6 +61,71 @@ DoctorCheck check_default_user(Backend& backend, const std::string& name, std::u
         "default-user", CheckStatus::ok, fmt::format("default user {} (uid {})", *user, uid));
 }
 
+// The gpg-agent line: the relay reaches Gpg4win's agent, or why not and what to do.
+DoctorCheck check_gpg_agent(const nlohmann::json& gpg)
+{
+    const auto str = [&gpg](const char* key)
+    {
+        const auto v = gpg.value(key, nlohmann::json());
+        return v.is_string() ? v.get<std::string>() : std::string();
+    };
+    if (!gpg.value("enabled", true))
+    {
+        return check(
+            "gpg-agent",
+            CheckStatus::ok,
+            "the gpg-agent relay is turned off ([gpg-agent] enabled = false in "
+            "/etc/azurelinux/bridge.conf)");
+    }
+    if (str("socket").empty())
+    {
+        return check(
+            "gpg-agent",
+            CheckStatus::ok,
+            "GnuPG is not installed in the distribution: no gpg-agent to relay");
+    }
+    if (gpg.value("own_agent", false))
+    {
+        return check(
+            "gpg-agent",
+            CheckStatus::ok,
+            fmt::format(
+                "the distribution's own gpg-agent serves {}: the Windows agent is not relayed",
+                str("socket")),
+            "to sign with the Windows keys instead: gpgconf --kill gpg-agent (and with systemd: "
+            "systemctl --user mask --now gpg-agent.socket), then log in again");
+    }
+    if (str("socket_file").empty())
+    {
+        return check(
+            "gpg-agent",
+            CheckStatus::warn,
+            "GnuPG's agent does not run on Windows (no S.gpg-agent.extra in "
+            "%LOCALAPPDATA%\\gnupg or %APPDATA%\\gnupg)",
+            "install Gpg4win and start its agent on Windows: gpgconf --launch gpg-agent");
+    }
+    if (!str("version").empty())
+    {
+        return check(
+            "gpg-agent",
+            CheckStatus::ok,
+            fmt::format(
+                "the Windows GnuPG agent (GnuPG {}) answers through the relay from {}{}",
+                str("version"),
+                str("socket_file"),
+                gpg.value("running", false) ? "" : " (the relay starts with a login shell)"));
+    }
+    return check(
+        "gpg-agent",
+        CheckStatus::warn,
+        fmt::format(
+            "the Windows GnuPG agent did not answer through the relay{}",
+            str("error").empty() ? std::string(" (azurelinux.exe not found on the Windows drive)")
+                                 : ": " + str("error")),
+        "start it on Windows: gpgconf --launch gpg-agent (a stale socket file remains after a "
+        "crash: gpgconf --kill gpg-agent first)");
+}
+
 // The ssh-agent and Git Credential Manager lines from the same status (absent from older bridges).
 void check_relays(const nlohmann::json& status, std::vector<DoctorCheck>& out)
 {
@@ -106,6 +171,10 @@ void check_relays(const nlohmann::json& status, std::vector<DoctorCheck>& out)
                 "start it on Windows (as administrator): Get-Service ssh-agent | Set-Service "
                 "-StartupType Automatic; Start-Service ssh-agent"));
         }
+    }
+    if (const auto gpg = status.find("gpg_agent"); gpg != status.end() && gpg->is_object())
+    {
+        out.push_back(check_gpg_agent(*gpg));
     }
     if (const auto gcm = status.find("gcm"); gcm != status.end() && gcm->is_object())
     {

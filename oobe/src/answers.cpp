@@ -608,7 +608,8 @@ FileAnswers parse_file(const Reader& r)
 
 BridgeAnswers parse_bridge(const Reader& r)
 {
-    r.expect_object({"enabled", "idle_timeout", "host_az", "tenant", "ssh_agent", "gcm"});
+    r.expect_object(
+        {"enabled", "idle_timeout", "host_az", "tenant", "ssh_agent", "gpg_agent", "gcm"});
     BridgeAnswers b;
     if (r.has("enabled"))
     {
@@ -617,6 +618,10 @@ BridgeAnswers parse_bridge(const Reader& r)
     if (r.has("ssh_agent"))
     {
         b.ssh_agent = r.at("ssh_agent").boolean();
+    }
+    if (r.has("gpg_agent"))
+    {
+        b.gpg_agent = r.at("gpg_agent").boolean();
     }
     if (r.has("gcm"))
     {

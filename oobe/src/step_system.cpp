@@ -217,6 +217,10 @@ std::string apply_bridge(StepContext& ctx)
             {
                 ini.set("ssh-agent", "enabled", *b.ssh_agent ? "true" : "false");
             }
+            if (b.gpg_agent)
+            {
+                ini.set("gpg-agent", "enabled", *b.gpg_agent ? "true" : "false");
+            }
             if (b.gcm)
             {
                 ini.set("gcm", "enabled", *b.gcm ? "true" : "false");

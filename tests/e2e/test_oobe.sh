@@ -76,7 +76,7 @@ doc = {
     "ca_certificates": [{"name": "e2e-root", "file": "/run/azurelinux/ca.pem"}],
     "packages": ["sudo"],
     "systemd": False,
-    "bridge": {"enabled": True, "idle_timeout": 600, "tenant": "contoso.example", "ssh_agent": False, "gcm": True},
+    "bridge": {"enabled": True, "idle_timeout": 600, "tenant": "contoso.example", "ssh_agent": False, "gpg_agent": False, "gcm": True},
     "run": ["echo \"ran for $AZURELINUX_OOBE_USER\" > /root/run-marker"],
 }
 exec(edit, {"doc": doc})

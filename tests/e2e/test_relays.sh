@@ -21,7 +21,7 @@ GITCONFIG=$(realpath "$2")
 source "$(dirname "$0")/lib/common.sh"
 LIB=$(realpath "$(dirname "$0")/lib")
 e2e_require_root
-e2e_require_tools unshare ssh ssh-agent ssh-add ssh-keygen git python3 pgrep
+e2e_require_tools unshare ssh ssh-agent ssh-add ssh-keygen git python3 pgrep gpg gpg-agent gpgconf
 [[ -x /usr/sbin/sshd ]] || e2e_fail "no /usr/sbin/sshd (run scripts/install-deps.sh as root)"
 if [[ -z ${AZL_RELAYS_SANDBOX:-} ]]; then
     # Every process the test starts (agents, relays, sshd) ends with it: the namespace's init is us.
@@ -48,10 +48,18 @@ SSH_AUTH_SOCK=$T/pipes/openssh-ssh-agent ssh-add -q key
 rm key # the key now lives in the agent alone, as on Windows
 cat >"c/Program Files/AzureLinux/azurelinux.exe" <<SH
 #!/bin/sh
-# azurelinux.exe relay --pipe NAME, standing in: \\\\.\\pipe\\NAME is a socket in $T/pipes.
-[ "\$1 \$2" = "relay --pipe" ] && [ \$# -eq 3 ] || { echo "relay: bad arguments: \$*" >&2; exit 2; }
-echo \$\$ >>"$T/relay-pids"
-exec /usr/bin/python3 "$LIB/stdio-unix.py" "$T/pipes/\$3"
+# azurelinux.exe relay, standing in: \\\\.\\pipe\\NAME is a socket in $T/pipes, C:\\ is $T/c.
+[ \$# -eq 3 ] || { echo "relay: bad arguments: \$*" >&2; exit 2; }
+case "\$1 \$2" in
+"relay --pipe")
+    echo \$\$ >>"$T/relay-pids"
+    exec /usr/bin/python3 "$LIB/stdio-unix.py" "$T/pipes/\$3" ;;
+"relay --assuan")
+    exec /usr/bin/python3 "$LIB/assuan-relay.py" "\$(printf '%s' "\$3" | sed -e 's|^C:|$T/c|' -e 's|\\\\|/|g')" ;;
+*)
+    echo "relay: bad arguments: \$*" >&2
+    exit 2 ;;
+esac
 SH
 chmod 0755 "c/Program Files/AzureLinux/azurelinux.exe"
 : >relay-pids
@@ -66,7 +74,7 @@ eval "$(login_env)"
 SERVER=$(pgrep -f -x "$BRIDGE env")
 [[ $(wc -l <<<"$SERVER") == 1 ]] || e2e_fail "expected one relay server, found: $SERVER"
 eval "$(login_env)"
-[[ $(pgrep -f -x "$BRIDGE env") == "$SERVER" ]] || e2e_fail "a second login started a second relay"
+[[ $(pgrep -f -x "$BRIDGE env") == "$SERVER" ]] || e2e_fail "a second login started a second relay: $SERVER then $(pgrep -a -f -x "$BRIDGE env")"
 
 e2e_check "ssh-add -l through the relay lists the Windows agent's key"
 ssh-add -l >list.out || e2e_fail "ssh-add -l failed: $(cat list.out)"
@@ -158,6 +166,118 @@ printf '[bridge]\nenabled = false\n[ssh-agent]\nenabled = false\n' >config/azure
 SSH_AUTH_SOCK= login_env >off.out
 [[ ! -s off.out ]] || e2e_fail "env with the relay off printed: $(cat off.out)"
 printf '[bridge]\nenabled = false\n' >config/azurelinux/bridge.conf
+
+# --- the Windows GnuPG agent --------------------------------------------------------------------------
+# Gpg4win's agent stands in: a real gpg-agent holding a test key in a GNUPGHOME of its own, behind
+# lib/assuan-tcp-agent.py, which listens on 127.0.0.1 and writes S.gpg-agent.extra as libassuan
+# does on Windows (port, line feed, 16-byte nonce) in %LOCALAPPDATA%\gnupg.
+e2e_check "gpg --sign and git commit -S in the guest sign with the Windows GnuPG agent's key"
+install -d -m 0700 win-gnupg guest-gnupg
+GNUPGHOME=$T/win-gnupg gpg --batch --quiet --pinentry-mode loopback --passphrase '' \
+    --quick-gen-key 'Relayed Signer <signer@example.com>' ed25519 sign never 2>gpg.err ||
+    e2e_fail "making the Windows key: $(cat gpg.err)"
+GNUPGHOME=$T/win-gnupg gpg --batch --export --armor >signer.asc
+GNUPGHOME=$T/win-gnupg gpgconf --launch gpg-agent
+win_extra=$(GNUPGHOME=$T/win-gnupg gpgconf --list-dirs agent-extra-socket)
+SOCKET_FILE=$T/c/Users/Jane.Doe/AppData/Local/gnupg/S.gpg-agent.extra
+mkdir -p "$(dirname "$SOCKET_FILE")"
+python3 "$LIB/assuan-tcp-agent.py" "$SOCKET_FILE" "$win_extra" &
+for ((i = 0; i < 200; i++)); do
+    [[ -s $SOCKET_FILE ]] && break
+    sleep 0.05
+done
+[[ -s $SOCKET_FILE ]] || e2e_fail "the Assuan-over-TCP stand-in wrote no socket file"
+export GNUPGHOME=$T/guest-gnupg
+# The guest's keyring holds the public key only; --no-autostart: no gpg-agent of the guest's own.
+gpg --batch --quiet --no-autostart --import signer.asc 2>gpg.err || e2e_fail "importing the public key: $(cat gpg.err)"
+GUEST_GPG=$(gpgconf --list-dirs agent-socket)
+[[ ! -e $GUEST_GPG ]] || e2e_fail "a guest agent socket exists before the login hook: $GUEST_GPG"
+eval "$(login_env)"
+[[ -S $GUEST_GPG ]] || e2e_fail "no relay at the guest's agent socket $GUEST_GPG: $(cat env.err)"
+[[ $(stat -c %a "$GUEST_GPG") == 600 ]] || e2e_fail "the gpg-agent socket's mode: $(stat -c %A "$GUEST_GPG")"
+sign() { echo "$1" | gpg --batch --no-autostart --armor --sign 2>sign.err; }
+sign relayed >signed.asc || e2e_fail "gpg --sign: $(cat sign.err)"
+gpg --batch --no-autostart --verify signed.asc 2>verify.out || e2e_fail "gpg --verify: $(cat verify.out)"
+grep -q 'Good signature from "Relayed Signer <signer@example.com>"' verify.out ||
+    e2e_fail "the signature: $(cat verify.out)"
+[[ -z $(ls -A "$GNUPGHOME/private-keys-v1.d" 2>/dev/null) ]] || e2e_fail "a private key reached the guest"
+git -C work -c user.name=T -c user.email=signer@example.com -c user.signingkey=signer@example.com \
+    commit -q -S --allow-empty -m signed 2>commit.err || e2e_fail "git commit -S: $(cat commit.err)"
+git -C work verify-commit HEAD 2>verify.out || e2e_fail "git verify-commit: $(cat verify.out)"
+
+e2e_check "status and doctor's source: the relay runs, the Windows agent answers with its version"
+win_version=$(gpg-agent --version | awk 'NR == 1 { print $NF }')
+"$BRIDGE" status --json >status.json 2>status.err || true
+python3 - status.json "$GUEST_GPG" "$win_version" <<'PY' || e2e_fail "status --json: $(cat status.json status.err)"
+import json, sys
+g = json.load(open(sys.argv[1]))["gpg_agent"]
+assert g["enabled"] and g["running"] and not g["own_agent"], g
+assert g["socket"] == sys.argv[2] and g["socket_file"].endswith("/AppData/Local/gnupg/S.gpg-agent.extra"), g
+assert g["version"] == sys.argv[3] and g["error"] is None, g
+PY
+"$BRIDGE" status >status.txt 2>&1 || true
+grep -q "^gpg-agent: .*(running), the Windows agent answers (GnuPG $win_version)" status.txt ||
+    e2e_fail "status: $(cat status.txt)"
+
+e2e_check "a GnuPG socket file with another nonce: the agent drops the relay, gpg and status say so"
+cp "$SOCKET_FILE" good.extra
+{ head -1 good.extra; printf '0123456789abcdef'; } >"$SOCKET_FILE"
+sign refused >/dev/null && e2e_fail "signed with a wrong nonce"
+"$BRIDGE" status --json >status.json 2>/dev/null || true
+python3 -c 'import json, sys; g = json.load(open(sys.argv[1]))["gpg_agent"]; assert g["version"] is None and "without an answer" in g["error"], g' status.json ||
+    e2e_fail "status with a wrong nonce: $(cat status.json)"
+cp good.extra "$SOCKET_FILE"
+sign again >/dev/null || e2e_fail "gpg --sign with the nonce restored: $(cat sign.err)"
+
+# The relay's process: the one holding its lock.
+gpg_relay_pid() {
+    local fd
+    for fd in /proc/[0-9]*/fd/*; do
+        [[ $(readlink "$fd" 2>/dev/null) == "$T/run/azurelinux-bridge/gpg-agent.lock" ]] && { fd=${fd#/proc/}; echo "${fd%%/*}"; return; }
+    done
+}
+e2e_check "a stale gpg-agent socket (the relay killed) is replaced by the next login"
+GPG_RELAY=$(gpg_relay_pid)
+[[ -n $GPG_RELAY ]] || e2e_fail "no process holds the gpg-agent relay's lock"
+kill -9 "$GPG_RELAY"
+for ((i = 0; i < 200; i++)); do
+    kill -0 "$GPG_RELAY" 2>/dev/null || break
+    sleep 0.02
+done
+[[ -S $GUEST_GPG ]] || e2e_fail "the killed relay's socket is gone already (nothing stale to test)"
+old_inode=$(stat -c %i "$GUEST_GPG")
+sign stale >/dev/null && e2e_fail "gpg --sign worked with the relay killed"
+eval "$(login_env)"
+[[ $(stat -c %i "$GUEST_GPG") != "$old_inode" ]] || e2e_fail "the stale socket was not replaced"
+sign restarted >/dev/null || e2e_fail "gpg --sign after the restart: $(cat sign.err)"
+
+e2e_check "a live gpg-agent of the guest's own is left alone (status says so); gone, ours comes back"
+kill "$(gpg_relay_pid)"
+for ((i = 0; i < 200; i++)); do [[ -z $(gpg_relay_pid) ]] && break; sleep 0.02; done
+rm -f "$GUEST_GPG"
+gpg-agent --daemon >/dev/null 2>&1 || e2e_fail "starting the guest's own gpg-agent"
+own_inode=$(stat -c %i "$GUEST_GPG")
+eval "$(login_env)"
+[[ $(stat -c %i "$GUEST_GPG") == "$own_inode" && -z $(gpg_relay_pid) ]] || e2e_fail "the login hook replaced the guest's own agent"
+"$BRIDGE" status --json >status.json 2>/dev/null || true
+python3 -c 'import json, sys; g = json.load(open(sys.argv[1]))["gpg_agent"]; assert g["own_agent"] and not g["running"], g' status.json ||
+    e2e_fail "status with the guest's own agent: $(cat status.json)"
+sign own >/dev/null && e2e_fail "the guest's own agent (no keys) signed"
+gpgconf --kill gpg-agent
+for ((i = 0; i < 200; i++)); do [[ -S $GUEST_GPG ]] || break; sleep 0.02; done
+eval "$(login_env)"
+sign back >/dev/null || e2e_fail "gpg --sign after the guest's agent ended: $(cat sign.err)"
+
+e2e_check "turned off in bridge.conf: the login hook starts no relay, serving it says how to turn it on"
+kill "$(gpg_relay_pid)"
+for ((i = 0; i < 200; i++)); do [[ -z $(gpg_relay_pid) ]] && break; sleep 0.02; done
+printf '[bridge]\nenabled = false\n[gpg-agent]\nenabled = false\n' >config/azurelinux/bridge.conf
+eval "$(login_env)"
+[[ -z $(gpg_relay_pid) ]] || e2e_fail "the login hook started the gpg-agent relay while turned off"
+"$BRIDGE" gpg-agent --background >off.out 2>&1 && e2e_fail "gpg-agent served while turned off"
+grep -q 'enabled = true' off.out || e2e_fail "gpg-agent turned off: $(cat off.out)"
+printf '[bridge]\nenabled = false\n' >config/azurelinux/bridge.conf
+unset GNUPGHOME
 
 # --- Git Credential Manager ----------------------------------------------------------------------------
 grep -qxF $'\thelper = /usr/bin/azurelinux-bridge git-credential' "$GITCONFIG" ||

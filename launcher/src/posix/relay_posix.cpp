@@ -13,4 +13,13 @@ int relay_named_pipe(std::string_view name)
         "SSH_AUTH_SOCK at your agent's socket");
 }
 
+int relay_assuan(std::string_view socket_file)
+{
+    (void)socket_file;
+    throw UserError(
+        "`relay --assuan` reaches GnuPG's agent on Windows: it is the Windows launcher's "
+        "(azurelinux.exe)",
+        "in WSL the guest's azurelinux-bridge starts azurelinux.exe relay itself");
+}
+
 } // namespace azl::launcher

@@ -1,6 +1,7 @@
-// `relay --pipe`: stdin and stdout to a named pipe, one thread per direction. The pipe is opened
-// for overlapped I/O: a handle opened for synchronous I/O serialises every call on it, so a read
-// waiting for the agent's reply would hold back the next request.
+// `relay`: stdin and stdout to a named pipe (--pipe) or to GnuPG's agent over TCP (--assuan), one
+// thread per direction. The pipe is opened for overlapped I/O: a handle opened for synchronous I/O
+// serialises every call on it, so a read waiting for the agent's reply would hold back the next
+// request. A socket takes a send and a recv from two threads at once.
 #include <azl/common/error.hpp>
 #include <azl/common/win32/win32.hpp>
 #include <azl/launcher/relay.hpp>
@@ -8,7 +9,9 @@
 #include <fmt/format.h>
 
 #include <windows.h>
+#include <winsock2.h>
 
+#include <algorithm>
 #include <array>
 #include <memory>
 
@@ -23,9 +26,10 @@ constexpr DWORD kBusyWaitMs = 10'000;
 
 struct Relay
 {
-    HANDLE in = nullptr;  // our stdin (the guest's connection, through interop)
-    HANDLE out = nullptr; // our stdout
-    win32::UniqueHandle pipe;
+    HANDLE in = nullptr;          // our stdin (the guest's connection, through interop)
+    HANDLE out = nullptr;         // our stdout
+    win32::UniqueHandle pipe;     // --pipe
+    SOCKET sock = INVALID_SOCKET; // --assuan (closed by the process's exit)
 };
 
 // An event for one direction's overlapped calls on the pipe.
@@ -125,6 +129,108 @@ DWORD WINAPI pipe_to_stdout(void* param)
     }
 }
 
+DWORD WINAPI stdin_to_socket(void* param)
+{
+    auto* relay = static_cast<Relay*>(param);
+    auto buf = std::make_unique<std::array<char, kBufferSize>>();
+    for (;;)
+    {
+        DWORD n = 0;
+        if (::ReadFile(relay->in, buf->data(), kBufferSize, &n, nullptr) == FALSE || n == 0)
+        {
+            // The client is done sending: so is the relay; the agent answers what it was sent,
+            // then closes (Assuan ends a connection at its end of input).
+            ::shutdown(relay->sock, SD_SEND);
+            return 0;
+        }
+        const char* p = buf->data();
+        while (n > 0)
+        {
+            const int sent = ::send(relay->sock, p, static_cast<int>(n), 0);
+            if (sent <= 0)
+            {
+                return 0; // the agent is gone
+            }
+            p += sent; // NOLINT(cppcoreguidelines-pro-bounds-pointer-arithmetic): within the buffer
+            n -= static_cast<DWORD>(sent);
+        }
+    }
+}
+
+DWORD WINAPI socket_to_stdout(void* param)
+{
+    auto* relay = static_cast<Relay*>(param);
+    auto buf = std::make_unique<std::array<char, kBufferSize>>();
+    for (;;)
+    {
+        const int n = ::recv(relay->sock, buf->data(), static_cast<int>(kBufferSize), 0);
+        if (n <= 0 || !write_all_sync(relay->out, buf->data(), static_cast<DWORD>(n)))
+        {
+            return 0; // the agent closed the connection, or the client is gone
+        }
+    }
+}
+
+// Which end's closing ends the relay.
+enum class EndsWith
+{
+    either, // a pipe has no half-close: the connection it served is over
+    agent,  // a socket is half-closed at the client's end of input; the agent closes after
+};
+
+// Runs both directions until the relay ends. The threads may still be blocked in a read then: the
+// process exits right after, ending them, so the relay's state is never freed under them.
+int run_both(
+    Relay* relay, LPTHREAD_START_ROUTINE to_agent, LPTHREAD_START_ROUTINE from_agent, EndsWith ends)
+{
+    std::array<HANDLE, 2> threads{
+        ::CreateThread(nullptr, 0, to_agent, relay, 0, nullptr),
+        ::CreateThread(nullptr, 0, from_agent, relay, 0, nullptr)};
+    if (threads[0] == nullptr || threads[1] == nullptr)
+    {
+        win32::throw_last_error("starting the relay's threads");
+    }
+    if (ends == EndsWith::agent)
+    {
+        ::WaitForSingleObject(threads[1], INFINITE);
+        return 0;
+    }
+    ::WaitForMultipleObjects(static_cast<DWORD>(threads.size()), threads.data(), FALSE, INFINITE);
+    return 0;
+}
+
+// The socket file's content (small: a port and a nonce).
+std::string read_socket_file(const std::string& file)
+{
+    const std::wstring wide = win32::to_wide(file, "the socket file's name");
+    const win32::UniqueHandle handle(::CreateFileW(
+        wide.c_str(),
+        GENERIC_READ,
+        FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
+        nullptr,
+        OPEN_EXISTING,
+        FILE_ATTRIBUTE_NORMAL,
+        nullptr));
+    if (!handle)
+    {
+        const DWORD error = ::GetLastError();
+        if (error == ERROR_FILE_NOT_FOUND || error == ERROR_PATH_NOT_FOUND)
+        {
+            throw UserError(
+                fmt::format("there is no GnuPG agent socket file {}", file),
+                "start GnuPG's agent on Windows: gpgconf --launch gpg-agent");
+        }
+        throw win32::make_system_error(fmt::format("opening {}", file), error);
+    }
+    std::array<char, 64> buf{};
+    DWORD n = 0;
+    if (::ReadFile(handle.get(), buf.data(), static_cast<DWORD>(buf.size()), &n, nullptr) == FALSE)
+    {
+        win32::throw_last_error(fmt::format("reading {}", file));
+    }
+    return {buf.data(), n};
+}
+
 win32::UniqueHandle open_pipe(const std::string& path)
 {
     const std::wstring wide = win32::to_wide(path, "the pipe's name");
@@ -170,22 +276,53 @@ win32::UniqueHandle open_pipe(const std::string& path)
 int relay_named_pipe(std::string_view name)
 {
     const std::string path = named_pipe_path(name);
-    // Both threads may still be blocked in a read when the first one ends; the process exits right
-    // after this returns, ending them, so their shared state is never freed under them.
     auto* relay = new Relay{// NOLINT(cppcoreguidelines-owning-memory): outlives the threads
                             ::GetStdHandle(STD_INPUT_HANDLE),
                             ::GetStdHandle(STD_OUTPUT_HANDLE),
                             open_pipe(path)};
-    std::array<HANDLE, 2> threads{
-        ::CreateThread(nullptr, 0, stdin_to_pipe, relay, 0, nullptr),
-        ::CreateThread(nullptr, 0, pipe_to_stdout, relay, 0, nullptr)};
-    if (threads[0] == nullptr || threads[1] == nullptr)
+    return run_both(relay, stdin_to_pipe, pipe_to_stdout, EndsWith::either);
+}
+
+int relay_assuan(std::string_view socket_file)
+{
+    const std::string file(socket_file);
+    const AssuanSocket target = parse_assuan_socket(read_socket_file(file), file);
+    WSADATA wsa{};
+    if (const int rc = ::WSAStartup(MAKEWORD(2, 2), &wsa); rc != 0)
     {
-        win32::throw_last_error("starting the relay's threads");
+        throw win32::make_system_error("starting Winsock", static_cast<DWORD>(rc));
     }
-    // Either direction ending ends the relay: the connection it served is over.
-    ::WaitForMultipleObjects(static_cast<DWORD>(threads.size()), threads.data(), FALSE, INFINITE);
-    return 0;
+    auto* relay = new Relay{// NOLINT(cppcoreguidelines-owning-memory): outlives the threads
+                            ::GetStdHandle(STD_INPUT_HANDLE),
+                            ::GetStdHandle(STD_OUTPUT_HANDLE),
+                            win32::UniqueHandle(),
+                            ::socket(AF_INET, SOCK_STREAM, IPPROTO_TCP)};
+    if (relay->sock == INVALID_SOCKET)
+    {
+        throw win32::make_system_error(
+            "creating a socket", static_cast<DWORD>(::WSAGetLastError()));
+    }
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = ::htons(target.port);
+    addr.sin_addr.s_addr = ::htonl(INADDR_LOOPBACK);
+    // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast): the sockets API
+    if (::connect(relay->sock, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) != 0)
+    {
+        throw UserError(
+            fmt::format("GnuPG's agent does not answer on port {} named by {}", target.port, file),
+            "start it on Windows: gpgconf --launch gpg-agent");
+    }
+    // libassuan's emulation: the nonce first, or the agent drops the connection.
+    std::array<char, 16> nonce{};
+    std::copy(target.nonce.begin(), target.nonce.end(), nonce.begin());
+    if (::send(relay->sock, nonce.data(), static_cast<int>(nonce.size()), 0)
+        != static_cast<int>(nonce.size()))
+    {
+        throw win32::make_system_error(
+            "sending the nonce to GnuPG's agent", static_cast<DWORD>(::WSAGetLastError()));
+    }
+    return run_both(relay, stdin_to_socket, socket_to_stdout, EndsWith::agent);
 }
 
 } // namespace azl::launcher

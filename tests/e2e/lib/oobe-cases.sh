@@ -119,6 +119,7 @@ assert bridge["bridge"]["enabled"] == "true"
 assert bridge["bridge"]["idletimeout"] == "600"
 assert bridge["bridge"]["tenant"] == "contoso.example"
 assert bridge["ssh-agent"]["enabled"] == "false" and bridge["gcm"]["enabled"] == "true"
+assert bridge["gpg-agent"]["enabled"] == "false"
 PYEOF
     [[ $(cat "$root/root/run-marker") == "ran for dev" ]] || e2e_fail "the run command did not run last as asked"
 

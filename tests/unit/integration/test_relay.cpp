@@ -17,6 +17,7 @@
 #include <cstring>
 #include <string>
 #include <thread>
+#include <utility>
 
 using namespace azl::integration;
 namespace fs = std::filesystem;
@@ -202,4 +203,63 @@ TEST_CASE("the agent probe reads the agent protocol's answers", "[relay]")
     const auto gone = answer("");
     CHECK_FALSE(gone.keys);
     CHECK_THAT(gone.error, Catch::Contains("is the Windows agent running"));
+}
+
+TEST_CASE(
+    "Gpg4win's socket file is found per Windows user, and named as Windows names it", "[relay]")
+{
+    const azl::TempDir drive("azl-test");
+    const fs::path& root = drive.path();
+    RelayConfig config;
+    CHECK_FALSE(find_gpg_socket_file(config, root));
+    touch(root / "c/Users/jane/AppData/Roaming/gnupg/S.gpg-agent.extra"); // GnuPG 2.2
+    CHECK(
+        find_gpg_socket_file(config, root)
+        == root / "c/Users/jane/AppData/Roaming/gnupg/S.gpg-agent.extra");
+    touch(root / "c/Users/jane/AppData/Local/gnupg/S.gpg-agent.extra"); // 2.3 and later
+    CHECK(
+        find_gpg_socket_file(config, root)
+        == root / "c/Users/jane/AppData/Local/gnupg/S.gpg-agent.extra");
+
+    CHECK(
+        windows_path_of(root / "c/Users/jane/AppData/Local/gnupg/S.gpg-agent.extra", root)
+        == std::string(R"(C:\Users\jane\AppData\Local\gnupg\S.gpg-agent.extra)"));
+    CHECK(windows_path_of(root / "d", root) == std::string(R"(D:\)"));
+    CHECK_FALSE(windows_path_of("/home/jane/S.gpg-agent", root));
+    CHECK_FALSE(windows_path_of(root / "wsl/x", root));
+    CHECK_FALSE(windows_path_of(root / "c/../../etc", root));
+}
+
+TEST_CASE("the gpg-agent probe reads the Assuan greeting and GETINFO version", "[relay]")
+{
+    const auto ask = [](const std::string& answers)
+    {
+        std::array<int, 2> sv{};
+        REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM, 0, sv.data()) == 0);
+        const azl::UniqueFd ours(sv[0]);
+        const azl::UniqueFd agent(sv[1]);
+        REQUIRE(
+            ::write(agent.get(), answers.data(), answers.size())
+            == static_cast<ssize_t>(answers.size()));
+        ::shutdown(agent.get(), SHUT_WR);
+        auto answer = query_assuan_version(ours.get(), std::chrono::seconds(5));
+        ::shutdown(ours.get(), SHUT_WR); // what was asked is all there is to read
+        std::array<char, 64> request{};
+        const ssize_t n = ::read(agent.get(), request.data(), request.size());
+        return std::make_pair(answer, std::string(request.data(), n > 0 ? n : 0));
+    };
+    auto [ok, request] = ask("OK Pleased to meet you\nD 2.4.5\nOK\n");
+    CHECK(ok.version == std::string("2.4.5"));
+    CHECK(ok.error.empty());
+    CHECK(request == "GETINFO version\n");
+    auto [refused, none] = ask("ERR 67109139 Unknown IPC command\n");
+    CHECK_FALSE(refused.version);
+    CHECK_THAT(refused.error, Catch::Contains("greeted with: ERR 67109139"));
+    CHECK(none.empty()); // nothing asked of a server that did not greet
+    auto [err, asked] = ask("OK hi\nERR 67109115 Forbidden\n");
+    CHECK_FALSE(err.version);
+    CHECK_THAT(err.error, Catch::Contains("answered: ERR 67109115 Forbidden"));
+    auto [gone, unused] = ask("");
+    CHECK_FALSE(gone.version);
+    CHECK_THAT(gone.error, Catch::Contains("is GnuPG's agent running on Windows"));
 }

@@ -228,6 +228,33 @@ TEST_CASE(
     CHECK_THAT(statuses(checks), Catch::EndsWith("ssh-agent=warn gcm=ok "));
     CHECK_THAT(L::format_doctor(checks), Catch::Contains("[relay] launcher"));
 
+    checks = with(R"({"gpg_agent": {"enabled": true, "socket": "/run/user/1000/gnupg/S.gpg-agent",
+        "socket_file": "/mnt/c/Users/jane/AppData/Local/gnupg/S.gpg-agent.extra", "running": true,
+        "own_agent": false, "version": "2.4.5", "error": null}})");
+    CHECK_THAT(statuses(checks), Catch::EndsWith("azure-cli=ok gpg-agent=ok "));
+    CHECK_THAT(
+        L::format_doctor(checks),
+        Catch::Contains("the Windows GnuPG agent (GnuPG 2.4.5) answers through the relay from "
+                        "/mnt/c/Users/jane/"));
+    checks = with(R"({"gpg_agent": {"enabled": true, "socket": "/s", "socket_file": null,
+        "running": false, "own_agent": false, "version": null, "error": null}})");
+    CHECK_THAT(statuses(checks), Catch::EndsWith("gpg-agent=warn "));
+    CHECK_THAT(L::format_doctor(checks), Catch::Contains("gpgconf --launch gpg-agent"));
+    checks = with(R"({"gpg_agent": {"enabled": true, "socket": "/s", "socket_file": "/f",
+        "running": false, "own_agent": false, "version": null,
+        "error": "the relay closed the connection without an answer"}})");
+    CHECK_THAT(statuses(checks), Catch::EndsWith("gpg-agent=warn "));
+    CHECK_THAT(
+        L::format_doctor(checks),
+        Catch::Contains("did not answer through the relay: the relay closed the connection"));
+    checks = with(R"({"gpg_agent": {"enabled": true, "socket": "/s", "socket_file": "/f",
+        "running": false, "own_agent": true, "version": null, "error": null}})");
+    CHECK_THAT(statuses(checks), Catch::EndsWith("gpg-agent=ok "));
+    CHECK_THAT(L::format_doctor(checks), Catch::Contains("gpgconf --kill gpg-agent"));
+    checks = with(R"({"gpg_agent": {"enabled": false, "socket": null, "socket_file": null,
+        "running": false, "own_agent": false, "version": null, "error": null}})");
+    CHECK_THAT(L::format_doctor(checks), Catch::Contains("[gpg-agent] enabled = false"));
+
     // A bridge without the relays (older image): no lines for them.
     b.distros["AzureLinux"].bridge_status = kSignedIn;
     CHECK_THAT(statuses(L::doctor(b, "AzureLinux")), Catch::EndsWith("azure-cli=ok "));

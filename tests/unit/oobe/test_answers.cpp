@@ -175,7 +175,8 @@ TEST_CASE("answers: a complete document", "[oobe]")
          {{"enabled", true},
           {"idle_timeout", 900},
           {"tenant", "contoso.onmicrosoft.com"},
-          {"ssh_agent", false}}},
+          {"ssh_agent", false},
+          {"gpg_agent", false}}},
         {"run", {"echo done"}},
     };
     const auto a = parse_answers(doc.dump(), "answers.json");
@@ -192,6 +193,7 @@ TEST_CASE("answers: a complete document", "[oobe]")
     CHECK(a.systemd == true);
     CHECK(a.bridge->idle_timeout == 900U);
     CHECK(a.bridge->ssh_agent == false);
+    CHECK(a.bridge->gpg_agent == false);
     CHECK_FALSE(a.bridge->gcm); // not given: bridge.conf keeps its default
     CHECK(a.run.size() == 1);
     // Defaults of a minimal document.

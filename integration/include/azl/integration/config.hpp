@@ -17,7 +17,9 @@ struct RelayConfig
     std::optional<std::filesystem::path> launcher;
     bool ssh_agent = true; // [ssh-agent] enabled: SSH_AUTH_SOCK in login shells
     std::string ssh_pipe = "openssh-ssh-agent"; // [ssh-agent] pipe: the Windows agent's named pipe
-    bool gcm = true;                            // [gcm] enabled: git's credential helper forwards
+    bool gpg_agent = true; // [gpg-agent] enabled: the guest's gpg signs with the Windows agent
+    std::optional<std::filesystem::path> gpg_socket_file; // [gpg-agent] socketFile; empty: found
+    bool gcm = true; // [gcm] enabled: git's credential helper forwards
     std::optional<std::filesystem::path> gcm_path; // [gcm] path: guest path of GCM; empty: found
 };
 

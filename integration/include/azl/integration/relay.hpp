@@ -118,6 +118,35 @@ int serve_ssh_agent(const BridgeConfig& config, Detach detach);
 // starts the relay when it is not running and returns the export.
 std::string ssh_agent_env(const BridgeConfig& config, const char* current);
 
+// Where the Windows GnuPG agent's socket file is looked for: [gpg-agent] socketFile, else each
+// Windows user's S.gpg-agent.extra (the socket GnuPG offers for forwarding: no key management) in
+// %LOCALAPPDATA%\gnupg (GnuPG 2.3 and later), then in %APPDATA%\gnupg (2.2).
+std::vector<std::filesystem::path>
+gpg_socket_file_candidates(const RelayConfig& config, const std::filesystem::path& drive_root);
+
+// The first that is a file; nullopt when GnuPG's agent does not run on Windows.
+std::optional<std::filesystem::path>
+find_gpg_socket_file(const RelayConfig& config, const std::filesystem::path& drive_root);
+
+// The Windows path (C:\Users\…) of a guest path on a drive mount (/mnt/c/Users/…); nullopt for
+// any other path.
+std::optional<std::string>
+windows_path_of(const std::filesystem::path& guest, const std::filesystem::path& drive_root);
+
+// Where the guest's gpg looks for its agent (`gpgconf --list-dirs agent-socket`); nullopt when
+// GnuPG is not installed.
+std::optional<std::filesystem::path> guest_gpg_agent_socket();
+
+// Serves the gpg-agent relay at the guest's agent socket, each connection relayed to the Windows
+// agent by `azurelinux.exe relay --assuan` (one per user); UserError when turned off or without
+// GnuPG in the guest.
+int serve_gpg_agent(const BridgeConfig& config, Detach detach);
+
+// The login hook's part for GnuPG (nothing to export: gpg finds its socket itself): starts the
+// relay unless it is off, runs already, the Windows side or the guest's GnuPG is missing, or the
+// guest's own gpg-agent answers on the socket.
+void start_gpg_agent_relay(const BridgeConfig& config);
+
 // Whether a Unix socket at `path` accepts a connection now.
 bool socket_alive(const std::filesystem::path& path);
 
@@ -136,7 +165,23 @@ AgentProbe query_agent_keys(int fd, std::chrono::milliseconds timeout);
 // launcher's `relay` started for this one question. For `status` and `doctor`.
 AgentProbe probe_ssh_agent(const BridgeConfig& config);
 
-// `status --json`'s "ssh_agent" and "gcm" objects.
+// What asking GnuPG's agent for its version found.
+struct AgentAnswer
+{
+    std::optional<std::string> version; // GnuPG's version; nullopt when the agent did not answer
+    std::string error;                  // why not, for people
+};
+
+// Reads the Assuan greeting of the gpg-agent behind `fd`, then asks GETINFO version, waiting at
+// most `timeout` in all.
+AgentAnswer query_assuan_version(int fd, std::chrono::milliseconds timeout);
+
+// Asks the Windows GnuPG agent through the relay: through `socket` when our relay serves it, else
+// through `command` (`azurelinux.exe relay --assuan FILE`) started for this one question.
+AgentAnswer probe_gpg_agent(
+    const std::filesystem::path& socket, const std::optional<std::vector<std::string>>& command);
+
+// `status --json`'s "ssh_agent", "gpg_agent" and "gcm" objects.
 nlohmann::json relay_status(const BridgeConfig& config);
 
 } // namespace azl::integration

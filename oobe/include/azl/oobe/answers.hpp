@@ -84,6 +84,7 @@ struct BridgeAnswers
     std::string host_az;
     std::string tenant;
     std::optional<bool> ssh_agent; // [ssh-agent] enabled: the Windows ssh-agent in the guest
+    std::optional<bool> gpg_agent; // [gpg-agent] enabled: the Windows GnuPG agent in the guest
     std::optional<bool> gcm;       // [gcm] enabled: Git Credential Manager as git's helper
 };
 
