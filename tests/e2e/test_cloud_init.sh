@@ -5,9 +5,9 @@
 # interop. In the stand-in %USERPROFILE%\.cloud-init\ an unmodified Ubuntu-style user-data file (the
 # kind Canonical documents for Ubuntu on WSL) under the <ID>-<VERSION_ID> name, in another case, beside
 # a default.user-data it must win over:
-#   --dry-run shows its values as the cloud-init layer's, the keys it does not use as ignored, the
-#   file content and the CA as (set); a locked organisation value (%ProgramData%) beats it and the
-#   refusal names the key, the user-data file and the policy;
+#   --dry-run (and --json) shows its values as the cloud-init layer's, the keys it does not use as
+#   ignored, the file content and the CA as (set); a locked organisation value (%ProgramData%) beats
+#   it and the refusal names the key, the user-data file and the policy;
 #   the run creates the user (gecos, groups, NOPASSWD sudo, SSH key, WSL's default user through the
 #   appended /etc/wsl.conf), trusts the CA, adds the apt source with its key and installs a package
 #   from it (a local repository signed by a test key), writes the files and runs runcmd.
@@ -23,7 +23,7 @@ source "$here/lib/rootfs-cache.sh"
 
 oobe_bin=$(realpath "${1:?usage: test_cloud_init.sh AZURELINUX-OOBE}")
 e2e_require_root
-e2e_require_tools bwrap gpg dpkg-deb openssl sha256sum
+e2e_require_tools bwrap gpg dpkg-deb openssl sha256sum python3
 guest_tar=$(azl_guest_tar)
 e2e_scratch
 tmpdir=$E2E_TMP
@@ -199,6 +199,19 @@ expect_in "$tmpdir/err" "$user_data: snap: not used"
 e2e_check "the locked time zone: the user-data's value is refused, naming the key, the file and the policy"
 expect_in "$tmpdir/err" "$user_data: /timezone is locked by the organisation ($org_file)"
 expect_in "$tmpdir/out" "refused: /timezone from $user_data (locked by $org_file)"
+e2e_check "--dry-run --json: the layer's ignored keys, the refusal, the files steps"
+oobe_run --dry-run --json
+python3 - "$tmpdir/out" "$user_data" "$org_file" <<'PYEOF' || e2e_fail "--dry-run --json: $(cat "$tmpdir/out")"
+import json, sys
+doc = json.load(open(sys.argv[1]))
+user_data, org_file = sys.argv[2:]
+layers = {l["layer"]: l for l in doc["layers"]}
+assert layers["cloud-init"]["origin"] == user_data, layers
+assert any(n.startswith("snap: not used") for n in layers["cloud-init"]["ignored"]), layers
+assert {"key": "/timezone", "origin": user_data, "locked_by": org_file} in doc["refused"], doc["refused"]
+steps = [s["step"] for s in doc["steps"]]
+assert steps.index("files") < steps.index("user") < steps.index("packages") < steps.index("files_deferred") < steps.index("run"), steps
+PYEOF
 [[ ! -e $root/var/lib/azurelinux-oobe ]] || e2e_fail "--dry-run left state behind"
 
 e2e_check "the run provisions the user, the CA, the apt source and package, the files and runcmd"
