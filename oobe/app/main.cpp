@@ -2,6 +2,7 @@
 #include <azl/common/error.hpp>
 #include <azl/common/log.hpp>
 #include <azl/common/program.hpp>
+#include <azl/oobe/cloud_init.hpp>
 #include <azl/oobe/host_sync.hpp>
 #include <azl/oobe/runner.hpp>
 #include <azl/oobe/seal.hpp>
@@ -115,6 +116,14 @@ int run(int argc, char** argv)
         "keys, the bridge's secrets, first-run state, logs and shell history; each copy gets a new "
         "identity at its first setup.");
     seal->add_flag("--dry-run", dry_run, "Only say what would be cleared");
+    std::string user_data;
+    CLI::App* cloud_init = app.add_subcommand(
+        "cloud-init",
+        "Show what cloud-init user-data FILE (#cloud-config, as for Ubuntu on WSL) gives here: "
+        "each answer (secrets as (set)) and each key that is not used; change nothing. Exit 2 "
+        "when it does not parse or its values are not valid.");
+    cloud_init->add_option("FILE", user_data, "The user-data file")->required();
+    cloud_init->add_flag("--json", json, "One JSON object: origin, values, ignored");
     bool sync_host = false;
     bool check_network = false;
     app.add_flag(
@@ -150,6 +159,11 @@ int run(int argc, char** argv)
             throw azl::UserError("azurelinux-oobe seal must run as root", "run it with sudo");
         }
         azl::oobe::seal_system(dry_run ? azl::oobe::DryRun::yes : azl::oobe::DryRun::no);
+        return 0;
+    }
+    if (cloud_init->parsed())
+    {
+        fmt::print("{}", azl::oobe::preview_cloud_init(user_data, json));
         return 0;
     }
     if (sync_host || check_network)

@@ -777,7 +777,8 @@ AnswersError::AnswersError(std::string_view origin, std::string_view path, std::
     : UserError(
         path.empty() ? fmt::format("{}: {}", origin, problem)
                      : fmt::format("{}: {}: {}", origin, path, problem),
-        "fix the answers file and run again; `azurelinux-oobe --check --answers FILE` checks it",
+        "fix the file and run again; `azurelinux-oobe --check --answers FILE` checks an answers "
+        "file, `azurelinux-oobe cloud-init FILE` cloud-init user-data",
         ExitCode::usage)
 {
 }

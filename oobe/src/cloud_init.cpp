@@ -6,6 +6,7 @@
 #include <azl/common/text.hpp>
 #include <azl/oobe/answers.hpp>
 #include <azl/oobe/cloud_init.hpp>
+#include <azl/oobe/users.hpp>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -539,7 +540,7 @@ private:
                     {
                         ignore(
                             fmt::format("{}/{}", sub, g),
-                            "no such group in this image (cloud-init would create it)");
+                            "no such group in this image; cloud-init would create it");
                     }
                     else if (std::find(groups.begin(), groups.end(), g) == groups.end())
                     {
@@ -1161,6 +1162,23 @@ find_cloud_init_user_data(const fs::path& profile, std::string_view instance, co
     return std::nullopt;
 }
 
+CloudConfigTarget guest_cloud_config_target(const OsRelease& os)
+{
+    CloudConfigTarget target;
+    target.release_codename = os.version_codename;
+    try
+    {
+        target.family = detect_family(os);
+    }
+    catch (const UserError&)
+    {
+        target.family = Family::rpm; // setup itself stops on it later, with the reason
+    }
+    target.group_exists = [db = UserDatabase::load()](std::string_view group)
+    { return db.has_group(group); };
+    return target;
+}
+
 Layer translate_cloud_config(
     std::string origin, std::string_view text, const CloudConfigTarget& target)
 {
@@ -1203,6 +1221,42 @@ Layer translate_cloud_config(
     }
     layer.ignored = translator.take_ignored();
     return layer;
+}
+
+std::string preview_cloud_init(const fs::path& file, bool json_output)
+{
+    const auto os = OsRelease::load();
+    std::vector<Layer> layers;
+    layers.push_back(translate_cloud_config(
+        file.string(), read_file(file, kMaxUserData), guest_cloud_config_target(os)));
+    const auto merged = merge_layers(std::move(layers));
+    (void)parse_answers(merged);
+    const auto values = effective_values(merged);
+    const auto& ignored = merged.layers.front().ignored;
+    if (json_output)
+    {
+        json doc{{"origin", file.string()}, {"values", json::array()}, {"ignored", ignored}};
+        for (const auto& v : values)
+        {
+            doc["values"].push_back({{"key", v.key}, {"value", v.value}});
+        }
+        return doc.dump(2) + "\n";
+    }
+    std::string out = fmt::format(
+        "{}: {} answer value(s) for {}, {} ignored\n",
+        file.string(),
+        values.size(),
+        os.display_name(),
+        ignored.size());
+    for (const auto& v : values)
+    {
+        out += fmt::format("  {} = {}\n", v.key, v.value.dump());
+    }
+    for (const auto& note : ignored)
+    {
+        out += fmt::format("  ignored: {}\n", note);
+    }
+    return out;
 }
 
 std::optional<Layer> cloud_init_layer(

@@ -6,7 +6,6 @@
 #include <azl/oobe/family.hpp>
 #include <azl/oobe/policy.hpp>
 #include <azl/oobe/sources.hpp>
-#include <azl/oobe/users.hpp>
 
 #include <fmt/format.h>
 
@@ -170,19 +169,7 @@ std::optional<Layer> cloud_init_user_data(const fs::path& profile, std::string_v
         logger("oobe")->warn("{}; cloud-init user-data is not read", e.what());
         return std::nullopt;
     }
-    CloudConfigTarget target;
-    target.release_codename = os.version_codename;
-    try
-    {
-        target.family = detect_family(os);
-    }
-    catch (const UserError&)
-    {
-        target.family = Family::rpm; // setup itself stops on it later, with the reason
-    }
-    target.group_exists = [db = UserDatabase::load()](std::string_view group)
-    { return db.has_group(group); };
-    return cloud_init_layer(profile, instance, os, target);
+    return cloud_init_layer(profile, instance, os, guest_cloud_config_target(os));
 }
 
 std::optional<fs::path> windows_folder(std::string_view variable)

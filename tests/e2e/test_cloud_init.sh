@@ -214,6 +214,17 @@ assert steps.index("files") < steps.index("user") < steps.index("packages") < st
 PYEOF
 [[ ! -e $root/var/lib/azurelinux-oobe ]] || e2e_fail "--dry-run left state behind"
 
+e2e_check "azurelinux-oobe cloud-init FILE: what a user-data file gives here; bad YAML exits 2 naming the line"
+oobe_run cloud-init "$user_data"
+expect_in "$tmpdir/out" "/user/name = \"jdoe\""
+expect_in "$tmpdir/out" "ignored: snap: not used"
+printf '#cloud-config\nusers:\n- name: x\n  groups: [sudo\n' >"$profile/bad.user-data"
+rc=0
+e2e_guest_run "$root" --bind "$drive" /mnt/c -- "$OOBE" cloud-init /mnt/c/Users/Jane.Doe/bad.user-data \
+    >"$tmpdir/out" 2>"$tmpdir/err" || rc=$?
+[[ $rc == 2 ]] || e2e_fail "cloud-init with bad YAML exited $rc, expected 2"
+expect_in "$tmpdir/err" "/mnt/c/Users/Jane.Doe/bad.user-data: not valid YAML: line 5"
+
 e2e_check "the run provisions the user, the CA, the apt source and package, the files and runcmd"
 oobe_run
 passwd_line=$(grep '^jdoe:' "$root/etc/passwd") || e2e_fail "no user jdoe"

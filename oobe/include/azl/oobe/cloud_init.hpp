@@ -37,6 +37,9 @@ struct CloudConfigTarget
     std::function<bool(std::string_view)> group_exists;
 };
 
+// This guest's target: the family of `os`, its code name, and /etc/group for the groups.
+CloudConfigTarget guest_cloud_config_target(const OsRelease& os);
+
 // Translates one user-data file into a cloud-init layer whose document is an answers document
 // ("version": 1). A #cloud-config document is translated key by key; every key (and sub-key) it
 // does not use is named in the layer's `ignored` notes. Any other kind of user-data (a shell
@@ -53,5 +56,11 @@ std::optional<Layer> cloud_init_layer(
     std::string_view instance,
     const OsRelease& os,
     const CloudConfigTarget& target);
+
+// `azurelinux-oobe cloud-init FILE`: translates FILE for this guest (guest_cloud_config_target of
+// /etc/os-release) and validates the answers it gives, changing nothing. Returns what to print:
+// each value (secrets as "(set)") and each ignored key, as text or one JSON document. Throws
+// AnswersError for YAML that does not parse or answers that are not valid.
+std::string preview_cloud_init(const std::filesystem::path& file, bool json);
 
 } // namespace azl::oobe
