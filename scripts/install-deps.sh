@@ -22,6 +22,8 @@ packages=(
     libcrypt-dev
     # first-run setup reads cloud-init user-data: YAML (#cloud-config) through yaml-cpp
     libyaml-cpp-dev
+    # the sandbox launcher evaluates proxy auto-configuration (PAC) files
+    libpacparser-dev
     # renders the icon source (packaging/assets/azurelinux-icon.svg) at build time
     librsvg2-bin
     # end-to-end tests and benchmarks: a real rootfs, an OCI reference implementation, archivers

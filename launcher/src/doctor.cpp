@@ -324,7 +324,9 @@ void check_network(Backend& backend, const std::string& name, std::vector<Doctor
         std::string(kOobe)};
     spec.user = "root";
     spec.cwd = "/";
-    spec.stdin_data = network_check_request(read_host_facts());
+    HostFacts facts = read_host_facts();
+    resolve_pac(backend, name, facts); // doctor says what the PAC file gives, or why it cannot
+    spec.stdin_data = network_check_request(facts);
     const LaunchResult r = backend.launch(name, spec);
     if (r.exit_code == 127)
     {

@@ -6,6 +6,7 @@
 #include <azl/common/log.hpp>
 #include <azl/common/text.hpp>
 #include <azl/launcher/host_sync.hpp>
+#include <azl/launcher/pac.hpp>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -26,6 +27,9 @@ namespace
 {
 
 constexpr std::string_view kGuestProgram = "/usr/lib/wsl/azurelinux-oobe";
+
+// How long fetching a PAC file may take: a launch waits for it when the host's settings changed.
+constexpr std::chrono::milliseconds kPacTimeout{4000};
 
 std::vector<std::string> split(std::string_view text, char sep)
 {
@@ -115,6 +119,101 @@ bool nothing_to_carry(const HostFacts& facts)
     return facts.certificates.empty() && !facts.proxy;
 }
 
+// The package repositories' URLs, from the guest's own files (`azurelinux-oobe
+// --repository-urls`); none, with a note, when the guest cannot say.
+std::vector<std::string>
+repository_urls(Backend& backend, const std::string& name, std::vector<std::string>& notes)
+{
+    LaunchSpec spec;
+    spec.argv = {
+        "/bin/sh",
+        "-c",
+        R"(test -x "$1" || exit 127; exec "$1" --repository-urls)",
+        "sh",
+        std::string(kGuestProgram)};
+    spec.user = "root";
+    spec.cwd = "/";
+    try
+    {
+        const LaunchResult r = backend.launch(name, spec);
+        if (r.exit_code != 0)
+        {
+            throw std::runtime_error(
+                r.exit_code == 127 ? fmt::format("{} has no {}", name, kGuestProgram)
+                                   : fmt::format("exit {}: {}", r.exit_code, trim(r.err)));
+        }
+        std::vector<std::string> urls;
+        for (const auto& u : json::parse(r.out))
+        {
+            urls.push_back(u.get<std::string>());
+        }
+        return urls;
+    }
+    catch (const std::exception& e)
+    {
+        notes.push_back(fmt::format(
+            "the PAC file is asked about the Azure endpoints only: the package repositories of {} "
+            "are unknown ({})",
+            name,
+            e.what()));
+        return {};
+    }
+}
+
+// Whether the guest kept its proxy files (the PAC file could not be evaluated).
+bool proxy_kept(std::string_view report_json)
+{
+    const auto report = json::parse(report_json, nullptr, false);
+    return report.is_object() && report.contains("proxy") && report["proxy"].is_object()
+           && report["proxy"].value("kept", false);
+}
+
+// The URL with any user:password@ hidden, for what is printed.
+std::string redact(std::string_view url)
+{
+    const auto scheme = url.find("://");
+    const auto at = url.rfind('@');
+    if (scheme == std::string_view::npos || at == std::string_view::npos || at < scheme)
+    {
+        return std::string(url);
+    }
+    return fmt::format("{}***{}", url.substr(0, scheme + 3), url.substr(at));
+}
+
+// What a sync would send, for `azurelinux sync --dry-run`.
+std::vector<std::string> dry_run_lines(const HostFacts& facts)
+{
+    std::vector<std::string> lines;
+    lines.push_back(
+        facts.certificates_known
+            ? fmt::format(
+                "certificates: {} in the host's stores (the guest keeps those it does not already "
+                "trust)",
+                facts.certificates.size())
+            : std::string(
+                "certificates: the host's stores cannot be read; the guest keeps its set"));
+    if (!facts.proxy || (facts.proxy->http.empty() && facts.proxy->https.empty()))
+    {
+        lines.emplace_back(
+            facts.proxy && !facts.proxy->pac_problem.empty()
+                ? "proxy: the guest keeps what it has (the PAC file could not be evaluated)"
+                : "proxy: none");
+        return lines;
+    }
+    const HostProxy& p = *facts.proxy;
+    lines.push_back(
+        fmt::format("proxy: {} (from {})", redact(p.https.empty() ? p.http : p.https), p.source));
+    if (!p.http.empty() && p.http != p.https)
+    {
+        lines.push_back(fmt::format("  http:// URLs: {}", redact(p.http)));
+    }
+    if (!p.no_proxy.empty())
+    {
+        lines.push_back(fmt::format("  no_proxy: {}", fmt::join(p.no_proxy, ",")));
+    }
+    return lines;
+}
+
 } // namespace
 
 std::string der_to_pem(std::span<const unsigned char> der)
@@ -190,6 +289,50 @@ std::optional<HostProxy> proxy_from_internet_settings(const InternetSettings& s)
     return p;
 }
 
+std::vector<std::string> azure_endpoint_urls()
+{
+    return {"https://login.microsoftonline.com/", "https://management.azure.com/"};
+}
+
+void resolve_pac(Backend& backend, const std::string& name, HostFacts& facts)
+{
+    if (!facts.proxy || facts.proxy->pac_url.empty())
+    {
+        return;
+    }
+    HostProxy& p = *facts.proxy;
+    std::vector<std::string> urls = repository_urls(backend, name, facts.notes);
+    for (auto& u : azure_endpoint_urls())
+    {
+        urls.push_back(std::move(u));
+    }
+    const PacEvaluation eval = evaluate_pac(p.pac_url, urls, kPacTimeout);
+    p.pac_evaluated = true;
+    if (!eval.problem.empty())
+    {
+        logger("launcher")->debug("{}", eval.problem);
+        p.pac_problem = eval.problem;
+        return;
+    }
+    PacOutcome outcome = interpret_pac_answers(p.pac_url, urls, eval.answers);
+    for (std::size_t i = 0; i < urls.size(); ++i)
+    {
+        logger("launcher")->debug("PAC {}: {} -> {}", p.pac_url, urls[i], eval.answers[i]);
+    }
+    p.source = fmt::format("the PAC file {}, {}", p.pac_url, p.source);
+    p.http = std::move(outcome.http);
+    p.https = std::move(outcome.https);
+    for (const auto& host : outcome.direct)
+    {
+        if (std::find(p.no_proxy.begin(), p.no_proxy.end(), host) == p.no_proxy.end())
+        {
+            p.no_proxy.push_back(host);
+        }
+    }
+    p.pac_direct = std::move(outcome.direct);
+    p.pac_lines = std::move(outcome.lines);
+}
+
 std::string host_sync_request(const HostFacts& facts)
 {
     json doc = {{"version", 1}};
@@ -232,7 +375,15 @@ std::string host_sync_request(const HostFacts& facts)
         {
             proxy["problem"] = problem;
         }
-        if (!p.pac_url.empty())
+        if (p.pac_evaluated)
+        {
+            proxy["pac"] = {
+                {"url", p.pac_url},
+                {"problem", p.pac_problem},
+                {"summary", p.pac_lines.empty() ? std::string() : p.pac_lines.front()},
+                {"direct", p.pac_direct}};
+        }
+        else if (!p.pac_url.empty())
         {
             proxy["pac_url"] = p.pac_url;
         }
@@ -249,19 +400,48 @@ std::string network_check_request(const HostFacts& facts)
 SyncOutcome sync_host(Backend& backend, const std::string& name, SyncWhen when)
 {
     SyncOutcome outcome;
-    if (when == SyncWhen::on_demand)
+    if (when == SyncWhen::on_demand || when == SyncWhen::dry_run)
     {
         guest::require_registered(backend, name);
     }
-    const HostFacts facts = read_host_facts();
-    const std::string request = host_sync_request(facts);
+    HostFacts facts = read_host_facts();
+    // What the host says before a PAC file is evaluated decides whether a launch syncs: fetching
+    // the file at every launch would make each one wait on the network.
+    const std::string settings = host_sync_request(facts);
     const auto last = read_state(name);
-    if (when == SyncWhen::launch && (last ? *last == request : nothing_to_carry(facts)))
+    if (when == SyncWhen::launch && (last ? *last == settings : nothing_to_carry(facts)))
     {
         return outcome; // nothing changed since the last sync: no launch at all
     }
     if (when == SyncWhen::first_run && nothing_to_carry(facts))
     {
+        return outcome;
+    }
+    resolve_pac(backend, name, facts);
+    const std::string request = host_sync_request(facts);
+    const auto pac_lines = [&facts, &outcome](bool kept)
+    {
+        if (!facts.proxy || !facts.proxy->pac_evaluated)
+        {
+            return;
+        }
+        for (const auto& line : facts.proxy->pac_lines)
+        {
+            outcome.lines.push_back("  " + line);
+        }
+        if (!facts.proxy->pac_problem.empty() && !kept)
+        {
+            outcome.lines.push_back("  warning: " + facts.proxy->pac_problem);
+        }
+    };
+    if (when == SyncWhen::dry_run)
+    {
+        outcome.lines = dry_run_lines(facts);
+        pac_lines(false);
+        for (const auto& note : facts.notes)
+        {
+            outcome.lines.push_back(note);
+        }
         return outcome;
     }
     LaunchSpec spec;
@@ -281,7 +461,7 @@ SyncOutcome sync_host(Backend& backend, const std::string& name, SyncWhen when)
             "{} has no {}: the host's certificates and proxy are not carried into it",
             name,
             kGuestProgram));
-        write_state(name, request);
+        write_state(name, settings);
         return outcome;
     }
     if (r.exit_code != 0)
@@ -298,11 +478,12 @@ SyncOutcome sync_host(Backend& backend, const std::string& name, SyncWhen when)
     outcome.ran = true;
     outcome.report_json = r.out;
     outcome.lines = summarize_sync_report(r.out);
+    pac_lines(proxy_kept(r.out));
     for (const auto& note : facts.notes)
     {
         outcome.lines.push_back(note);
     }
-    write_state(name, request);
+    write_state(name, settings);
     return outcome;
 }
 
@@ -384,6 +565,12 @@ std::vector<std::string> summarize_sync_report(std::string_view report_json)
         else
         {
             const auto p = proxy.value("proxy", json());
+            if (proxy.value("kept", false))
+            {
+                lines.push_back(
+                    fmt::format("proxy: unchanged: {}", proxy.value("problem", std::string("?"))));
+                return lines;
+            }
             lines.push_back(
                 p.is_string() ? fmt::format(
                     "proxy: {} (from {})", p.get<std::string>(), proxy.value("source", "?"))

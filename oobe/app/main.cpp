@@ -136,6 +136,12 @@ int run(int argc, char** argv)
         check_network,
         "Check TLS to the package repositories and Azure endpoints through the proxy (the "
         "launcher's request on stdin); print JSON checks");
+    bool repository_urls = false;
+    app.add_flag(
+        "--repository-urls",
+        repository_urls,
+        "Print the package repositories' http(s) URLs as a JSON array (the launcher asks a PAC "
+        "file about them)");
     app.add_flag("-v,--verbose", verbose, "More output on stderr (-vv for debug)");
     app.add_flag("-q,--quiet", quiet, "Only errors on stderr");
     try
@@ -164,6 +170,11 @@ int run(int argc, char** argv)
     if (cloud_init->parsed())
     {
         fmt::print("{}", azl::oobe::preview_cloud_init(user_data, json));
+        return 0;
+    }
+    if (repository_urls)
+    {
+        fmt::print("{}", azl::oobe::repository_urls_command());
         return 0;
     }
     if (sync_host || check_network)

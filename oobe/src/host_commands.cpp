@@ -69,6 +69,11 @@ std::string sync_host_command(std::string_view request_text)
     return run_host_sync(request, env);
 }
 
+std::string repository_urls_command()
+{
+    return nlohmann::json(repository_urls(this_family())).dump() + "\n";
+}
+
 std::string check_network_command(std::string_view request_text)
 {
     const auto request = parse_host_sync_request(request_text, kRequestOrigin);
@@ -85,7 +90,12 @@ std::string check_network_command(std::string_view request_text)
     const std::string pac = !request.pac_url.empty() ? request.pac_url
                             : wsl_pac != env.end()   ? wsl_pac->second
                                                      : "";
-    if (!pac.empty())
+    if (request.pac_evaluated)
+    {
+        checks.push_back(
+            evaluated_pac_check(request.pac_url, request.pac_problem, request.pac_summary));
+    }
+    else if (!pac.empty())
     {
         checks.push_back(check_pac_file(pac, std::chrono::milliseconds(4000)));
     }

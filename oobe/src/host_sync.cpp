@@ -130,6 +130,16 @@ json proxy_report(
     }
     std::optional<ProxySettings> proxy = request.proxy;
     std::string source = request.proxy_source;
+    if (!proxy && !request.pac_problem.empty())
+    {
+        // The PAC file could not be evaluated (off the company network, a broken script): what
+        // the last good evaluation wrote stays.
+        report["problem"] = request.pac_problem;
+        report["source"] = nullptr;
+        report["proxy"] = nullptr;
+        report["kept"] = true;
+        return report;
+    }
     if (!proxy)
     {
         proxy = wsl_env_proxy(env.guest_env);
@@ -183,6 +193,17 @@ HostSyncRequest parse_host_sync_request(std::string_view text, std::string_view 
             r.proxy_source = it->value("source", "");
             r.proxy_problem = it->value("problem", "");
             r.pac_url = it->value("pac_url", "");
+            if (const auto pac = it->find("pac"); pac != it->end() && !pac->is_null())
+            {
+                r.pac_evaluated = true;
+                r.pac_url = pac->at("url").get<std::string>();
+                r.pac_problem = pac->value("problem", "");
+                r.pac_summary = pac->value("summary", "");
+                if (const auto direct = pac->find("direct"); direct != pac->end())
+                {
+                    r.pac_direct = string_list(*direct);
+                }
+            }
             if (!p.http.empty() || !p.https.empty())
             {
                 r.proxy = std::move(p);

@@ -594,11 +594,17 @@ bool bypasses_proxy(std::string_view host, const std::vector<std::string>& no_pr
     return false;
 }
 
-std::vector<NetTarget> repository_targets(const FamilyFacts& facts, const fs::path& root)
+std::vector<std::string> repository_urls(const FamilyFacts& facts, const fs::path& root)
 {
-    std::vector<NetTarget> out;
-    std::set<std::string> seen;
-    const char* why = "package repository";
+    std::vector<std::string> out;
+    const auto add = [&out](std::string_view url)
+    {
+        if ((url.starts_with("https://") || url.starts_with("http://"))
+            && std::find(out.begin(), out.end(), url) == out.end())
+        {
+            out.emplace_back(url);
+        }
+    };
     if (facts.family == Family::debian)
     {
         std::vector<fs::path> lists{root / "etc/apt/sources.list"};
@@ -627,7 +633,7 @@ std::vector<NetTarget> repository_targets(const FamilyFacts& facts, const fs::pa
                         }
                         continue;
                     }
-                    add_target(out, seen, word, why);
+                    add(word);
                     break;
                 }
             }
@@ -644,7 +650,7 @@ std::vector<NetTarget> repository_targets(const FamilyFacts& facts, const fs::pa
                     std::string url;
                     while (words >> url)
                     {
-                        add_target(out, seen, url, why);
+                        add(url);
                     }
                 }
             }
@@ -660,7 +666,7 @@ std::vector<NetTarget> repository_targets(const FamilyFacts& facts, const fs::pa
             {
                 if (item.key == "baseurl" || item.key == "mirrorlist" || item.key == "metalink")
                 {
-                    add_target(out, seen, trim(item.value), why);
+                    add(trim(item.value));
                 }
             }
         }
@@ -668,6 +674,17 @@ std::vector<NetTarget> repository_targets(const FamilyFacts& facts, const fs::pa
         {
             // a repository file tdnf cannot read either; tdnf itself says so
         }
+    }
+    return out;
+}
+
+std::vector<NetTarget> repository_targets(const FamilyFacts& facts, const fs::path& root)
+{
+    std::vector<NetTarget> out;
+    std::set<std::string> seen;
+    for (const auto& url : repository_urls(facts, root))
+    {
+        add_target(out, seen, url, "package repository");
     }
     return out;
 }
@@ -782,9 +799,27 @@ NetCheck check_pac_file(const std::string& url, std::chrono::milliseconds timeou
     }
     check.status = "warn";
     check.message = fmt::format(
-        "PAC file {} reachable; proxy auto-configuration is not evaluated by this release", url);
-    check.hint = "set the proxy in the answers (proxy) or let WSL export it (autoProxy)";
+        "PAC file {} reachable, but not evaluated: the guest cannot run it, the launcher does",
+        url);
+    check.hint = "run `azurelinux sync` (azurelinux.exe on Windows) to carry its proxies";
     return check;
+}
+
+NetCheck
+evaluated_pac_check(const std::string& url, const std::string& problem, const std::string& summary)
+{
+    if (!problem.empty())
+    {
+        return {
+            .id = "pac",
+            .status = "fail",
+            .message = problem,
+            .hint = fmt::format(
+                "the guest keeps the proxy the last good evaluation gave; check {} opens in a "
+                "browser on Windows, or set an explicit proxy in the answers",
+                url)};
+    }
+    return {.id = "pac", .status = "ok", .message = summary, .hint = {}};
 }
 
 std::vector<NetCheck> check_targets(

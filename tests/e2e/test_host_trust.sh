@@ -11,7 +11,10 @@
 #   - after the root is removed on the host, the next launch removes it (and its now unrooted
 #     intermediate): apt-get update, curl and git ls-remote fail with certificate errors, and
 #     doctor names the interceptor, then says Windows trusts it once the root is back;
-#   - after `azurelinux sync` all three succeed again; an unchanged host costs a launch no sync.
+#   - after `azurelinux sync` all three succeed again; an unchanged host costs a launch no sync;
+#   - with only a PAC file (served on 127.0.0.1) sending the repository through the proxy and the
+#     rest DIRECT, sync writes that proxy and the DIRECT hosts, apt-get update goes through the
+#     proxy; a broken or unreachable PAC file is one line naming it, and the guest keeps its proxy.
 # Usage: test_host_trust.sh PATH/TO/azurelinux   (azurelinux-oobe built beside it)
 set -euo pipefail
 azl_bin=$(realpath "${1:?usage: $0 PATH/TO/azurelinux}")
@@ -204,28 +207,66 @@ azl doctor --name Corp --json >doctor.json || true
     e2e_fail "doctor after sync: $(cat doctor.json)"
 azl run --name Corp --user root -- test -f /usr/local/share/ca-certificates/mine.crt || e2e_fail "the user's anchor is gone"
 
+e2e_check "a PAC file alone: the repository through the proxy, the rest DIRECT, apt-get update works"
+unset HTTPS_PROXY HTTP_PROXY
+azl sync --name Corp >sync.out
+grep -qx "proxy: none" sync.out || e2e_fail "sync without a proxy: $(cat sync.out)"
+! azl run --name Corp --user root -- apt-config dump | grep -q "Acquire::https::Proxy \"" || e2e_fail "apt still has a proxy"
+pac_port=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+pac_url=http://127.0.0.1:$pac_port/proxy.pac
+mkdir pac
+cat >pac/proxy.pac <<EOF
+function FindProxyForURL(url, host) {
+    if (host == "127.0.0.2") return "PROXY 127.0.0.1:$proxy_port; DIRECT";
+    return "DIRECT";
+}
+EOF
+"$PY" -m http.server --bind 127.0.0.1 --directory pac "$pac_port" >pac.log 2>&1 &
+pids+=($!)
+pac_pid=$!
+for ((i = 0; i < 600; i++)); do
+    curl -s -o /dev/null "$pac_url" && break
+    kill -0 "$pac_pid" 2>/dev/null || e2e_fail "the PAC server exited: $(cat pac.log)"
+    sleep 0.05
+done
+export AZL_SANDBOX_PAC_URL=$pac_url
+summary="PAC file $pac_url evaluated for 3 hosts: 127.0.0.2 through $proxy; DIRECT: login.microsoftonline.com, management.azure.com"
+azl sync --name Corp --dry-run >dry.out
+grep -qxF "proxy: $proxy (from the PAC file $pac_url, the host's environment)" dry.out || e2e_fail "dry run: $(cat dry.out)"
+grep -qxF "  $summary" dry.out || e2e_fail "dry run, DIRECT hosts: $(cat dry.out)"
+azl sync --name Corp >sync.out
+grep -qxF "  $summary" sync.out || e2e_fail "sync with a PAC file: $(cat sync.out)"
+azl run --name Corp --user root -- apt-config dump >apt-config.out
+grep -qF "Acquire::https::Proxy \"$proxy\";" apt-config.out || e2e_fail "apt proxy from the PAC file: $(cat apt-config.out)"
+grep -qF 'Acquire::https::Proxy::management.azure.com "DIRECT";' apt-config.out || e2e_fail "apt DIRECT hosts: $(cat apt-config.out)"
+grep -qx "NO_PROXY=\"login.microsoftonline.com,management.azure.com,localhost,127.0.0.1,::1\"" <(guest_cat /etc/environment) ||
+    e2e_fail "/etc/environment NO_PROXY: $(guest_cat /etc/environment)"
+seen=$(grep -c "127.0.0.2" mitm.log || true)
+azl run --name Corp --user root -- apt-get update -q --error-on=any >apt.out 2>&1 || e2e_fail "apt-get update with the PAC file's proxy: $(cat apt.out)"
+(($(grep -c "127.0.0.2" mitm.log) > seen)) || e2e_fail "apt-get update did not go through the proxy: $(tail -5 mitm.log)"
+azl doctor --name Corp --json >doctor.json || true
+[[ $(jq -r '.[] | select(.id == "pac") | .status + " " + .message' doctor.json) == "ok $summary" ]] ||
+    e2e_fail "doctor, PAC evaluated: $(cat doctor.json)"
+[[ $(jq -r --arg id "tls:127.0.0.2:${repo##*:}" '.[] | select(.id == $id) | .status' doctor.json) == ok ]] ||
+    e2e_fail "doctor, the repository through the PAC file's proxy: $(cat doctor.json)"
+
+e2e_check "a PAC script error and an unreachable PAC file: one line naming the URL; the guest keeps its proxy"
+echo 'function FindProxyForURL(url, host) {' >pac/proxy.pac
+azl sync --name Corp >sync.out
+grep -qxF "proxy: unchanged: PAC script error in $pac_url: line 2: SyntaxError: missing } after function body" sync.out ||
+    e2e_fail "sync, PAC script error: $(cat sync.out)"
+grep -qF "Acquire::https::Proxy \"$proxy\";" <(azl run --name Corp --user root -- apt-config dump) || e2e_fail "apt lost its proxy"
+kill "$pac_pid"
+wait "$pac_pid" 2>/dev/null || true
+azl doctor --name Corp --json >doctor.json || true
+[[ $(jq -r '.[] | select(.id == "pac") | .status + " " + .message' doctor.json) == \
+    "fail PAC file $pac_url unreachable: 127.0.0.1:$pac_port: Connection refused" ]] ||
+    e2e_fail "doctor, PAC unreachable: $(cat doctor.json)"
+unset AZL_SANDBOX_PAC_URL
+
 e2e_check "the proxy refusing connections: doctor says so"
 kill "$mitm_pid"
 wait "$mitm_pid" 2>/dev/null || true
 azl doctor --name Corp --json >doctor.json || true
 [[ $(jq -r --arg id "tls:127.0.0.2:${repo##*:}" '.[] | select(.id == $id) | .message' doctor.json) == "proxy 127.0.0.1:$proxy_port refused the connection"* ]] ||
     e2e_fail "doctor, proxy down: $(cat doctor.json)"
-
-e2e_check "a PAC file: doctor says when it is unreachable, and that it is not evaluated"
-pac_port=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-AZL_SANDBOX_PAC_URL=http://127.0.0.1:$pac_port/proxy.pac azl doctor --name Corp --json >doctor.json || true
-[[ $(jq -r '.[] | select(.id == "pac") | .status + " " + .message' doctor.json) == \
-    "fail PAC file http://127.0.0.1:$pac_port/proxy.pac unreachable: the PAC server 127.0.0.1:$pac_port refused the connection" ]] ||
-    e2e_fail "doctor, PAC unreachable: $(cat doctor.json)"
-mkdir pac && printf 'function FindProxyForURL(url, host) { return "PROXY 127.0.0.1:%s"; }\n' "$proxy_port" >pac/proxy.pac
-"$PY" -m http.server --bind 127.0.0.1 --directory pac "$pac_port" >pac.log 2>&1 &
-pids+=($!)
-for ((i = 0; i < 600; i++)); do
-    grep -qs "GET /proxy.pac" pac.log && break
-    curl -s -o /dev/null "http://127.0.0.1:$pac_port/proxy.pac" && break
-    sleep 0.05
-done
-AZL_SANDBOX_PAC_URL=http://127.0.0.1:$pac_port/proxy.pac azl doctor --name Corp --json >doctor.json || true
-[[ $(jq -r '.[] | select(.id == "pac") | .status + " " + .message' doctor.json) == \
-    "warn PAC file http://127.0.0.1:$pac_port/proxy.pac reachable; proxy auto-configuration is not evaluated by this release" ]] ||
-    e2e_fail "doctor, PAC reachable: $(cat doctor.json)"

@@ -32,6 +32,7 @@ struct FakeDistro
     std::optional<std::string> bridge_status;   // stdout of `bridge status --json`; none: absent
     std::string network_checks = "[]";          // stdout of `azurelinux-oobe --check-network`
     std::vector<std::string> sync_requests;     // stdin of each `azurelinux-oobe --sync-host`
+    std::string repository_urls = "[]";         // stdout of `azurelinux-oobe --repository-urls`
     bool running = false;
 };
 
@@ -266,6 +267,10 @@ private:
         if (a.size() == 5 && a[0] == "/bin/sh" && a[2].ends_with("--check-network"))
         {
             return {0, d.network_checks, ""};
+        }
+        if (a.size() == 5 && a[0] == "/bin/sh" && a[2].ends_with("--repository-urls"))
+        {
+            return {0, d.repository_urls, ""};
         }
         if (a.size() == 5 && a[0] == "/bin/sh" && a[2].ends_with("--sync-host"))
         {

@@ -6,6 +6,7 @@
 #include <azl/oobe/net_check.hpp>
 
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
 #include <map>
 
@@ -202,4 +203,63 @@ TEST_CASE("doctor's network check: proxy addresses, no_proxy, repository hosts",
     REQUIRE(eff);
     CHECK(eff->https == "http://p.contoso.com:8080");
     CHECK(eff->no_proxy == std::vector<std::string>{"localhost", ".corp"});
+}
+
+TEST_CASE("a PAC file evaluated by the launcher: the guest's side", "[oobe][proxy]")
+{
+    const azl::TempDir tmp("azl-pac-guest");
+    fs::create_directories(tmp.path() / "etc/apt/sources.list.d");
+    azl::write_file_atomic(
+        tmp.path() / "etc/apt/sources.list",
+        "deb http://deb.debian.org/debian bookworm main\n"
+        "deb [trusted=yes] https://repo.contoso.com:8443/debian ./\n"
+        "deb cdrom:[Debian]/ bookworm main\n"
+        "deb http://deb.debian.org/debian bookworm-updates main\n");
+    CHECK(
+        repository_urls(facts_for(Family::debian), tmp.path())
+        == std::vector<std::string>{
+            "http://deb.debian.org/debian", "https://repo.contoso.com:8443/debian"});
+
+    const auto r = parse_host_sync_request(
+        R"({"version":1,"certificates":null,
+            "proxy":{"source":"the PAC file http://wpad/proxy.pac, Windows Internet Settings",
+                     "http":"","https":"","no_proxy":[],
+                     "pac":{"url":"http://wpad/proxy.pac",
+                            "problem":"PAC file http://wpad/proxy.pac unreachable: wpad:80 did not answer in time",
+                            "summary":"","direct":[]}}})",
+        "stdin");
+    CHECK(r.pac_evaluated);
+    CHECK(r.pac_url == "http://wpad/proxy.pac");
+    CHECK_FALSE(r.proxy);
+
+    SECTION("the PAC file could not be evaluated: the files the last good one wrote stay")
+    {
+        const auto profile = tmp.path() / "etc/profile.d/azurelinux-proxy.sh";
+        fs::create_directories(profile.parent_path());
+        azl::write_file_atomic(profile, "export https_proxy='http://p:1'\n", 0644);
+        const SyncEnvironment env{
+            .facts = facts_for(Family::debian),
+            .root = tmp.path(),
+            .guest_env = {},
+            .now = 0,
+            .run_tool = {}};
+        const auto report = nlohmann::json::parse(run_host_sync(r, env));
+        CHECK(report["proxy"]["kept"] == true);
+        CHECK(report["proxy"]["problem"] == r.pac_problem);
+        CHECK(report["proxy"]["changed"].empty());
+        CHECK(azl::read_file(profile, 1024) == "export https_proxy='http://p:1'\n");
+    }
+    SECTION("doctor's line for it: the problem, or the summary")
+    {
+        const auto bad = evaluated_pac_check(r.pac_url, r.pac_problem, "");
+        CHECK(bad.id == "pac");
+        CHECK(bad.status == "fail");
+        CHECK(
+            bad.message
+            == "PAC file http://wpad/proxy.pac unreachable: wpad:80 did not answer in time");
+        const auto good = evaluated_pac_check(
+            r.pac_url, "", "PAC file http://wpad/proxy.pac evaluated for 3 hosts; DIRECT: a");
+        CHECK(good.status == "ok");
+        CHECK(good.message == "PAC file http://wpad/proxy.pac evaluated for 3 hosts; DIRECT: a");
+    }
 }

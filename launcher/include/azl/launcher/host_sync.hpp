@@ -36,7 +36,12 @@ struct HostProxy
     std::string http;
     std::string https;
     std::vector<std::string> no_proxy;
-    std::string pac_url; // AutoConfigURL: a PAC file (carried to doctor; not evaluated here)
+    std::string pac_url; // AutoConfigURL (WSL_PAC_URL, $AZL_SANDBOX_PAC_URL): a PAC file
+    // What resolve_pac made of the PAC file (http, https and no_proxy hold its answers):
+    bool pac_evaluated = false;
+    std::string pac_problem{}; // "PAC file … unreachable: …", "PAC script error in …"
+    std::vector<std::string> pac_direct{}; // the hosts it sends DIRECT
+    std::vector<std::string> pac_lines{};  // for people: where each host goes, what cannot be used
 };
 
 // Everything read_host_facts() found.
@@ -73,6 +78,16 @@ struct InternetSettings
 // host:port for every scheme, ProxyOverride's list as no_proxy (<local> dropped, `*.x` kept).
 std::optional<HostProxy> proxy_from_internet_settings(const InternetSettings& settings);
 
+// Evaluates the PAC file of `facts`'s proxy, if any, for the URLs the guest must reach (its
+// package repositories, asked of `name`'s azurelinux-oobe, and the Azure endpoints) and makes the
+// answers explicit: http, https and no_proxy. Windows uses a PAC file before its manual server, so
+// its answers replace a manual one; when the file cannot be evaluated a manual server stays, and
+// the problem is recorded. Never throws for a PAC or guest problem.
+void resolve_pac(Backend& backend, const std::string& name, HostFacts& facts);
+
+// The URLs a PAC file is asked about besides the repositories: Azure sign-in and Resource Manager.
+std::vector<std::string> azure_endpoint_urls();
+
 // The guest request (JSON) for `facts`; a loopback proxy the guest cannot reach is left out and
 // explained in the request's proxy problem.
 std::string host_sync_request(const HostFacts& facts);
@@ -81,6 +96,7 @@ std::string host_sync_request(const HostFacts& facts);
 enum class SyncWhen
 {
     on_demand, // `azurelinux sync`: always
+    dry_run,   // `azurelinux sync --dry-run`: read and evaluate everything, change nothing
     first_run, // before first-run setup: unless the host has nothing to carry
     launch,    // at every launch: only when the request differs from the last one sent
 };
@@ -107,7 +123,7 @@ void forget_host_sync(const std::string& name);
 // The summary lines of a guest report (certificates trusted and skipped, proxy and files).
 std::vector<std::string> summarize_sync_report(std::string_view report_json);
 
-// The host facts as the guest's --check-network request (certificates only matter there).
+// The host facts as the guest's --check-network request (its certificates and PAC verdict).
 std::string network_check_request(const HostFacts& facts);
 
 } // namespace azl::launcher

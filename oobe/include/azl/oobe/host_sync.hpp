@@ -31,7 +31,12 @@ struct HostSyncRequest
     std::optional<ProxySettings> proxy; // what the host configures; nullopt: nothing
     std::string proxy_source;           // "Windows Internet Settings", "PAC …", …
     std::string proxy_problem;          // why the host's proxy is not carried (loopback in NAT)
-    std::string pac_url;                // Windows' AutoConfigURL: checked by doctor, not evaluated
+    std::string pac_url; // a PAC file the host did not evaluate: doctor checks it is reachable
+    // A PAC file the launcher evaluated on the host (its answers are in `proxy`):
+    bool pac_evaluated = false;
+    std::string pac_problem; // "PAC file … unreachable: …": the guest keeps its files
+    std::string pac_summary; // which hosts go through which proxy, which go DIRECT
+    std::vector<std::string> pac_direct; // the hosts the PAC file sends DIRECT
 };
 
 // Parses the launcher's document; throws UserError naming `origin` for anything malformed.
@@ -66,6 +71,10 @@ std::optional<ProxySettings> wsl_env_proxy(const std::map<std::string, std::stri
 
 // `azurelinux-oobe --sync-host`: syncs this system (as root) with the request; the JSON report.
 std::string sync_host_command(std::string_view request_text);
+
+// `azurelinux-oobe --repository-urls`: the JSON array of the package repositories' http(s) URLs,
+// for the launcher to ask a PAC file about.
+std::string repository_urls_command();
 
 // `azurelinux-oobe --check-network`: the JSON array of TLS checks doctor shows; the request
 // carries the host's certificates, to say whether Windows trusts an interceptor.

@@ -39,6 +39,11 @@ std::optional<ProxyAddress> parse_proxy_address(std::string_view url);
 // Whether `host` matches a no_proxy list (exact names, .domain and *.domain suffixes, "*").
 bool bypasses_proxy(std::string_view host, const std::vector<std::string>& no_proxy);
 
+// The http:// and https:// URLs of the package repositories the guest's files name, below `root`
+// (the files repository_targets reads), each once, in file order.
+std::vector<std::string>
+repository_urls(const FamilyFacts& facts, const std::filesystem::path& root = "/");
+
 // The https:// hosts of the package repositories the guest's files name, below `root` (apt's
 // sources.list(.d) one-line and deb822 files; yum.repos.d baseurl/mirrorlist/metalink).
 std::vector<NetTarget>
@@ -67,8 +72,14 @@ std::vector<NetCheck> check_targets(
     const std::vector<HostCertificate>& host_certificates,
     std::chrono::milliseconds timeout);
 
-// Fetches the proxy auto-configuration file at `url` (http:// only, direct): ok when it answers
-// 200, fail ("PAC file … unreachable: …") otherwise. The file is not evaluated.
+// Fetches the proxy auto-configuration file at `url` (http:// only, direct): warn when it answers
+// 200 (reachable, but only the launcher evaluates it), fail ("PAC file … unreachable: …")
+// otherwise.
 NetCheck check_pac_file(const std::string& url, std::chrono::milliseconds timeout);
+
+// The check for a PAC file the launcher evaluated on the host: fail with its `problem` ("PAC file
+// … unreachable", "PAC script error in …"), else ok with its `summary` (which hosts go DIRECT).
+NetCheck
+evaluated_pac_check(const std::string& url, const std::string& problem, const std::string& summary);
 
 } // namespace azl::oobe
