@@ -168,6 +168,22 @@ bool proxy_kept(std::string_view report_json)
            && report["proxy"].value("kept", false);
 }
 
+// The PAC URL the guest's WSL exports (WSL_PAC_URL), when its sync report names one.
+std::string reported_wsl_pac_url(const LaunchResult& r)
+{
+    if (r.exit_code != 0)
+    {
+        return {};
+    }
+    const auto report = json::parse(r.out, nullptr, false);
+    if (!report.is_object() || !report.contains("proxy") || !report["proxy"].is_object())
+    {
+        return {};
+    }
+    const auto url = report["proxy"].value("wsl_pac_url", json());
+    return url.is_string() ? url.get<std::string>() : std::string();
+}
+
 // The URL with any user:password@ hidden, for what is printed.
 std::string redact(std::string_view url)
 {
@@ -454,7 +470,25 @@ SyncOutcome sync_host(Backend& backend, const std::string& name, SyncWhen when)
     spec.user = "root";
     spec.cwd = "/";
     spec.stdin_data = request;
-    const LaunchResult r = backend.launch(name, spec);
+    LaunchResult r = backend.launch(name, spec);
+    if (const auto wsl_pac = reported_wsl_pac_url(r); !wsl_pac.empty())
+    {
+        // WSL exports a PAC file (WSL_PAC_URL) that Windows' Internet Settings did not name: it
+        // is evaluated here too, and the guest synced again with its answers.
+        if (!facts.proxy)
+        {
+            facts.proxy = HostProxy{
+                .source = "WSL (autoProxy)",
+                .http = {},
+                .https = {},
+                .no_proxy = {},
+                .pac_url = {}};
+        }
+        facts.proxy->pac_url = wsl_pac;
+        resolve_pac(backend, name, facts);
+        spec.stdin_data = host_sync_request(facts);
+        r = backend.launch(name, spec);
+    }
     if (r.exit_code == 127)
     {
         outcome.lines.push_back(fmt::format(

@@ -145,6 +145,12 @@ json proxy_report(
         proxy = wsl_env_proxy(env.guest_env);
         source = proxy ? "WSL (autoProxy)" : "";
     }
+    if (const auto pac = env.guest_env.find("WSL_PAC_URL");
+        pac != env.guest_env.end() && !pac->second.empty() && request.pac_url.empty())
+    {
+        // A PAC file WSL knows and the launcher does not: it evaluates it and syncs again.
+        report["wsl_pac_url"] = pac->second;
+    }
     if (!request.proxy_problem.empty())
     {
         report["problem"] = request.proxy_problem;

@@ -33,6 +33,7 @@ struct FakeDistro
     std::string network_checks = "[]";          // stdout of `azurelinux-oobe --check-network`
     std::vector<std::string> sync_requests;     // stdin of each `azurelinux-oobe --sync-host`
     std::string repository_urls = "[]";         // stdout of `azurelinux-oobe --repository-urls`
+    std::string wsl_pac_url; // WSL_PAC_URL in the guest: --sync-host reports it unless sent one
     bool running = false;
 };
 
@@ -275,10 +276,15 @@ private:
         if (a.size() == 5 && a[0] == "/bin/sh" && a[2].ends_with("--sync-host"))
         {
             d.sync_requests.push_back(spec.stdin_data.value_or(""));
+            const bool sent_pac = d.sync_requests.back().find("\"pac") != std::string::npos;
+            const std::string wsl_pac = d.wsl_pac_url.empty() || sent_pac
+                                            ? std::string()
+                                            : ", \"wsl_pac_url\": \"" + d.wsl_pac_url + "\"";
             return {
                 0,
                 R"({"certificates": {"enabled": true, "changed": false, "trusted": [], "skipped": []},
-                    "proxy": {"enabled": true, "changed": []}})",
+                    "proxy": {"enabled": true, "changed": [])"
+                    + wsl_pac + "}}",
                 ""};
         }
         const bool oobe =

@@ -354,6 +354,18 @@ TEST_CASE(
             "PAC script error in " + file.string() + ": line "));
         CHECK(outcome.lines.back().starts_with("  warning: PAC script error in "));
     }
+    SECTION("a PAC file only WSL exports (WSL_PAC_URL): evaluated here, and the guest synced again")
+    {
+        ::unsetenv("AZL_SANDBOX_PAC_URL");
+        d.wsl_pac_url = file.string();
+        const auto outcome = sync_host(b, "AzureLinux", SyncWhen::on_demand);
+        REQUIRE(d.sync_requests.size() == 2);
+        CHECK(nlohmann::json::parse(d.sync_requests[0])["proxy"].is_null());
+        const auto proxy = nlohmann::json::parse(d.sync_requests[1]).at("proxy");
+        CHECK(proxy["https"] == "http://proxy.contoso.com:8080");
+        CHECK(proxy["source"] == "the PAC file " + file.string() + ", WSL (autoProxy)");
+        CHECK(proxy["pac"]["url"] == file.string());
+    }
     SECTION("the guest cannot list its repositories: the Azure endpoints only, and a note")
     {
         d.repository_urls = "not json";

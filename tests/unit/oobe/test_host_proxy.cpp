@@ -249,6 +249,21 @@ TEST_CASE("a PAC file evaluated by the launcher: the guest's side", "[oobe][prox
         CHECK(report["proxy"]["changed"].empty());
         CHECK(azl::read_file(profile, 1024) == "export https_proxy='http://p:1'\n");
     }
+    SECTION("WSL exports a PAC file the launcher did not send: the report names it")
+    {
+        const SyncEnvironment env{
+            .facts = facts_for(Family::debian),
+            .root = tmp.path(),
+            .guest_env = {{"WSL_PAC_URL", "http://wpad.contoso.com/wpad.dat"}},
+            .now = 0,
+            .run_tool = {}};
+        const auto plain =
+            parse_host_sync_request(R"({"version":1,"certificates":null,"proxy":null})", "s");
+        CHECK(
+            nlohmann::json::parse(run_host_sync(plain, env))["proxy"]["wsl_pac_url"]
+            == "http://wpad.contoso.com/wpad.dat");
+        CHECK_FALSE(nlohmann::json::parse(run_host_sync(r, env))["proxy"].contains("wsl_pac_url"));
+    }
     SECTION("doctor's line for it: the problem, or the summary")
     {
         const auto bad = evaluated_pac_check(r.pac_url, r.pac_problem, "");
