@@ -1,4 +1,5 @@
 #include "client.hpp"
+#include "net_status.hpp"
 
 #include <azl/common/error.hpp>
 #include <azl/integration/bridge.hpp>
@@ -99,7 +100,7 @@ json get_token(const BridgeConfig& config, const TokenRequest& request)
     }
 }
 
-json status(const BridgeConfig& config)
+json status(const BridgeConfig& config, NetworkChecks network)
 {
     json host = {
         {"found", false},
@@ -179,6 +180,10 @@ json status(const BridgeConfig& config)
         {"clients", clients},
         {"cache", cache}};
     out.update(relay_status(config));
+    if (network == NetworkChecks::run)
+    {
+        out["network"] = network_status();
+    }
     return out;
 }
 
@@ -299,6 +304,10 @@ std::string format_status(const json& s)
         !gcm["enabled"].get<bool>() ? std::string("turned off in /etc/azurelinux/bridge.conf")
         : gcm["path"].is_string()   ? "Git Credential Manager at " + gcm["path"].get<std::string>()
                                     : std::string("Git Credential Manager not found in Windows"));
+    if (s.contains("network"))
+    {
+        out += format_network_status(s["network"]);
+    }
     return out;
 }
 

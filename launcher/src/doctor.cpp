@@ -211,7 +211,7 @@ void check_bridge(Backend& backend, const std::string& name, std::vector<DoctorC
     spec.argv = {
         "/bin/sh",
         "-c",
-        R"(test -x "$1" || exit 127; exec "$1" status --json)",
+        R"(test -x "$1" || exit 127; exec "$1" status --json --no-network)",
         "sh",
         std::string(kBridge)};
     const LaunchResult r = backend.launch(name, spec);

@@ -79,9 +79,10 @@ std::string check_network_command(std::string_view request_text)
     const auto request = parse_host_sync_request(request_text, kRequestOrigin);
     const auto& facts = this_family();
     auto targets = repository_targets(facts);
-    targets.push_back({.host = "login.microsoftonline.com", .port = 443, .why = "Azure sign-in"});
-    targets.push_back(
-        {.host = "management.azure.com", .port = 443, .why = "Azure Resource Manager"});
+    for (auto& t : azure_targets())
+    {
+        targets.push_back(std::move(t));
+    }
     const auto proxy = effective_proxy("/", autoproxy_variables());
     auto checks =
         check_targets(targets, proxy, request.certificates, std::chrono::milliseconds(4000));

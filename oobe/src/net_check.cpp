@@ -328,7 +328,7 @@ std::optional<NetFailure> tls_handshake(
     int fd,
     const NetTarget& target,
     bool proxied,
-    const std::vector<HostCertificate>& host_certificates)
+    const std::vector<HostCertificate>* host_certificates)
 {
     SslCtx ctx(SSL_CTX_new(TLS_client_method()));
     if (!ctx || SSL_CTX_set_default_verify_paths(ctx.get()) != 1)
@@ -380,7 +380,19 @@ std::optional<NetFailure> tls_handshake(
         const std::string ca = X509_check_issued(top, top) == X509_V_OK
                                    ? name_text(X509_get_subject_name(top))
                                    : name_text(X509_get_issuer_name(top));
-        const bool windows = host_accepts(peer, host_certificates);
+        if (host_certificates == nullptr)
+        {
+            // Windows' view is unknown here (the bridge's status): both cases said.
+            return NetFailure{
+                fmt::format(
+                    "TLS to {} is {} by {}, which the guest does not trust",
+                    where,
+                    proxied ? "intercepted" : "signed",
+                    ca),
+                "if Windows trusts it, run `azurelinux sync` on Windows; if not, its root CA must "
+                "be in Windows' trusted roots first (ask IT)"};
+        }
+        const bool windows = host_accepts(peer, *host_certificates);
         return NetFailure{
             fmt::format(
                 "TLS to {} is {} by {}; {}",
@@ -404,7 +416,7 @@ std::optional<NetFailure> tls_handshake(
 NetCheck check_one(
     const NetTarget& target,
     const std::optional<ProxySettings>& proxy,
-    const std::vector<HostCertificate>& host_certificates,
+    const std::vector<HostCertificate>* host_certificates,
     std::chrono::milliseconds timeout)
 {
     NetCheck check{
@@ -822,10 +834,13 @@ evaluated_pac_check(const std::string& url, const std::string& problem, const st
     return {.id = "pac", .status = "ok", .message = summary, .hint = {}};
 }
 
+namespace
+{
+
 std::vector<NetCheck> check_targets(
     const std::vector<NetTarget>& targets,
     const std::optional<ProxySettings>& proxy,
-    const std::vector<HostCertificate>& host_certificates,
+    const std::vector<HostCertificate>* host_certificates,
     std::chrono::milliseconds timeout)
 {
     // At once: an offline guest then waits one timeout, not one per endpoint.
@@ -835,7 +850,7 @@ std::vector<NetCheck> check_targets(
     {
         pending.push_back(std::async(
             std::launch::async,
-            [&t, &proxy, &host_certificates, timeout]
+            [&t, &proxy, host_certificates, timeout]
             { return check_one(t, proxy, host_certificates, timeout); }));
     }
     std::vector<NetCheck> out;
@@ -845,6 +860,32 @@ std::vector<NetCheck> check_targets(
         out.push_back(p.get());
     }
     return out;
+}
+
+} // namespace
+
+std::vector<NetCheck> check_targets(
+    const std::vector<NetTarget>& targets,
+    const std::optional<ProxySettings>& proxy,
+    const std::vector<HostCertificate>& host_certificates,
+    std::chrono::milliseconds timeout)
+{
+    return check_targets(targets, proxy, &host_certificates, timeout);
+}
+
+std::vector<NetCheck> check_targets(
+    const std::vector<NetTarget>& targets,
+    const std::optional<ProxySettings>& proxy,
+    std::chrono::milliseconds timeout)
+{
+    return check_targets(targets, proxy, nullptr, timeout);
+}
+
+std::vector<NetTarget> azure_targets()
+{
+    return {
+        {.host = "login.microsoftonline.com", .port = 443, .why = "Azure sign-in"},
+        {.host = "management.azure.com", .port = 443, .why = "Azure Resource Manager"}};
 }
 
 } // namespace azl::oobe

@@ -1,5 +1,7 @@
 // Proxy auto-configuration on Linux: the PAC file fetched (http, https with the system's trust
-// store, or a file) and evaluated by libpacparser (Debian's libpacparser1; SpiderMonkey inside).
+// store, or a file) and evaluated by libpacparser (Debian's libpacparser1; SpiderMonkey inside),
+// which is opened on first use: linked, its 1.2 MB would be mapped and relocated at every start
+// of `azurelinux`, which `azurelinux run` is.
 #include <azl/common/c_ptr.hpp>
 #include <azl/common/error.hpp>
 #include <azl/common/fs.hpp>
@@ -10,6 +12,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <pacparser.h>
@@ -428,15 +431,64 @@ int collect_pac_error(const char* format, va_list args)
     return n;
 }
 
+// libpacparser's functions, with <pacparser.h>'s signatures (a mismatch does not compile).
+struct PacParserLib
+{
+    decltype(&::pacparser_set_error_printer) set_error_printer = nullptr;
+    decltype(&::pacparser_init) init = nullptr;
+    decltype(&::pacparser_parse_pac_string) parse_pac_string = nullptr;
+    decltype(&::pacparser_find_proxy) find_proxy = nullptr;
+    decltype(&::pacparser_cleanup) cleanup = nullptr;
+};
+
+constexpr const char* kPacParserLibrary = "libpacparser.so.1";
+
+// The library, opened once (never closed: the process ends first); a problem in words otherwise.
+const PacParserLib& pacparser_lib()
+{
+    static const PacParserLib lib = []
+    {
+        void* h = ::dlopen(kPacParserLibrary, RTLD_NOW | RTLD_LOCAL);
+        if (h == nullptr)
+        {
+            const char* why = ::dlerror();
+            throw PacProblem{fmt::format(
+                "cannot load {} ({}): install libpacparser1",
+                kPacParserLibrary,
+                why != nullptr ? why : "unknown error")};
+        }
+        const auto get = [h](const char* name)
+        {
+            void* symbol = ::dlsym(h, name);
+            if (symbol == nullptr)
+            {
+                throw PacProblem{fmt::format("{} has no function {}", kPacParserLibrary, name)};
+            }
+            return symbol;
+        };
+        PacParserLib l;
+        l.set_error_printer =
+            reinterpret_cast<decltype(l.set_error_printer)>(get("pacparser_set_error_printer"));
+        l.init = reinterpret_cast<decltype(l.init)>(get("pacparser_init"));
+        l.parse_pac_string =
+            reinterpret_cast<decltype(l.parse_pac_string)>(get("pacparser_parse_pac_string"));
+        l.find_proxy = reinterpret_cast<decltype(l.find_proxy)>(get("pacparser_find_proxy"));
+        l.cleanup = reinterpret_cast<decltype(l.cleanup)>(get("pacparser_cleanup"));
+        return l;
+    }();
+    return lib;
+}
+
 // One libpacparser session: its global JavaScript context, torn down on scope exit.
 class PacParser
 {
 public:
-    explicit PacParser(std::string& errors)
+    PacParser(const PacParserLib& lib, std::string& errors)
+        : m_lib(lib)
     {
         t_pac_errors = &errors;
-        pacparser_set_error_printer(&collect_pac_error);
-        m_ready = pacparser_init() != 0;
+        m_lib.set_error_printer(&collect_pac_error);
+        m_ready = m_lib.init() != 0;
     }
 
     PacParser(const PacParser&) = delete;
@@ -448,7 +500,7 @@ public:
     {
         if (m_ready)
         {
-            pacparser_cleanup();
+            m_lib.cleanup();
         }
         t_pac_errors = nullptr;
     }
@@ -458,7 +510,13 @@ public:
         return m_ready;
     }
 
+    [[nodiscard]] const PacParserLib& lib() const noexcept
+    {
+        return m_lib;
+    }
+
 private:
+    const PacParserLib& m_lib;
     bool m_ready = false;
 };
 
@@ -535,15 +593,25 @@ PacEvaluation evaluate_pac(
         out.problem = fmt::format("PAC script error in {}: it is not text", pac_url);
         return out;
     }
+    const PacParserLib* lib = nullptr;
+    try
+    {
+        lib = &pacparser_lib();
+    }
+    catch (const PacProblem& p)
+    {
+        out.problem = fmt::format("the PAC file {} is not evaluated: {}", pac_url, p.message);
+        return out;
+    }
     std::string errors;
-    const PacParser parser(errors);
+    const PacParser parser(*lib, errors);
     if (!parser.ready())
     {
         out.problem = fmt::format(
             "the PAC file {} is not evaluated: libpacparser did not start ({})", pac_url, errors);
         return out;
     }
-    if (pacparser_parse_pac_string(script.c_str()) == 0)
+    if (parser.lib().parse_pac_string(script.c_str()) == 0)
     {
         out.problem = script_error(pac_url, errors, "it does not parse");
         return out;
@@ -552,7 +620,7 @@ PacEvaluation evaluate_pac(
     {
         const std::string host = pac_url_host(url);
         // Owned by the JavaScript context, valid until the next call: copied at once.
-        const char* answer = pacparser_find_proxy(url.c_str(), host.c_str());
+        const char* answer = parser.lib().find_proxy(url.c_str(), host.c_str());
         if (answer == nullptr)
         {
             out.problem =

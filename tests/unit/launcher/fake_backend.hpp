@@ -276,10 +276,10 @@ private:
         if (a.size() == 5 && a[0] == "/bin/sh" && a[2].ends_with("--sync-host"))
         {
             d.sync_requests.push_back(spec.stdin_data.value_or(""));
-            const bool sent_pac = d.sync_requests.back().find("\"pac") != std::string::npos;
+            const bool sent_pac = d.sync_requests.back().find(R"("pac)") != std::string::npos;
             const std::string wsl_pac = d.wsl_pac_url.empty() || sent_pac
                                             ? std::string()
-                                            : ", \"wsl_pac_url\": \"" + d.wsl_pac_url + "\"";
+                                            : R"(, "wsl_pac_url": ")" + d.wsl_pac_url + "\"";
             return {
                 0,
                 R"({"certificates": {"enabled": true, "changed": false, "trusted": [], "skipped": []},

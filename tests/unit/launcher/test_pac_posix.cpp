@@ -53,8 +53,8 @@ class OneShotServer
 {
 public:
     explicit OneShotServer(std::string reply)
+        : m_fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0))
     {
-        m_fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
         sockaddr_in addr{};
         addr.sin_family = AF_INET;
         addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -90,6 +90,8 @@ public:
 
     OneShotServer(const OneShotServer&) = delete;
     OneShotServer& operator=(const OneShotServer&) = delete;
+    OneShotServer(OneShotServer&&) = delete;
+    OneShotServer& operator=(OneShotServer&&) = delete;
 
     ~OneShotServer()
     {
@@ -124,8 +126,8 @@ unsigned closed_port()
     addr.sin_family = AF_INET;
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     socklen_t len = sizeof addr;
-    ::bind(fd, reinterpret_cast<sockaddr*>(&addr), len);
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), len) == 0);
+    REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
     ::close(fd);
     return ntohs(addr.sin_port);
 }
@@ -215,7 +217,7 @@ TEST_CASE("a PAC file that cannot be had: one line naming the URL", "[launcher][
         socklen_t len = sizeof addr;
         REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), len) == 0);
         REQUIRE(::listen(fd, 1) == 0);
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+        REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
         const auto url = "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + "/proxy.pac";
         const auto start = std::chrono::steady_clock::now();
         const auto problem = evaluate_pac(url, kUrls, 300ms).problem;
@@ -314,7 +316,7 @@ TEST_CASE(
             proxy["no_proxy"]
             == nlohmann::json{"login.microsoftonline.com", "management.azure.com"});
         CHECK(proxy["pac"]["url"] == file.string());
-        CHECK(proxy["pac"]["problem"] == "");
+        CHECK(proxy["pac"]["problem"].get<std::string>().empty());
         CHECK(proxy["source"] == "the PAC file " + file.string() + ", the host's environment");
         const std::string summary = "PAC file " + file.string()
                                     + " evaluated for 3 hosts: packages.microsoft.com through "
@@ -349,7 +351,7 @@ TEST_CASE(
         const auto outcome = sync_host(b, "AzureLinux", SyncWhen::on_demand);
         REQUIRE(d.sync_requests.size() == 1);
         const auto proxy = nlohmann::json::parse(d.sync_requests[0]).at("proxy");
-        CHECK(proxy["https"] == ""); // none: the guest keeps what it has
+        CHECK(proxy["https"].get<std::string>().empty()); // none: the guest keeps what it has
         CHECK(proxy["pac"]["problem"].get<std::string>().starts_with(
             "PAC script error in " + file.string() + ": line "));
         CHECK(outcome.lines.back().starts_with("  warning: PAC script error in "));

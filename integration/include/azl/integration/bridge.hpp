@@ -34,8 +34,16 @@ std::string env_script(const BridgeConfig& config, ClientSet clients);
 // else straight from the host CLI. Throws UserError with the host's advice on failure.
 nlohmann::json get_token(const BridgeConfig& config, const TokenRequest& request);
 
-// Everything `status --json` reports (see the cross-team contract).
-nlohmann::json status(const BridgeConfig& config);
+// Whether `status` checks TLS to the Azure endpoints (doctor runs the same checks itself).
+enum class NetworkChecks
+{
+    run,
+    skip,
+};
+
+// Everything `status --json` reports (see the cross-team contract), with `network` (the Azure
+// endpoints' TLS checks through the guest's proxy) unless skipped.
+nlohmann::json status(const BridgeConfig& config, NetworkChecks network = NetworkChecks::run);
 
 // `status` for people.
 std::string format_status(const nlohmann::json& status);

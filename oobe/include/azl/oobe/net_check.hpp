@@ -72,6 +72,17 @@ std::vector<NetCheck> check_targets(
     const std::vector<HostCertificate>& host_certificates,
     std::chrono::milliseconds timeout);
 
+// As above where Windows' certificates are unknown (`azurelinux-bridge status` in the guest): an
+// untrusted interceptor is named, with what to do whether or not Windows trusts it.
+std::vector<NetCheck> check_targets(
+    const std::vector<NetTarget>& targets,
+    const std::optional<ProxySettings>& proxy,
+    std::chrono::milliseconds timeout);
+
+// The Azure endpoints the guest's tools need: sign-in (login.microsoftonline.com) and Resource
+// Manager (management.azure.com), port 443.
+std::vector<NetTarget> azure_targets();
+
 // Fetches the proxy auto-configuration file at `url` (http:// only, direct): warn when it answers
 // 200 (reachable, but only the launcher evaluates it), fail ("PAC file … unreachable: …")
 // otherwise.
