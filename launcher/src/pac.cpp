@@ -178,11 +178,7 @@ PacOutcome interpret_pac_answers(
                 out.https));
         }
     }
-    std::vector<std::string> through;
-    for (const auto& host : proxied_hosts)
-    {
-        through.push_back(host);
-    }
+    const std::vector<std::string>& through = proxied_hosts;
     std::string summary = fmt::format("PAC file {} evaluated for {} hosts", pac_url, urls.size());
     if (!through.empty())
     {

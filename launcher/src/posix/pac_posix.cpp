@@ -405,6 +405,7 @@ std::string fetch_pac(const std::string& pac_url, std::chrono::milliseconds time
 
 // libpacparser prints its errors through one process-wide function with no user data: what it
 // prints during an evaluation goes to the string this points at.
+// NOLINTNEXTLINE(cppcoreguidelines-avoid-non-const-global-variables): the C callback's only state
 thread_local std::string* t_pac_errors = nullptr;
 
 int collect_pac_error(const char* format, va_list args)
@@ -485,10 +486,8 @@ class PacParser
 public:
     PacParser(const PacParserLib& lib, std::string& errors)
         : m_lib(lib)
+        , m_ready(start(lib, errors))
     {
-        t_pac_errors = &errors;
-        m_lib.set_error_printer(&collect_pac_error);
-        m_ready = m_lib.init() != 0;
     }
 
     PacParser(const PacParser&) = delete;
@@ -516,6 +515,14 @@ public:
     }
 
 private:
+    // Errors go to `errors` from now on; true when the JavaScript context is up.
+    static bool start(const PacParserLib& lib, std::string& errors)
+    {
+        t_pac_errors = &errors;
+        lib.set_error_printer(&collect_pac_error);
+        return lib.init() != 0;
+    }
+
     const PacParserLib& m_lib;
     bool m_ready = false;
 };
