@@ -5,7 +5,9 @@
 # and proxy files through `azurelinux sync` (wslapi.dll's WslLaunch, stdin included); a root removed
 # from the store leaves the guest at the next sync; a proxy on Windows' loopback is refused with
 # WSL's NAT mode explained. Wine's Root store also holds the host's roots: the guest skips those it
-# already trusts and carries the others, as it would Windows' own.
+# already trusts and carries the others, as it would Windows' own. A PAC file alone (AutoConfigURL,
+# served on 127.0.0.1) is evaluated by Wine's WinHTTP (WinHttpGetProxyForUrl) into the guest's proxy
+# and DIRECT hosts.
 #   test_host_trust.sh LINUX_AZURELINUX WSLSIM_HOST
 set -euo pipefail
 # shellcheck source=lib/wine.sh
@@ -84,3 +86,36 @@ expect_exit 0 azl sync
 expect_in "listens on Windows' loopback, which the guest cannot reach in WSL's NAT networking mode" "$OUT" "NAT"
 expect_exit 0 guest_root sh -c 'grep -c proxy /etc/environment || true'
 [[ $OUT == 0 ]] || e2e_fail "the loopback proxy was written: $OUT"
+
+e2e_check "a PAC file alone (AutoConfigURL): WinHTTP evaluates it, the guest gets its proxy and the DIRECT hosts"
+pac_port=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+pac_url=http://127.0.0.1:$pac_port/proxy.pac
+mkdir -p "$WINE_DIR/pac"
+cat >"$WINE_DIR/pac/proxy.pac" <<'EOF'
+function FindProxyForURL(url, host) {
+    if (shExpMatch(host, "*.azure.com")) return "DIRECT";
+    return "PROXY proxy.contoso.test:3128; DIRECT";
+}
+EOF
+/usr/bin/python3 -m http.server --bind 127.0.0.1 --directory "$WINE_DIR/pac" "$pac_port" >"$WINE_DIR/pac.log" 2>&1 &
+pac_pid=$!
+pac_cleanup() {
+    local rc=$?
+    set +e
+    kill "$pac_pid" 2>/dev/null
+    (exit "$rc") # wine_cleanup reads the exit status
+    wine_cleanup
+}
+e2e_on_exit pac_cleanup
+for ((i = 0; i < 600; i++)); do
+    curl -s -o /dev/null "$pac_url" && break
+    kill -0 "$pac_pid" 2>/dev/null || e2e_fail "the PAC server exited: $(cat "$WINE_DIR/pac.log")"
+    sleep 0.05
+done
+internet_settings /v ProxyEnable /t REG_DWORD /d 0
+internet_settings /v AutoConfigURL /t REG_SZ /d "$pac_url"
+expect_exit 0 azl sync
+expect_in "proxy: http://proxy.contoso.test:3128 (from the PAC file $pac_url, Windows Internet Settings)" "$OUT" "the PAC file's proxy"
+expect_in "DIRECT: management.azure.com" "$OUT" "the hosts it sends DIRECT"
+expect_exit 0 guest_root cat /etc/environment
+expect_in 'https_proxy="http://proxy.contoso.test:3128"' "$OUT" "/etc/environment from the PAC file"
