@@ -59,4 +59,25 @@ std::string hex_encode(std::span<const unsigned char> bytes)
     return out;
 }
 
+std::vector<std::string> split_trimmed(std::string_view text, std::string_view separators)
+{
+    std::vector<std::string> out;
+    std::size_t start = 0;
+    while (start <= text.size())
+    {
+        auto end = text.find_first_of(separators, start);
+        if (end == std::string_view::npos)
+        {
+            end = text.size();
+        }
+        const auto item = trim(text.substr(start, end - start));
+        if (!item.empty())
+        {
+            out.emplace_back(item);
+        }
+        start = end + 1;
+    }
+    return out;
+}
+
 } // namespace azl

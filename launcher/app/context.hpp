@@ -56,6 +56,7 @@ void add_doctor(CLI::App& app, Context& ctx);
 void add_seal(CLI::App& app, Context& ctx);
 void add_relay(CLI::App& app, Context& ctx);
 void add_sync(CLI::App& app, Context& ctx);
+void add_dsc(CLI::App& app, Context& ctx);
 // `--name NAME` (default AzureLinux), the option every lifecycle command has.
 void add_name_option(CLI::App& cmd, std::string& name);
 

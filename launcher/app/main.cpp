@@ -62,6 +62,7 @@ int run_cli(int argc, char** argv)
     azl::app::add_seal(app, ctx);
     azl::app::add_relay(app, ctx);
     azl::app::add_sync(app, ctx);
+    azl::app::add_dsc(app, ctx);
     azl::app::add_image(app, ctx);
 
     try

@@ -1,6 +1,7 @@
 #include "guest.hpp"
 
 #include <azl/common/error.hpp>
+#include <azl/common/ini.hpp>
 #include <azl/launcher/commands.hpp>
 
 #include <fmt/format.h>
@@ -110,6 +111,35 @@ std::optional<std::string> user_of(Backend& backend, const std::string& name, st
         return std::nullopt;
     }
     return line.substr(0, colon);
+}
+
+OobeConfig read_oobe_config(Backend& backend, const std::string& name)
+{
+    OobeConfig config;
+    const std::string path = "/etc/wsl-distribution.conf";
+    const auto text = read_file(backend, name, path);
+    if (!text)
+    {
+        return config;
+    }
+    const IniFile ini = IniFile::parse(*text, fmt::format("{}:{}", name, path));
+    config.command = ini.get("oobe", "command");
+    if (config.command && config.command->empty())
+    {
+        config.command.reset();
+    }
+    if (const auto uid = ini.get("oobe", "defaultUid"))
+    {
+        std::uint32_t value = 0;
+        const auto [end, ec] = std::from_chars(uid->data(), uid->data() + uid->size(), value);
+        if (ec != std::errc{} || end != uid->data() + uid->size())
+        {
+            throw UserError(
+                fmt::format("{}:{}: [oobe] defaultUid '{}' is not a number", name, path, *uid));
+        }
+        config.default_uid = value;
+    }
+    return config;
 }
 
 } // namespace azl::launcher::guest

@@ -29,4 +29,14 @@ uid_of(Backend& backend, const std::string& name, const std::string& user);
 // The name of guest uid `uid`; nullopt when no user has it.
 std::optional<std::string> user_of(Backend& backend, const std::string& name, std::uint32_t uid);
 
+// [oobe] command and defaultUid of the guest's /etc/wsl-distribution.conf.
+struct OobeConfig
+{
+    std::optional<std::string> command;
+    std::optional<std::uint32_t> default_uid;
+};
+
+// Reads them; UserError when defaultUid is not a number.
+OobeConfig read_oobe_config(Backend& backend, const std::string& name);
+
 } // namespace azl::launcher::guest

@@ -3,7 +3,6 @@
 #include "guest.hpp"
 
 #include <azl/common/error.hpp>
-#include <azl/common/ini.hpp>
 #include <azl/common/scope_guard.hpp>
 #include <azl/common/text.hpp>
 #include <azl/common/wsl_facts.hpp>
@@ -15,7 +14,6 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
-#include <charconv>
 #include <fstream>
 #include <system_error>
 
@@ -75,42 +73,6 @@ void require_not_registered(Backend& backend, const std::string& name)
             fmt::format(
                 "choose another --name, or remove it first: azurelinux uninstall --name {}", name));
     }
-}
-
-// [oobe] command and defaultUid of the guest's /etc/wsl-distribution.conf.
-struct OobeConfig
-{
-    std::optional<std::string> command;
-    std::optional<std::uint32_t> default_uid;
-};
-
-OobeConfig read_oobe_config(Backend& backend, const std::string& name)
-{
-    OobeConfig config;
-    const std::string path = "/etc/wsl-distribution.conf";
-    const auto text = guest::read_file(backend, name, path);
-    if (!text)
-    {
-        return config;
-    }
-    const IniFile ini = IniFile::parse(*text, fmt::format("{}:{}", name, path));
-    config.command = ini.get("oobe", "command");
-    if (config.command && config.command->empty())
-    {
-        config.command.reset();
-    }
-    if (const auto uid = ini.get("oobe", "defaultUid"))
-    {
-        std::uint32_t value = 0;
-        const auto [end, ec] = std::from_chars(uid->data(), uid->data() + uid->size(), value);
-        if (ec != std::errc{} || end != uid->data() + uid->size())
-        {
-            throw UserError(
-                fmt::format("{}:{}: [oobe] defaultUid '{}' is not a number", name, path, *uid));
-        }
-        config.default_uid = value;
-    }
-    return config;
 }
 
 // Before first-run setup, so that the packages it installs come through the company's proxy and
@@ -229,7 +191,7 @@ SetupOutcome run_first_run(
     const std::optional<std::filesystem::path>& answers,
     const CommandEnv& env)
 {
-    const OobeConfig oobe = read_oobe_config(backend, name);
+    const guest::OobeConfig oobe = guest::read_oobe_config(backend, name);
     if (!oobe.command)
     {
         if (answers)
@@ -350,7 +312,7 @@ SetupOutcome finish_setup(
 std::optional<GuestSetupStatus>
 guest_setup_status(Backend& backend, const std::string& name, bool wait)
 {
-    const OobeConfig oobe = read_oobe_config(backend, name);
+    const guest::OobeConfig oobe = guest::read_oobe_config(backend, name);
     if (!oobe.command)
     {
         return std::nullopt;
@@ -407,7 +369,7 @@ SetupOutcome wait_for_setup(
 void seal(Backend& backend, const std::string& name, bool dry_run, const CommandEnv& env)
 {
     guest::require_registered(backend, name);
-    const OobeConfig oobe = read_oobe_config(backend, name);
+    const guest::OobeConfig oobe = guest::read_oobe_config(backend, name);
     if (!oobe.command)
     {
         throw UserError(

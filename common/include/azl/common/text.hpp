@@ -7,6 +7,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace azl
 {
@@ -22,5 +23,8 @@ std::string_view trim(std::string_view text) noexcept;
 
 // Two lowercase hex digits per byte, in order.
 std::string hex_encode(std::span<const unsigned char> bytes);
+
+// The parts of `text` between any of the `separators` characters, trimmed; empty parts dropped.
+std::vector<std::string> split_trimmed(std::string_view text, std::string_view separators);
 
 } // namespace azl

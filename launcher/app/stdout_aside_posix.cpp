@@ -1,0 +1,36 @@
+#include "stdout_aside.hpp"
+
+#include <azl/common/error.hpp>
+#include <azl/common/fs.hpp>
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <span>
+
+namespace azl::app
+{
+
+StdoutAside::StdoutAside()
+{
+    (void)std::fflush(stdout);
+    m_saved = ::dup(STDOUT_FILENO);
+    if (m_saved < 0 || ::dup2(STDERR_FILENO, STDOUT_FILENO) < 0)
+    {
+        throw_errno("redirecting standard output");
+    }
+}
+
+StdoutAside::~StdoutAside()
+{
+    (void)std::fflush(stdout);
+    (void)::dup2(m_saved, STDOUT_FILENO);
+    (void)::close(m_saved);
+}
+
+void StdoutAside::write(std::string_view text)
+{
+    write_all(m_saved, std::as_bytes(std::span(text.data(), text.size())), "standard output");
+}
+
+} // namespace azl::app
