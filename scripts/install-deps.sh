@@ -39,8 +39,10 @@ packages=(
     # relayed agent's key, git for `git credential fill` and a push over SSH; GnuPG (gpg, gpg-agent,
     # gpgconf) for the gpg-agent relay's `gpg --sign` and `git commit -S` (also in tests/wine)
     openssh-client openssh-server git gnupg
-    # the launcher's Linux sandbox backend
-    bubblewrap
+    # the launcher's Linux sandbox backend; its image download (azurelinux dsc with an https image)
+    bubblewrap curl
+    # the DSC resource e2e test: DSC's JSON schemas checked with python3-jsonschema, YAML documents
+    python3-yaml
     # first-run setup e2e: the guest run the way WSL runs it (bubblewrap), a real terminal (tmux)
     bubblewrap tmux openssl python3-jsonschema
     # ... and cloud-init itself, as the independent judge that the cloud-config documents the
