@@ -14,11 +14,17 @@ namespace azl::app
 StdoutAside::StdoutAside()
 {
     (void)std::fflush(stdout);
-    m_saved_handle = ::GetStdHandle(STD_OUTPUT_HANDLE);
+    // A copy of descriptor 1 and its handle: _dup2 below closes the handle descriptor 1 had.
     m_saved = ::_dup(1);
-    if (m_saved < 0 || ::_dup2(2, 1) < 0
+    if (m_saved < 0)
+    {
+        throw SystemError("redirecting standard output", "the C runtime refused");
+    }
+    m_saved_handle = reinterpret_cast<void*>(::_get_osfhandle(m_saved));
+    if (::_dup2(2, 1) < 0
         || ::SetStdHandle(STD_OUTPUT_HANDLE, ::GetStdHandle(STD_ERROR_HANDLE)) == FALSE)
     {
+        (void)::_close(m_saved);
         throw SystemError("redirecting standard output", "the C runtime refused");
     }
 }
@@ -26,9 +32,9 @@ StdoutAside::StdoutAside()
 StdoutAside::~StdoutAside()
 {
     (void)std::fflush(stdout);
-    (void)::SetStdHandle(STD_OUTPUT_HANDLE, m_saved_handle);
     (void)::_dup2(m_saved, 1);
     (void)::_close(m_saved);
+    (void)::SetStdHandle(STD_OUTPUT_HANDLE, reinterpret_cast<HANDLE>(::_get_osfhandle(1)));
 }
 
 void StdoutAside::write(std::string_view text)

@@ -12,6 +12,8 @@
 
 #include <fmt/format.h>
 
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <string>
 #include <vector>
@@ -35,6 +37,7 @@ struct FakeDistro
     std::string repository_urls = "[]";         // stdout of `azurelinux-oobe --repository-urls`
     std::string wsl_pac_url; // WSL_PAC_URL in the guest: --sync-host reports it unless sent one
     bool running = false;
+    std::string applied_answers; // the answers file the last successful OOBE run was given
 };
 
 class FakeBackend final : public launcher::Backend
@@ -224,6 +227,12 @@ private:
         return out + "]";
     }
 
+    static std::string read_host_file(const std::filesystem::path& file)
+    {
+        std::ifstream in(file, std::ios::binary);
+        return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    }
+
     // The guest's side of a launch.
     static launcher::LaunchResult answer(FakeDistro& d, const launcher::LaunchSpec& spec)
     {
@@ -301,11 +310,24 @@ private:
             d.sealed = true;
             return {0, "", ""};
         }
+        const std::string given = spec.answers_file ? read_host_file(*spec.answers_file) : "";
+        if (oobe && a[2].find(" --dry-run --json") != std::string::npos)
+        {
+            // Its plan: the steps are done when these answers are the ones it last applied.
+            const bool done = !d.config.setup_pending && given == d.applied_answers;
+            return {
+                0,
+                fmt::format(
+                    R"({{"layers": [], "values": [], "refused": [], "steps": [{{"step": "user", "done": true, "plan": "create"}}, {{"step": "timezone", "done": {}, "plan": "set"}}]}})",
+                    done),
+                ""};
+        }
         if (oobe)
         {
             if (d.oobe_exit == 0)
             {
                 d.users["alice"] = 1000;
+                d.applied_answers = given;
             }
             return {d.oobe_exit, "", ""};
         }
