@@ -179,9 +179,10 @@ TEST_CASE("dsc: a pending setup is drift, and set finishes it", "[dsc]")
     f.backend.new_oobe_exit = 3;
     CHECK_THROWS_AS(L::dsc_set(f.backend, f.instance(), f.env, no_download), azl::UserError);
     CHECK(f.backend.distros.at("Dev").config.setup_pending);
+    // ... and so is the default user, still root: setup would have made it alice.
     CHECK(
         L::dsc_test(f.backend, f.instance(), f.env).properties
-        == std::vector<std::string>{"setupState"});
+        == std::vector<std::string>{"setupState", "defaultUser"});
     f.backend.distros.at("Dev").oobe_exit = 0;
     const L::DscResult r = L::dsc_set(f.backend, f.instance(), f.env, no_download);
     CHECK(r.properties == std::vector<std::string>{"setupState", "answers"});
