@@ -3,10 +3,12 @@
 #include "guest.hpp"
 
 #include <azl/common/error.hpp>
+#include <azl/common/fs.hpp>
 #include <azl/common/scope_guard.hpp>
 #include <azl/common/text.hpp>
 #include <azl/common/wsl_facts.hpp>
 #include <azl/launcher/commands.hpp>
+#include <azl/launcher/host_layers.hpp>
 #include <azl/launcher/host_sync.hpp>
 #include <azl/launcher/shell_quote.hpp>
 
@@ -73,6 +75,17 @@ void require_not_registered(Backend& backend, const std::string& name)
             fmt::format(
                 "choose another --name, or remove it first: azurelinux uninstall --name {}", name));
     }
+}
+
+// Whether the guest's first-run program reads the Windows side's layers from the launcher
+// (`--host-layers`, in its --help since it has them); images made before take --answers only.
+bool takes_host_layers(Backend& backend, const std::string& name, const std::string& command)
+{
+    LaunchSpec spec;
+    spec.user = "root";
+    spec.argv = {"/bin/sh", "-c", command + " --help"};
+    const LaunchResult r = backend.launch(name, spec);
+    return r.exit_code == 0 && r.out.find("--host-layers") != std::string::npos;
 }
 
 // Before first-run setup, so that the packages it installs come through the company's proxy and
@@ -208,7 +221,22 @@ SetupOutcome run_first_run(
     std::string line = *oobe.command;
     LaunchSpec spec;
     spec.user = "root";
-    if (answers)
+    std::optional<TempDir> layers_dir;
+    if (takes_host_layers(backend, name, *oobe.command))
+    {
+        // The Windows side's layers, the user's answers among them, in one private file.
+        const HostLayers layers = read_host_layers(name, answers);
+        for (const std::string& note : layers.notes)
+        {
+            env.console.status(note);
+        }
+        layers_dir.emplace("azurelinux-layers");
+        const auto file = layers_dir->path() / "host-layers.json";
+        write_file_atomic(file, host_layers_json(layers), 0600);
+        spec.answers_file = file;
+        line += " --host-layers " + shell_quote(backend.answers_guest_path(name, file));
+    }
+    else if (answers)
     {
         spec.answers_file = *answers;
         line += " --answers " + shell_quote(backend.answers_guest_path(name, *answers));

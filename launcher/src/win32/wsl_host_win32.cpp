@@ -1,6 +1,6 @@
+#include "registry_win32.hpp"
 #include "wsl_win32.hpp"
 
-#include <azl/common/c_ptr.hpp>
 #include <azl/common/error.hpp>
 #include <azl/common/progress.hpp>
 #include <azl/common/win32/win32.hpp>
@@ -26,54 +26,13 @@ using win32::to_utf8;
 
 constexpr const wchar_t* kLxssKey = L"Software\\Microsoft\\Windows\\CurrentVersion\\Lxss";
 
-using RegKey = UniqueCPtr<HKEY__, &::RegCloseKey>;
+using winreg::read_dword;
+using winreg::read_string;
+using winreg::RegKey;
 
 std::optional<RegKey> open_key(const std::wstring& path, REGSAM access)
 {
-    HKEY key = nullptr;
-    const LSTATUS status = ::RegOpenKeyExW(HKEY_CURRENT_USER, path.c_str(), 0, access, &key);
-    if (status == ERROR_FILE_NOT_FOUND)
-    {
-        return std::nullopt;
-    }
-    if (status != ERROR_SUCCESS)
-    {
-        throw win32::make_system_error(
-            fmt::format("opening registry key HKCU\\{}", to_utf8(path)),
-            static_cast<DWORD>(status));
-    }
-    return RegKey(key);
-}
-
-std::optional<std::wstring> read_string(HKEY key, const wchar_t* name)
-{
-    DWORD bytes = 0;
-    // REG_EXPAND_SZ values are expanded and come back as REG_SZ.
-    const DWORD flags = RRF_RT_REG_SZ;
-    if (::RegGetValueW(key, nullptr, name, flags, nullptr, nullptr, &bytes) != ERROR_SUCCESS)
-    {
-        return std::nullopt;
-    }
-    std::wstring value(bytes / sizeof(wchar_t) + 1, L'\0');
-    bytes = static_cast<DWORD>(value.size() * sizeof(wchar_t));
-    if (::RegGetValueW(key, nullptr, name, flags, nullptr, value.data(), &bytes) != ERROR_SUCCESS)
-    {
-        return std::nullopt;
-    }
-    value.resize(wcsnlen(value.c_str(), value.size()));
-    return value;
-}
-
-std::optional<DWORD> read_dword(HKEY key, const wchar_t* name)
-{
-    DWORD value = 0;
-    DWORD bytes = sizeof value;
-    if (::RegGetValueW(key, nullptr, name, RRF_RT_REG_DWORD, nullptr, &value, &bytes)
-        != ERROR_SUCCESS)
-    {
-        return std::nullopt;
-    }
-    return value;
+    return winreg::open_key(HKEY_CURRENT_USER, path, access);
 }
 
 std::optional<LxssEntry> read_entry(HKEY lxss, const std::wstring& guid)

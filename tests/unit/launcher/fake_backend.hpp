@@ -37,7 +37,8 @@ struct FakeDistro
     std::string repository_urls = "[]";         // stdout of `azurelinux-oobe --repository-urls`
     std::string wsl_pac_url; // WSL_PAC_URL in the guest: --sync-host reports it unless sent one
     bool running = false;
-    std::string applied_answers; // the answers file the last successful OOBE run was given
+    std::string applied_answers;         // the answers file the last successful OOBE run was given
+    bool oobe_takes_host_layers = false; // its --help lists --host-layers
 };
 
 class FakeBackend final : public launcher::Backend
@@ -50,7 +51,8 @@ public:
     // What install() writes into a new distribution's guest (e.g. /etc/wsl-distribution.conf).
     std::map<std::string, std::string> image_files;
     std::optional<std::string> install_failure; // install() throws UserError with this
-    int new_oobe_exit = 0; // the OOBE exit code of distributions installed next
+    int new_oobe_exit = 0;                   // the OOBE exit code of distributions installed next
+    bool new_oobe_takes_host_layers = false; // and whether their OOBE takes --host-layers
 
     launcher::EngineInfo engine() override
     {
@@ -114,6 +116,7 @@ public:
         d.files = image_files;
         d.users = {{"root", 0}};
         d.oobe_exit = new_oobe_exit;
+        d.oobe_takes_host_layers = new_oobe_takes_host_layers;
         distros[spec.name] = d;
     }
 
@@ -304,6 +307,15 @@ private:
             return d.oobe_status ? launcher::LaunchResult{0, *d.oobe_status + "\n", ""}
                                  : launcher::LaunchResult{
                                      109, "", "The following argument was not expected: status\n"};
+        }
+        if (oobe && a[2].ends_with(" --help"))
+        {
+            return {
+                0,
+                d.oobe_takes_host_layers
+                    ? "Usage: azurelinux-oobe [OPTIONS]\n  --answers FILE\n  --host-layers FILE\n"
+                    : "Usage: azurelinux-oobe [OPTIONS]\n  --answers FILE\n",
+                ""};
         }
         if (oobe && a[2].ends_with(" seal"))
         {

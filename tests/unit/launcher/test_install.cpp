@@ -6,7 +6,13 @@
 
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
+#include <pwd.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <optional>
 #include <test_support.hpp>
 
 using azl::test::FakeBackend;
@@ -65,6 +71,8 @@ TEST_CASE("install registers the image, then runs first-run setup as root like W
             "is_registered AzureLinux",
             "install AzureLinux from " + image + " sha256=" + kDigest + " kind=image location=-",
             read_conf,
+            "launch AzureLinux user=root cwd=- argv=[/bin/sh|-c|/usr/lib/wsl/azurelinux-oobe "
+            "--help]",
             run_oobe,
             "get_configuration AzureLinux",
             "configure AzureLinux uid=1000 flags=7",
@@ -355,4 +363,91 @@ TEST_CASE("distribution names follow WSL's rule", "[install]")
         CHECK_THROWS_AS(L::validate_name(bad), azl::UserError);
     }
     CHECK_THROWS_AS(L::validate_name(std::string(257, 'a')), azl::UserError);
+}
+
+namespace
+{
+
+std::string login_name()
+{
+    const passwd* pw = ::getpwuid(::getuid());
+    return pw != nullptr ? pw->pw_name : "user";
+}
+
+// Sets an environment variable for a scope.
+class EnvGuard
+{
+public:
+    EnvGuard(const char* name, const std::string& value)
+        : m_name(name)
+    {
+        if (const char* old = std::getenv(name); old != nullptr)
+        {
+            m_old = old;
+        }
+        ::setenv(name, value.c_str(), 1);
+    }
+
+    EnvGuard(const EnvGuard&) = delete;
+    EnvGuard& operator=(const EnvGuard&) = delete;
+    EnvGuard(EnvGuard&&) = delete;
+    EnvGuard& operator=(EnvGuard&&) = delete;
+
+    ~EnvGuard()
+    {
+        if (m_old)
+        {
+            ::setenv(m_name, m_old->c_str(), 1);
+        }
+        else
+        {
+            ::unsetenv(m_name);
+        }
+    }
+
+private:
+    const char* m_name;
+    std::optional<std::string> m_old;
+};
+
+} // namespace
+
+TEST_CASE("first-run setup hands the Windows side's layers to a guest that takes them", "[install]")
+{
+    Fixture f;
+    f.backend.new_oobe_takes_host_layers = true;
+    (void)f.dir.write(
+        "c/ProgramData/AzureLinux/oobe.json", R"({"version":1,"timezone":"Etc/UTC"})");
+    (void)f.dir.write(
+        "c/.registry/HKLM/SOFTWARE/Policies/AzureLinux/WSL",
+        "Timezone\tREG_SZ\tEurope/Paris\r\nPackages\tREG_MULTI_SZ\tgit\\0curl\r\n");
+    (void)f.dir.write(
+        "c/Users/" + login_name() + "/.cloud-init/default.user-data", "#cloud-config\n");
+    const EnvGuard drive("AZL_SANDBOX_DRIVE_C", (f.dir.path() / "c").string());
+    L::InstallOptions o = f.options_for("img.wsl");
+    o.name = "Dev";
+    o.answers = f.dir.write("answers.json", R"({"version":1,"hostname":"dev"})");
+    L::install(f.backend, o, f.env);
+
+    const auto runs = f.backend.calls_starting("launch_interactive");
+    REQUIRE(runs.size() == 1);
+    CHECK_THAT(
+        runs[0],
+        Catch::EndsWith("argv=[/bin/sh|-c|/usr/lib/wsl/azurelinux-oobe --host-layers "
+                        "/run/azurelinux/answers.json]"));
+    // What the guest read: every layer of the Windows side, the user's file among them.
+    const auto bundle = nlohmann::json::parse(f.backend.distros.at("Dev").applied_answers);
+    CHECK(bundle["registry"]["read"] == true);
+    CHECK(
+        bundle["registry"]["values"]["Timezone"]
+        == nlohmann::json{{"type", "REG_SZ"}, {"items", {"Europe/Paris"}}});
+    CHECK(bundle["registry"]["values"]["Packages"]["items"] == nlohmann::json{"git", "curl"});
+    CHECK(bundle["program_data"]["origin"] == R"(C:\ProgramData\AzureLinux\oobe.json)");
+    CHECK(bundle["program_data"]["text"] == R"({"version":1,"timezone":"Etc/UTC"})");
+    CHECK(bundle["user"]["origin"] == o.answers->string());
+    CHECK(bundle["user"]["text"] == R"({"version":1,"hostname":"dev"})");
+    CHECK(bundle["cloud_init"]["default.user-data"]["text"] == "#cloud-config\n");
+    // The file (answers can hold password hashes) lived only as long as the setup.
+    const auto path = runs[0].substr(runs[0].find("answers=") + 8);
+    CHECK_FALSE(std::filesystem::exists(path.substr(0, path.find(' '))));
 }
