@@ -21,7 +21,7 @@ public:
     ~StdoutAside();
 
     // Writes `text` to the real standard output.
-    void write(std::string_view text);
+    void write(std::string_view text) const;
 
 private:
     int m_saved = -1;               // the real stdout's descriptor

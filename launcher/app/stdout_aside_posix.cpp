@@ -11,10 +11,21 @@
 namespace azl::app
 {
 
-StdoutAside::StdoutAside()
+namespace
+{
+
+// A copy of descriptor 1, once what stdio holds for it is written.
+int flushed_stdout_copy()
 {
     (void)std::fflush(stdout);
-    m_saved = ::dup(STDOUT_FILENO);
+    return ::dup(STDOUT_FILENO);
+}
+
+} // namespace
+
+StdoutAside::StdoutAside()
+    : m_saved(flushed_stdout_copy())
+{
     if (m_saved < 0 || ::dup2(STDERR_FILENO, STDOUT_FILENO) < 0)
     {
         throw_errno("redirecting standard output");
@@ -28,7 +39,7 @@ StdoutAside::~StdoutAside()
     (void)::close(m_saved);
 }
 
-void StdoutAside::write(std::string_view text)
+void StdoutAside::write(std::string_view text) const
 {
     write_all(m_saved, std::as_bytes(std::span(text.data(), text.size())), "standard output");
 }

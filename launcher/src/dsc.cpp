@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 
 namespace azl::launcher
 {
@@ -19,7 +20,7 @@ namespace
 
 using nlohmann::json;
 
-constexpr std::string_view kProperties[] = {
+constexpr std::array<std::string_view, 11> kProperties = {
     "name",
     "_exist",
     "image",
@@ -188,7 +189,7 @@ DscDesired parse_dsc_input(std::string_view text, bool for_get)
     }
     for (const auto& [key, value] : input.items())
     {
-        if (std::find(std::begin(kProperties), std::end(kProperties), key) == std::end(kProperties))
+        if (std::find(kProperties.begin(), kProperties.end(), key) == kProperties.end())
         {
             bad_property(key, "is not a property of " + std::string(kDscResourceType));
         }
@@ -343,7 +344,7 @@ dsc_set(Backend& backend, const DscDesired& desired, const CommandEnv& env, DscD
         {
             throw UserError(
                 fmt::format("{} is not installed and no \"image\" is given", desired.name),
-                "add \"image\" (a .wsl file or an https URL with \"sha256\") to the instance");
+                R"(add "image" (a .wsl file or an https URL with "sha256") to the instance)");
         }
         std::optional<TempDir> download_dir;
         std::filesystem::path image = path_from_utf8(*desired.image);

@@ -52,6 +52,7 @@ DscDesired parse_dsc_input(std::string_view text, bool for_get = false);
 
 // The result of test and set: the actual state, and the properties out of the desired state (test)
 // or changed (set).
+// NOLINTNEXTLINE(bugprone-exception-escape): json's noexcept move has an assertion tidy follows
 struct DscResult
 {
     nlohmann::json state;
