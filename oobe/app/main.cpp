@@ -91,6 +91,13 @@ int run(int argc, char** argv)
         "azurelinux-oobe"};
     app.add_option("--answers", answers, "Answers file (JSON, oobe/schema/answers.schema.json)")
         ->option_text("FILE");
+    std::string host_layers;
+    app.add_option(
+           "--host-layers",
+           host_layers,
+           "The Windows side's layers as the launcher read them (machine policy, the user's and "
+           "cloud-init files): used instead of reading them through interop")
+        ->option_text("FILE");
     auto* check_flag =
         app.add_flag("--check", check, "Validate the answers against this image; change nothing");
     app.add_flag(
@@ -189,6 +196,10 @@ int run(int argc, char** argv)
     if (!answers.empty())
     {
         options.answers_file = answers;
+    }
+    if (!host_layers.empty())
+    {
+        options.host_layers_file = host_layers;
     }
     options.action = reset ? Action::reset : check ? Action::check : Action::setup;
     options.dry_run = dry_run ? azl::oobe::DryRun::yes : azl::oobe::DryRun::no;

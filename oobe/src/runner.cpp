@@ -35,7 +35,8 @@ struct Loaded
 Loaded load_answers(const RunOptions& options)
 {
     Loaded out;
-    out.merged = merge_layers(find_layers(options.answers_file, kImageAnswers));
+    out.merged =
+        merge_layers(find_layers(options.answers_file, kImageAnswers, options.host_layers_file));
     if (out.merged.layers.empty())
     {
         return out;

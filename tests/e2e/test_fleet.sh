@@ -315,8 +315,31 @@ case_golden() {
     grep -qF "first-run setup in the guest: done" doctor.out || { cat doctor.out >&2; e2e_fail "doctor's first-run line"; }
 }
 
+case_host_layers() {
+    e2e_check "the launcher hands the Windows side's layers to first-run setup: no interop in the guest"
+    # The sandbox's guest has no cmd.exe or reg.exe: only the launcher can read C:'s policy and files.
+    local drive=$AZL_SANDBOX_DRIVE_C login
+    login=$(id -un)
+    mkdir -p "$drive/.registry/HKLM/SOFTWARE/Policies/AzureLinux" "$drive/ProgramData/AzureLinux" \
+        "$drive/Users/$login/.azurelinux"
+    printf 'Timezone\tREG_SZ\tAsia/Tokyo\r\nLockedKeys\tREG_MULTI_SZ\t/timezone\\0/proxy\r\n' \
+        >"$drive/.registry/HKLM/SOFTWARE/Policies/AzureLinux/WSL"
+    printf '{"version": 1, "hostname": "corp-dev"}\n' >"$drive/ProgramData/AzureLinux/oobe.json"
+    printf '{"version": 1, "timezone": "Europe/Paris", "hostname": "mine", "user": {"name": "dev", "sudo": "nopasswd", "password_hash": "%s"}}\n' \
+        "$hash" >"$drive/Users/$login/.azurelinux/default.json"
+    e2e_on_exit "for n in Golden CopyA CopyB Layered; do '$azl_bin' terminate --name \$n >/dev/null 2>&1 || true; done"
+    azl install --from oobe.wsl --name Layered >layered.out 2>&1 || { cat layered.out >&2; e2e_fail "install with the host's layers"; }
+    [[ $(azl run --name Layered -- id -un) == dev ]] || e2e_fail "the user's profile file did not make the user"
+    [[ $(azl run --name Layered -- readlink /etc/localtime) == */Asia/Tokyo ]] ||
+        e2e_fail "the locked registry time zone did not win: $(azl run --name Layered -- readlink /etc/localtime)"
+    grep -q "^hostname *= *corp-dev" "$XDG_DATA_HOME/azurelinux/distros/Layered/rootfs/etc/wsl.conf" || { cat "$XDG_DATA_HOME/azurelinux/distros/Layered/rootfs/etc/wsl.conf" >&2; e2e_fail "%ProgramData%'s host name over the user's"; }
+    grep -qF "C:\\Users\\$login\\.azurelinux\\default.json: /timezone is locked by the organisation (HKLM\\SOFTWARE\\Policies\\AzureLinux\\WSL)" layered.out ||
+        { cat layered.out >&2; e2e_fail "the refusal does not name the user's file and the policy"; }
+}
+
 case_admx
 case_layers "$tmpdir/g1"
 case_status "$tmpdir/g2"
 case_golden
+case_host_layers
 e2e_log "all fleet provisioning checks passed (${SECONDS}s)"

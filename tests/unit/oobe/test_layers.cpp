@@ -1,11 +1,13 @@
 #include <azl/oobe/answers.hpp>
 #include <azl/oobe/layers.hpp>
 #include <azl/oobe/policy.hpp>
+#include <azl/oobe/sources.hpp>
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
 #include <string>
+#include <test_support.hpp>
 
 using namespace azl::oobe;
 using nlohmann::json;
@@ -156,4 +158,53 @@ TEST_CASE("policy: reg.exe query output becomes a machine policy layer", "[oobe]
         error_of([&] { (void)policy_layer(binary, kPolicyKey, ignored); }),
         Catch::StartsWith("HKLM\\SOFTWARE\\Policies\\AzureLinux\\WSL")
             && Catch::Contains("not valid UTF-8"));
+}
+
+TEST_CASE("the launcher's document of the Windows side gives every layer, each named", "[layers]")
+{
+    const azl::test::Sandbox dir;
+    const json doc{
+        {"version", 1},
+        {"registry",
+         {{"read", true},
+          {"values",
+           {{"Timezone", {{"type", "REG_SZ"}, {"items", {"Asia/Tokyo"}}}},
+            {"LockedKeys", {{"type", "REG_MULTI_SZ"}, {"items", {"/timezone"}}}}}}}},
+        {"program_data",
+         {{"origin", R"(C:\ProgramData\AzureLinux\oobe.json)"},
+          {"text", R"({"version": 1, "hostname": "corp-dev"})"}}},
+        {"user",
+         {{"origin", R"(C:\Users\Jane\.azurelinux\default.json)"},
+          {"text", R"({"version": 1, "timezone": "Europe/Paris"})"}}},
+        {"cloud_init",
+         {{"Default.User-Data",
+           {{"origin", R"(C:\Users\Jane\.cloud-init\Default.User-Data)"},
+            {"text", "#cloud-config\nlocale: de_DE.UTF-8\n"}}}}}};
+    const auto file = dir.write("host-layers.json", doc.dump(), 0600);
+    const auto layers = find_layers(std::nullopt, dir.path() / "no-image.json", file);
+    REQUIRE(layers.size() == 4);
+    CHECK(layers[0].kind == LayerKind::machine_policy);
+    CHECK(layers[0].origin == R"(HKLM\SOFTWARE\Policies\AzureLinux\WSL)");
+    CHECK(layers[1].origin == R"(C:\ProgramData\AzureLinux\oobe.json)");
+    CHECK(layers[2].kind == LayerKind::user);
+    CHECK(layers[2].origin == R"(C:\Users\Jane\.azurelinux\default.json)");
+    CHECK(layers[3].kind == LayerKind::cloud_init);
+    CHECK(layers[3].origin == R"(C:\Users\Jane\.cloud-init\Default.User-Data)");
+    const MergedAnswers merged = merge_layers(layers);
+    CHECK(merged.document["timezone"] == "Asia/Tokyo");
+    CHECK(merged.document["hostname"] == "corp-dev");
+    CHECK(merged.document["locale"] == "de_DE.UTF-8");
+    REQUIRE(merged.refusals.size() == 1);
+    CHECK(merged.refusals[0].origin == R"(C:\Users\Jane\.azurelinux\default.json)");
+
+    // An --answers file still wins over the profile's.
+    const auto own = dir.write("mine.json", R"({"version": 1, "locale": "fr_FR.UTF-8"})", 0600);
+    const auto with_own = find_layers(own, dir.path() / "no-image.json", file);
+    CHECK(with_own[2].origin == own.string());
+
+    // Not the launcher's document: an answers error naming the file.
+    const auto bad = dir.write("bad.json", R"({"version": 2})", 0600);
+    CHECK_THAT(
+        error_of([&] { (void)find_layers(std::nullopt, dir.path() / "x.json", bad); }),
+        Catch::Contains(bad.string()));
 }

@@ -42,6 +42,9 @@ enum class Output
 struct RunOptions
 {
     std::optional<std::filesystem::path> answers_file;
+    // The launcher's document of the Windows side's layers (--host-layers): used instead of
+    // reading them through interop.
+    std::optional<std::filesystem::path> host_layers_file;
     Action action = Action::setup;
     DryRun dry_run = DryRun::no;  // setup and reset: print what would be done instead
     Output output = Output::text; // --json: --dry-run prints one JSON document

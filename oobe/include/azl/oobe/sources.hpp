@@ -31,8 +31,13 @@ std::optional<std::filesystem::path> guest_path_of(std::string_view windows_path
 // user-data in %USERPROFILE%\.cloud-init\, translated (cloud_init.hpp); `image_file`
 // (/etc/azurelinux/oobe.json). Warns about a file readable by others. Throws AnswersError for a
 // layer that is not an answers document.
+// With `host_layers` (the launcher's --host-layers document) the Windows side's layers come from it
+// instead of through interop: the policy key as the launcher read it (through reg.exe only when it
+// could not), %ProgramData%'s file, the user's file (`explicit_file` still wins) and the
+// cloud-init file chosen from its copies in the same order.
 std::vector<Layer> find_layers(
     const std::optional<std::filesystem::path>& explicit_file,
-    const std::filesystem::path& image_file);
+    const std::filesystem::path& image_file,
+    const std::optional<std::filesystem::path>& host_layers = std::nullopt);
 
 } // namespace azl::oobe
