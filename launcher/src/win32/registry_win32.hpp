@@ -3,10 +3,10 @@
 // reader per value kind (the WSL backend's Lxss key, the host's settings, the policy layers).
 
 #include <azl/common/c_ptr.hpp>
+#include <azl/common/win32/win32.hpp> // <windows.h> first: the known-folder headers need it
 
 #include <knownfolders.h>
 #include <shlobj.h>
-#include <windows.h>
 
 #include <filesystem>
 #include <map>
