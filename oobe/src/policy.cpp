@@ -18,27 +18,6 @@ namespace
 
 constexpr std::string_view kSeparator = "    ";
 
-std::vector<std::string> split_any(std::string_view text, std::string_view separators)
-{
-    std::vector<std::string> out;
-    std::size_t start = 0;
-    while (start <= text.size())
-    {
-        auto end = text.find_first_of(separators, start);
-        if (end == std::string_view::npos)
-        {
-            end = text.size();
-        }
-        const auto item = trim(text.substr(start, end - start));
-        if (!item.empty())
-        {
-            out.emplace_back(item);
-        }
-        start = end + 1;
-    }
-    return out;
-}
-
 std::vector<std::string> split_multi(std::string_view data)
 {
     std::vector<std::string> out;
@@ -113,7 +92,7 @@ public:
         }
         if (v->type == "REG_SZ" || v->type == "REG_EXPAND_SZ")
         {
-            return split_any(v->items.empty() ? "" : v->items.front(), ",;");
+            return split_trimmed(v->items.empty() ? "" : v->items.front(), ",;");
         }
         fail(name, fmt::format("is {}, expected REG_MULTI_SZ or REG_SZ", v->type));
     }

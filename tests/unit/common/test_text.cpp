@@ -3,6 +3,8 @@
 #include <catch2/catch.hpp>
 
 #include <array>
+#include <string>
+#include <vector>
 
 TEST_CASE("ascii_lower folds A-Z only, whatever the bytes around them", "[text]")
 {
@@ -32,4 +34,14 @@ TEST_CASE("hex_encode writes two lowercase digits per byte", "[text]")
     const std::array<unsigned char, 4> bytes = {0x00, 0x0f, 0xa0, 0xff};
     CHECK(azl::hex_encode(bytes) == "000fa0ff");
     CHECK(azl::hex_encode({}).empty());
+}
+
+TEST_CASE("split_trimmed cuts at any separator, trims, drops empty parts", "[text]")
+{
+    using V = std::vector<std::string>;
+    CHECK(azl::split_trimmed(" a, b ;c,,; ", ",;") == V{"a", "b", "c"});
+    CHECK(azl::split_trimmed("one", ",") == V{"one"});
+    CHECK(azl::split_trimmed("", ",").empty());
+    CHECK(azl::split_trimmed(" , ; ", ",;").empty());
+    CHECK(azl::split_trimmed("*.contoso.com;<local>", ";") == V{"*.contoso.com", "<local>"});
 }
