@@ -5,7 +5,6 @@
 #include <azl/common/fs.hpp>
 #include <azl/common/text.hpp>
 #include <azl/launcher/dsc.hpp>
-#include <azl/launcher/shell_quote.hpp>
 
 #include <fmt/format.h>
 
@@ -114,21 +113,24 @@ std::string setup_state(Backend& backend, const std::string& name)
 
 // Whether first-run setup would change anything with these answers: its dry-run plan lists a step
 // that is not done. UserError when the guest refuses the answers (they do not fit this image).
-bool answers_drift(Backend& backend, const std::string& name, const std::filesystem::path& answers)
+bool answers_drift(
+    Backend& backend,
+    const std::string& name,
+    const std::filesystem::path& answers,
+    const CommandEnv& env)
 {
     const guest::OobeConfig oobe = guest::read_oobe_config(backend, name);
     if (!oobe.command)
     {
         return false; // no first-run setup to apply them: nothing can drift
     }
+    // The same layers set would give it: the Windows side's when the guest takes them.
     LaunchSpec spec;
     spec.user = "root";
-    spec.answers_file = answers;
-    spec.argv = {
-        "/bin/sh",
-        "-c",
-        *oobe.command + " --dry-run --json --answers "
-            + shell_quote(backend.answers_guest_path(name, answers))};
+    std::optional<TempDir> holder;
+    const std::string args =
+        first_run_answers(backend, name, *oobe.command, answers, spec, holder, env);
+    spec.argv = {"/bin/sh", "-c", *oobe.command + " --dry-run --json" + args};
     const LaunchResult r = backend.launch(name, spec);
     if (r.exit_code != 0)
     {
@@ -285,7 +287,7 @@ json dsc_get(Backend& backend, const DscDesired& desired)
     return state;
 }
 
-DscResult dsc_test(Backend& backend, const DscDesired& desired, const CommandEnv& /*env*/)
+DscResult dsc_test(Backend& backend, const DscDesired& desired, const CommandEnv& env)
 {
     DscResult result{dsc_get(backend, desired), {}};
     const bool exists = result.state["_exist"].get<bool>();
@@ -308,7 +310,7 @@ DscResult dsc_test(Backend& backend, const DscDesired& desired, const CommandEnv
         }
         std::optional<TempDir> holder;
         if (const auto answers = answers_path(desired, holder);
-            answers && setup_done && answers_drift(backend, desired.name, *answers))
+            answers && setup_done && answers_drift(backend, desired.name, *answers, env))
         {
             result.properties.emplace_back(desired.answers ? "answers" : "answersFile");
         }
@@ -388,7 +390,7 @@ dsc_set(Backend& backend, const DscDesired& desired, const CommandEnv& env, DscD
                 add_once(result.properties, desired.answers ? "answers" : "answersFile");
             }
         }
-        else if (answers && answers_drift(backend, desired.name, *answers))
+        else if (answers && answers_drift(backend, desired.name, *answers, env))
         {
             run_first_run(backend, desired.name, answers, env);
             add_once(result.properties, desired.answers ? "answers" : "answersFile");

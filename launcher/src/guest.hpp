@@ -2,7 +2,9 @@
 // Reading and changing a distribution's files and users through Backend launches only, so it works
 // the same through WSL and in the sandbox (WSL's own `--set-default-user` runs `id -u` inside too).
 
+#include <azl/common/fs.hpp>
 #include <azl/launcher/backend.hpp>
+#include <azl/launcher/commands.hpp>
 
 #include <cstdint>
 #include <optional>
@@ -40,3 +42,21 @@ struct OobeConfig
 OobeConfig read_oobe_config(Backend& backend, const std::string& name);
 
 } // namespace azl::launcher::guest
+
+namespace azl::launcher
+{
+
+// The arguments that give the guest's first-run command its answers, appended to its command line:
+// " --host-layers FILE" (the Windows side's layers, `answers` among them, in a private file that
+// lives in `holder`) when it takes them, else " --answers FILE", else nothing. Sets
+// spec.answers_file to the file. Defined in install.cpp.
+std::string first_run_answers(
+    Backend& backend,
+    const std::string& name,
+    const std::string& command,
+    const std::optional<std::filesystem::path>& answers,
+    LaunchSpec& spec,
+    std::optional<TempDir>& holder,
+    const CommandEnv& env);
+
+} // namespace azl::launcher

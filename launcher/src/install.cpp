@@ -77,17 +77,6 @@ void require_not_registered(Backend& backend, const std::string& name)
     }
 }
 
-// Whether the guest's first-run program reads the Windows side's layers from the launcher
-// (`--host-layers`, in its --help since it has them); images made before take --answers only.
-bool takes_host_layers(Backend& backend, const std::string& name, const std::string& command)
-{
-    LaunchSpec spec;
-    spec.user = "root";
-    spec.argv = {"/bin/sh", "-c", command + " --help"};
-    const LaunchResult r = backend.launch(name, spec);
-    return r.exit_code == 0 && r.out.find("--host-layers") != std::string::npos;
-}
-
 // Before first-run setup, so that the packages it installs come through the company's proxy and
 // TLS inspection; a failure does not stop setup (`azurelinux sync` retries).
 void carry_host_settings(Backend& backend, const std::string& name, const CommandEnv& env)
@@ -109,6 +98,17 @@ void carry_host_settings(Backend& backend, const std::string& name, const Comman
     {
         env.console.status(fmt::format("warning: {}", e.what()));
     }
+}
+
+// Whether the guest's first-run program reads the Windows side's layers from the launcher
+// (`--host-layers`, in its --help since it has them); images made before take --answers only.
+bool takes_host_layers(Backend& backend, const std::string& name, const std::string& command)
+{
+    LaunchSpec spec;
+    spec.user = "root";
+    spec.argv = {"/bin/sh", "-c", command + " --help"};
+    const LaunchResult r = backend.launch(name, spec);
+    return r.exit_code == 0 && r.out.find("--host-layers") != std::string::npos;
 }
 
 } // namespace
@@ -198,6 +198,37 @@ expected_sha256(const std::filesystem::path& image, const std::optional<std::str
     return ascii_lower(word);
 }
 
+std::string first_run_answers(
+    Backend& backend,
+    const std::string& name,
+    const std::string& command,
+    const std::optional<std::filesystem::path>& answers,
+    LaunchSpec& spec,
+    std::optional<TempDir>& holder,
+    const CommandEnv& env)
+{
+    if (takes_host_layers(backend, name, command))
+    {
+        // The Windows side's layers, the user's answers among them, in one private file.
+        const HostLayers layers = read_host_layers(name, answers);
+        for (const std::string& note : layers.notes)
+        {
+            env.console.status(note);
+        }
+        holder.emplace("azurelinux-layers");
+        const auto file = holder->path() / "host-layers.json";
+        write_file_atomic(file, host_layers_json(layers), 0600);
+        spec.answers_file = file;
+        return " --host-layers " + shell_quote(backend.answers_guest_path(name, file));
+    }
+    if (answers)
+    {
+        spec.answers_file = *answers;
+        return " --answers " + shell_quote(backend.answers_guest_path(name, *answers));
+    }
+    return {};
+}
+
 SetupOutcome run_first_run(
     Backend& backend,
     const std::string& name,
@@ -222,25 +253,7 @@ SetupOutcome run_first_run(
     LaunchSpec spec;
     spec.user = "root";
     std::optional<TempDir> layers_dir;
-    if (takes_host_layers(backend, name, *oobe.command))
-    {
-        // The Windows side's layers, the user's answers among them, in one private file.
-        const HostLayers layers = read_host_layers(name, answers);
-        for (const std::string& note : layers.notes)
-        {
-            env.console.status(note);
-        }
-        layers_dir.emplace("azurelinux-layers");
-        const auto file = layers_dir->path() / "host-layers.json";
-        write_file_atomic(file, host_layers_json(layers), 0600);
-        spec.answers_file = file;
-        line += " --host-layers " + shell_quote(backend.answers_guest_path(name, file));
-    }
-    else if (answers)
-    {
-        spec.answers_file = *answers;
-        line += " --answers " + shell_quote(backend.answers_guest_path(name, *answers));
-    }
+    line += first_run_answers(backend, name, *oobe.command, answers, spec, layers_dir, env);
     spec.argv = {"/bin/sh", "-c", line};
     carry_host_settings(backend, name, env);
     env.console.status(fmt::format("Running first-run setup of {}: {}", name, line));

@@ -3,7 +3,8 @@
 # `dsc set` downloads the image over http with WinHTTP (checked against its SHA-256), installs it
 # through WSL and runs first-run setup with an answers file, and stdout carries only the two JSON
 # lines DSC reads (the guest's setup output, written through WslLaunchInteractive, goes to stderr);
-# a second set changes nothing; test reports no drift; _exist false unregisters it.
+# the organisation's registry policy, read by the launcher (the guest has no reg.exe), wins; a second
+# set changes nothing; test reports no drift; _exist false unregisters it.
 #   test_dsc.sh LINUX_AZURELINUX WSLSIM_HOST
 set -euo pipefail
 # shellcheck source=lib/wine.sh
@@ -43,6 +44,11 @@ dsc() {
 state() { sed -n 1p <<<"$OUT" | jq -c "$1"; }
 diff_line() { sed -n 2p <<<"$OUT"; }
 
+# The organisation's policy, which the launcher reads from the registry itself (the guest here has no
+# reg.exe): its locked time zone must beat the answers file's Etc/UTC.
+wine reg add 'HKLM\SOFTWARE\Policies\AzureLinux\WSL' /v Timezone /t REG_SZ /d Asia/Tokyo /f >/dev/null 2>&1
+wine reg add 'HKLM\SOFTWARE\Policies\AzureLinux\WSL' /v LockedKeys /t REG_MULTI_SZ /d '/timezone' /f >/dev/null 2>&1
+
 e2e_check "dsc test before the install: _exist differs"
 dsc test "$instance"
 [[ $(state '[._exist, ._inDesiredState]') == '[false,false]' && $(diff_line) == '["_exist"]' ]] ||
@@ -57,6 +63,9 @@ expect_in "GET /AzureLinux.wsl" "$(<"$WINE_DIR/http.log")" "the image came over 
 expect_in "WslLaunch" "$(<"$CALLS")" "first-run setup through wslapi.dll"
 expect_in '"DefaultUid"=dword:000003e8' "$(lxss)" "the default user"
 [[ $OUT$ERR != *SECRET* ]] || e2e_fail "the URL's query was printed"
+expect_in 'is locked by the organisation (HKLM\SOFTWARE\Policies\AzureLinux\WSL)' "$ERR" "the policy's refusal"
+expect_exit 0 azl run -- readlink /etc/localtime
+[[ $OUT == */Asia/Tokyo ]] || e2e_fail "the registry policy's locked time zone did not apply: $OUT"
 
 e2e_check "a second set changes nothing; test reports no drift"
 calls_before=$(wc -l <"$CALLS")
