@@ -31,27 +31,6 @@ constexpr std::string_view kGuestProgram = "/usr/lib/wsl/azurelinux-oobe";
 // How long fetching a PAC file may take: a launch waits for it when the host's settings changed.
 constexpr std::chrono::milliseconds kPacTimeout{4000};
 
-std::vector<std::string> split(std::string_view text, char sep)
-{
-    std::vector<std::string> out;
-    std::size_t start = 0;
-    while (start <= text.size())
-    {
-        auto end = text.find(sep, start);
-        if (end == std::string_view::npos)
-        {
-            end = text.size();
-        }
-        const auto item = trim(text.substr(start, end - start));
-        if (!item.empty())
-        {
-            out.emplace_back(item);
-        }
-        start = end + 1;
-    }
-    return out;
-}
-
 // "host:port" (or a URL already) as an http:// URL.
 std::string as_url(std::string_view server)
 {
@@ -271,7 +250,7 @@ std::optional<HostProxy> proxy_from_internet_settings(const InternetSettings& s)
         }
         else
         {
-            for (const auto& part : split(server, ';'))
+            for (const auto& part : split_trimmed(server, ";"))
             {
                 const auto eq = part.find('=');
                 const auto scheme = ascii_lower(trim(std::string_view(part).substr(0, eq)));
@@ -288,7 +267,7 @@ std::optional<HostProxy> proxy_from_internet_settings(const InternetSettings& s)
                 }
             }
         }
-        for (const auto& entry : split(s.proxy_override, ';'))
+        for (const auto& entry : split_trimmed(s.proxy_override, ";"))
         {
             // <local> means "names without a dot", which no_proxy cannot say: the loopback names
             // the guest always bypasses cover what matters.

@@ -2,6 +2,7 @@
 #include <azl/common/error.hpp>
 #include <azl/common/fs.hpp>
 #include <azl/common/ini.hpp>
+#include <azl/common/text.hpp>
 #include <azl/oobe/host_sync.hpp>
 
 #include <fmt/format.h>
@@ -45,26 +46,6 @@ env_value(const std::map<std::string, std::string>& env, const char* upper, cons
         }
     }
     return std::nullopt;
-}
-
-std::vector<std::string> split_list(std::string_view text)
-{
-    std::vector<std::string> out;
-    std::size_t start = 0;
-    while (start <= text.size())
-    {
-        auto end = text.find_first_of(",; ", start);
-        if (end == std::string_view::npos)
-        {
-            end = text.size();
-        }
-        if (end > start)
-        {
-            out.emplace_back(text.substr(start, end - start));
-        }
-        start = end + 1;
-    }
-    return out;
 }
 
 json certificate_report(
@@ -259,7 +240,7 @@ std::optional<ProxySettings> wsl_env_proxy(const std::map<std::string, std::stri
     {
         return std::nullopt;
     }
-    p.no_proxy = split_list(env_value(env, "NO_PROXY", "no_proxy").value_or(""));
+    p.no_proxy = split_trimmed(env_value(env, "NO_PROXY", "no_proxy").value_or(""), ",; ");
     return p;
 }
 

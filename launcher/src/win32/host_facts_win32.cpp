@@ -1,6 +1,8 @@
 // The certificates Windows trusts and its proxy settings: crypt32's system stores (Root and CA of
 // the machine and the user, with what Group Policy, Intune and the Enterprise store pushed) and the
 // Internet Settings registry values; WSL's networking mode from %USERPROFILE%\.wslconfig.
+#include "registry_win32.hpp"
+
 #include <azl/common/c_ptr.hpp>
 #include <azl/common/fs.hpp>
 #include <azl/common/ini.hpp>
@@ -31,7 +33,6 @@ void close_store(void* store) noexcept
 }
 
 using CertStore = UniqueCPtr<void, &close_store>;
-using RegKey = UniqueCPtr<HKEY__, &::RegCloseKey>;
 
 struct StoreLocation
 {
@@ -84,46 +85,29 @@ void read_store(const StoreLocation& where, const wchar_t* store_name, HostFacts
     }
 }
 
-std::optional<RegKey> open_key(HKEY root, const wchar_t* path)
+// The key, or nullopt when it is missing or cannot be read: a host setting we cannot read is one
+// the guest does not get, never an error.
+std::optional<winreg::RegKey> open_key(HKEY root, const wchar_t* path)
 {
-    HKEY key = nullptr;
-    if (::RegOpenKeyExW(root, path, 0, KEY_READ, &key) != ERROR_SUCCESS)
+    try
+    {
+        return winreg::open_key(root, path);
+    }
+    catch (const std::exception&)
     {
         return std::nullopt;
     }
-    return RegKey(key);
 }
 
+// A string value as UTF-8; empty when missing.
 std::string read_string(HKEY key, const wchar_t* name)
 {
-    DWORD bytes = 0;
-    if (::RegGetValueW(key, nullptr, name, RRF_RT_REG_SZ, nullptr, nullptr, &bytes)
-        != ERROR_SUCCESS)
-    {
-        return {};
-    }
-    std::wstring value(bytes / sizeof(wchar_t) + 1, L'\0');
-    bytes = static_cast<DWORD>(value.size() * sizeof(wchar_t));
-    if (::RegGetValueW(key, nullptr, name, RRF_RT_REG_SZ, nullptr, value.data(), &bytes)
-        != ERROR_SUCCESS)
-    {
-        return {};
-    }
-    value.resize(wcsnlen(value.c_str(), value.size()));
-    return win32::to_utf8(value);
+    const auto value = winreg::read_string(key, name);
+    return value ? win32::to_utf8(*value) : std::string();
 }
 
-std::optional<DWORD> read_dword(HKEY key, const wchar_t* name)
-{
-    DWORD value = 0;
-    DWORD bytes = sizeof value;
-    if (::RegGetValueW(key, nullptr, name, RRF_RT_REG_DWORD, nullptr, &value, &bytes)
-        != ERROR_SUCCESS)
-    {
-        return std::nullopt;
-    }
-    return value;
-}
+using winreg::known_folder;
+using winreg::read_dword;
 
 constexpr const wchar_t* kInternetSettings =
     L"Software\\Microsoft\\Windows\\CurrentVersion\\Internet Settings";
@@ -153,18 +137,6 @@ InternetSettings read_internet_settings()
     s.proxy_override = read_string(key->get(), L"ProxyOverride");
     s.auto_config_url = read_string(key->get(), L"AutoConfigURL");
     return s;
-}
-
-fs::path known_folder(REFKNOWNFOLDERID id)
-{
-    PWSTR raw = nullptr;
-    const HRESULT hr = ::SHGetKnownFolderPath(id, 0, nullptr, &raw);
-    const UniqueCPtr<wchar_t, &::CoTaskMemFree> owned(raw);
-    if (FAILED(hr) || raw == nullptr)
-    {
-        return {};
-    }
-    return {std::wstring(raw)};
 }
 
 // WSL 2's NAT mode (the default) gives the guest its own loopback; mirrored mode shares Windows'.
