@@ -8,7 +8,7 @@
 
 namespace L = azl::launcher;
 
-TEST_CASE("relay: a pipe's name becomes its path; paths and empty names are refused", "[relay]")
+TEST_CASE("relay: a pipe's name becomes its path, and paths and empty names are refused", "[relay]")
 {
     CHECK(L::named_pipe_path("openssh-ssh-agent") == R"(\\.\pipe\openssh-ssh-agent)");
     CHECK(L::named_pipe_path(R"(\\.\pipe\openssh-ssh-agent)") == R"(\\.\pipe\openssh-ssh-agent)");
