@@ -5,7 +5,6 @@
 
 #include <fmt/format.h>
 
-#include <cstdlib>
 #include <map>
 
 namespace azl::integration
@@ -17,28 +16,6 @@ namespace
 {
 
 constexpr std::chrono::milliseconds kTimeout{4000};
-
-// The proxy variables of this shell, which the Azure CLI and SDKs in it use when /etc/environment
-// names none (WSL's autoProxy exports them).
-std::map<std::string, std::string> proxy_environment()
-{
-    std::map<std::string, std::string> env;
-    for (const char* key :
-         {"HTTP_PROXY",
-          "http_proxy",
-          "HTTPS_PROXY",
-          "https_proxy",
-          "NO_PROXY",
-          "no_proxy",
-          "WSL_PAC_URL"})
-    {
-        if (const char* value = std::getenv(key); value != nullptr)
-        {
-            env.emplace(key, value);
-        }
-    }
-    return env;
-}
 
 json as_json(const oobe::NetCheck& c)
 {
@@ -53,7 +30,7 @@ json as_json(const oobe::NetCheck& c)
 
 json network_status()
 {
-    const auto env = proxy_environment();
+    const auto env = oobe::autoproxy_variables();
     const auto proxy = oobe::effective_proxy("/", env);
     json checks = json::array();
     for (const auto& c : oobe::check_targets(oobe::azure_targets(), proxy, kTimeout))

@@ -21,27 +21,6 @@ namespace
 
 constexpr const char* kRequestOrigin = "the launcher's request (stdin)";
 
-// The variables of ours the guest's environment may hold: WSL's autoProxy ones.
-std::map<std::string, std::string> autoproxy_variables()
-{
-    std::map<std::string, std::string> env;
-    for (const char* key :
-         {"HTTP_PROXY",
-          "http_proxy",
-          "HTTPS_PROXY",
-          "https_proxy",
-          "NO_PROXY",
-          "no_proxy",
-          "WSL_PAC_URL"})
-    {
-        if (const char* value = std::getenv(key); value != nullptr)
-        {
-            env.emplace(key, value);
-        }
-    }
-    return env;
-}
-
 const FamilyFacts& this_family()
 {
     return facts_for(detect_family(OsRelease::load()));

@@ -27,6 +27,7 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <future>
 #include <set>
@@ -886,6 +887,26 @@ std::vector<NetTarget> azure_targets()
     return {
         {.host = "login.microsoftonline.com", .port = 443, .why = "Azure sign-in"},
         {.host = "management.azure.com", .port = 443, .why = "Azure Resource Manager"}};
+}
+
+std::map<std::string, std::string> autoproxy_variables()
+{
+    std::map<std::string, std::string> env;
+    for (const char* key :
+         {"HTTP_PROXY",
+          "http_proxy",
+          "HTTPS_PROXY",
+          "https_proxy",
+          "NO_PROXY",
+          "no_proxy",
+          "WSL_PAC_URL"})
+    {
+        if (const char* value = std::getenv(key); value != nullptr)
+        {
+            env.emplace(key, value);
+        }
+    }
+    return env;
 }
 
 } // namespace azl::oobe

@@ -43,41 +43,6 @@ struct PacProblem
     std::string message;
 };
 
-class Fd
-{
-public:
-    explicit Fd(int fd)
-        : m_fd(fd)
-    {
-    }
-
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-
-    Fd(Fd&& other) noexcept
-        : m_fd(std::exchange(other.m_fd, -1))
-    {
-    }
-
-    Fd& operator=(Fd&&) = delete;
-
-    ~Fd()
-    {
-        if (m_fd >= 0)
-        {
-            ::close(m_fd);
-        }
-    }
-
-    [[nodiscard]] int get() const noexcept
-    {
-        return m_fd;
-    }
-
-private:
-    int m_fd;
-};
-
 int remaining_ms(Clock::time_point deadline)
 {
     const auto left =
@@ -164,7 +129,7 @@ std::optional<Target> parse_url(std::string_view url)
     return t;
 }
 
-Fd connect_to(const Target& t, Clock::time_point deadline)
+UniqueFd connect_to(const Target& t, Clock::time_point deadline)
 {
     addrinfo hints{};
     hints.ai_socktype = SOCK_STREAM;
@@ -178,7 +143,7 @@ Fd connect_to(const Target& t, Clock::time_point deadline)
     int last_error = ETIMEDOUT;
     for (const addrinfo* ai = found; ai != nullptr; ai = ai->ai_next)
     {
-        Fd s(::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+        UniqueFd s(::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
         if (s.get() < 0)
         {
             last_error = errno;
@@ -225,7 +190,7 @@ std::string ssl_error_text()
 }
 
 // The raw HTTP/1.0 reply (head and body), at most kPacMaxBytes of body.
-std::string http_exchange(const Target& t, const Fd& fd, Clock::time_point deadline)
+std::string http_exchange(const Target& t, const UniqueFd& fd, Clock::time_point deadline)
 {
     SslCtx ctx;
     Ssl ssl;
@@ -333,7 +298,7 @@ std::string fetch_http(std::string_view url, std::chrono::milliseconds timeout)
         throw PacProblem{"not a URL this launcher fetches (http://, https://, file:// or a path)"};
     }
     const auto deadline = Clock::now() + timeout;
-    const Fd fd = connect_to(*target, deadline);
+    const UniqueFd fd = connect_to(*target, deadline);
     const std::string reply = http_exchange(*target, fd, deadline);
     const auto head_end = reply.find("\r\n\r\n");
     const std::string status = reply.substr(0, reply.find("\r\n"));

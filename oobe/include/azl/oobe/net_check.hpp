@@ -93,4 +93,9 @@ NetCheck check_pac_file(const std::string& url, std::chrono::milliseconds timeou
 NetCheck
 evaluated_pac_check(const std::string& url, const std::string& problem, const std::string& summary);
 
+// The proxy variables of this process's environment that WSL's autoProxy exports (HTTP_PROXY,
+// HTTPS_PROXY, NO_PROXY in both cases, WSL_PAC_URL): what the guest's tools use when
+// /etc/environment names no proxy.
+std::map<std::string, std::string> autoproxy_variables();
+
 } // namespace azl::oobe
