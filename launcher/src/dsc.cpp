@@ -128,9 +128,10 @@ bool answers_drift(
     LaunchSpec spec;
     spec.user = "root";
     std::optional<TempDir> holder;
-    const std::string args =
-        first_run_answers(backend, name, *oobe.command, answers, spec, holder, env);
-    spec.argv = {"/bin/sh", "-c", *oobe.command + " --dry-run --json" + args};
+    const FirstRunAnswers given =
+        first_run_answers(backend, name, *oobe.command, answers, holder, env);
+    spec.answers_file = given.file;
+    spec.argv = {"/bin/sh", "-c", *oobe.command + " --dry-run --json" + given.args};
     const LaunchResult r = backend.launch(name, spec);
     if (r.exit_code != 0)
     {

@@ -46,16 +46,22 @@ OobeConfig read_oobe_config(Backend& backend, const std::string& name);
 namespace azl::launcher
 {
 
-// The arguments that give the guest's first-run command its answers, appended to its command line:
+// The arguments that give the guest's first-run command its answers, to append to its command
+// line, and the file to share with the launch (LaunchSpec::answers_file).
+struct FirstRunAnswers
+{
+    std::string args;
+    std::optional<std::filesystem::path> file;
+};
+
 // " --host-layers FILE" (the Windows side's layers, `answers` among them, in a private file that
-// lives in `holder`) when it takes them, else " --answers FILE", else nothing. Sets
-// spec.answers_file to the file. Defined in install.cpp.
-std::string first_run_answers(
+// lives in `holder`) when the guest's first-run program takes them, else " --answers FILE", else
+// nothing. Defined in install.cpp.
+FirstRunAnswers first_run_answers(
     Backend& backend,
     const std::string& name,
     const std::string& command,
     const std::optional<std::filesystem::path>& answers,
-    LaunchSpec& spec,
     std::optional<TempDir>& holder,
     const CommandEnv& env);
 

@@ -198,12 +198,11 @@ expected_sha256(const std::filesystem::path& image, const std::optional<std::str
     return ascii_lower(word);
 }
 
-std::string first_run_answers(
+FirstRunAnswers first_run_answers(
     Backend& backend,
     const std::string& name,
     const std::string& command,
     const std::optional<std::filesystem::path>& answers,
-    LaunchSpec& spec,
     std::optional<TempDir>& holder,
     const CommandEnv& env)
 {
@@ -218,13 +217,11 @@ std::string first_run_answers(
         holder.emplace("azurelinux-layers");
         const auto file = holder->path() / "host-layers.json";
         write_file_atomic(file, host_layers_json(layers), 0600);
-        spec.answers_file = file;
-        return " --host-layers " + shell_quote(backend.answers_guest_path(name, file));
+        return {" --host-layers " + shell_quote(backend.answers_guest_path(name, file)), file};
     }
     if (answers)
     {
-        spec.answers_file = *answers;
-        return " --answers " + shell_quote(backend.answers_guest_path(name, *answers));
+        return {" --answers " + shell_quote(backend.answers_guest_path(name, *answers)), *answers};
     }
     return {};
 }
@@ -253,7 +250,10 @@ SetupOutcome run_first_run(
     LaunchSpec spec;
     spec.user = "root";
     std::optional<TempDir> layers_dir;
-    line += first_run_answers(backend, name, *oobe.command, answers, spec, layers_dir, env);
+    const FirstRunAnswers given =
+        first_run_answers(backend, name, *oobe.command, answers, layers_dir, env);
+    line += given.args;
+    spec.answers_file = given.file;
     spec.argv = {"/bin/sh", "-c", line};
     carry_host_settings(backend, name, env);
     env.console.status(fmt::format("Running first-run setup of {}: {}", name, line));

@@ -116,7 +116,7 @@ std::map<std::string, ValueText> read_values(HKEY key)
     std::vector<wchar_t> data(largest_data / sizeof(wchar_t) + 2, L'\0');
     for (DWORD i = 0; i < count; ++i)
     {
-        DWORD name_size = static_cast<DWORD>(name.size());
+        auto name_size = static_cast<DWORD>(name.size());
         DWORD type = 0;
         DWORD data_size = largest_data;
         std::fill(data.begin(), data.end(), L'\0');

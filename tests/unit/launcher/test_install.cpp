@@ -65,14 +65,15 @@ TEST_CASE("install registers the image, then runs first-run setup as root like W
     const std::string run_oobe = fmt::format(
         "launch_interactive AzureLinux user=root cwd=- argv=[/bin/sh|-c|{}]",
         "/usr/lib/wsl/azurelinux-oobe");
+    const std::string probe_oobe =
+        "launch AzureLinux user=root cwd=- argv=[/bin/sh|-c|/usr/lib/wsl/azurelinux-oobe --help]";
     CHECK(
         f.backend.calls
         == std::vector<std::string>{
             "is_registered AzureLinux",
             "install AzureLinux from " + image + " sha256=" + kDigest + " kind=image location=-",
             read_conf,
-            "launch AzureLinux user=root cwd=- argv=[/bin/sh|-c|/usr/lib/wsl/azurelinux-oobe "
-            "--help]",
+            probe_oobe,
             run_oobe,
             "get_configuration AzureLinux",
             "configure AzureLinux uid=1000 flags=7",
