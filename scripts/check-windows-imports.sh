@@ -27,8 +27,10 @@ fi
 status=0
 for dll in "${dlls[@]}"; do
     case ${dll,,} in
+    # winhttp.dll: WinHTTP, in System32 of every Windows since XP (Server Core and Nano included):
+    # PAC evaluation (WinHttpGetProxyForUrl) and `dsc` image downloads.
     kernel32.dll | user32.dll | advapi32.dll | shell32.dll | ole32.dll | bcrypt.dll | crypt32.dll | ws2_32.dll | msvcrt.dll | \
-        ucrtbase.dll | api-ms-win-crt-*.dll | api-ms-win-core-*.dll)
+        winhttp.dll | ucrtbase.dll | api-ms-win-crt-*.dll | api-ms-win-core-*.dll)
         echo "ok   $dll"
         ;;
     wslapi.dll)
