@@ -214,7 +214,22 @@ FirstRunAnswers first_run_answers(
         {
             env.console.status(note);
         }
-        holder.emplace("azurelinux-layers");
+        // In the launcher's own folder, not $TMPDIR: a launcher killed here (kill -9) leaves its
+        // folder behind, and the next first run of this distribution removes it.
+        const std::filesystem::path dir = host_sync_state_dir().parent_path() / "first-run";
+        std::filesystem::create_directories(dir);
+        const std::string prefix = "layers." + name; // TempDir adds "-XXXXXX"
+        std::error_code ec;
+        for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end;
+             it.increment(ec))
+        {
+            const std::string entry = path_to_utf8(it->path().filename());
+            if (entry.size() == prefix.size() + 7 && entry.starts_with(prefix + "-"))
+            {
+                std::filesystem::remove_all(it->path(), ec);
+            }
+        }
+        holder.emplace(prefix, dir);
         const auto file = holder->path() / "host-layers.json";
         write_file_atomic(file, host_layers_json(layers), 0600);
         return {" --host-layers " + shell_quote(backend.answers_guest_path(name, file)), file};
