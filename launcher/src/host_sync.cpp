@@ -41,25 +41,6 @@ std::string as_url(std::string_view server)
     return fmt::format("http://{}", server);
 }
 
-// The host of a proxy URL, lower-cased, without user info, brackets or port.
-std::string url_host(std::string_view url)
-{
-    if (const auto scheme = url.find("://"); scheme != std::string_view::npos)
-    {
-        url.remove_prefix(scheme + 3);
-    }
-    url = url.substr(0, url.find('/'));
-    if (const auto at = url.rfind('@'); at != std::string_view::npos)
-    {
-        url.remove_prefix(at + 1);
-    }
-    if (url.starts_with('['))
-    {
-        return ascii_lower(url.substr(1, url.find(']') - 1));
-    }
-    return ascii_lower(url.substr(0, url.find(':')));
-}
-
 bool is_loopback(std::string_view host)
 {
     return host == "localhost" || host.starts_with("127.") || host == "::1";
@@ -352,7 +333,7 @@ std::string host_sync_request(const HostFacts& facts)
         std::string problem;
         for (const auto* url : {&p.http, &p.https})
         {
-            if (!url->empty() && is_loopback(url_host(*url)) && !facts.loopback_reachable)
+            if (!url->empty() && is_loopback(pac_url_host(*url)) && !facts.loopback_reachable)
             {
                 problem = fmt::format(
                     "the proxy {} listens on Windows' loopback, which the guest cannot reach in "
