@@ -24,8 +24,10 @@ public:
     void write(std::string_view text) const;
 
 private:
-    int m_saved = -1;               // the real stdout's descriptor
-    void* m_saved_handle = nullptr; // Windows: the real STD_OUTPUT_HANDLE
+    int m_saved = -1; // the real stdout's descriptor
+#ifdef _WIN32
+    void* m_saved_handle = nullptr; // the real STD_OUTPUT_HANDLE
+#endif
 };
 
 } // namespace azl::app
