@@ -6,7 +6,7 @@
 #   scripts/fuzz.sh -t 3600 ini        one target for an hour (a deeper local run)
 #   scripts/fuzz.sh --regress          only replay the committed corpus (no new inputs)
 #   scripts/fuzz.sh --preset asan -t 20  with the CI's sanitizer build (clang, unit tests too)
-#   scripts/fuzz.sh -j 2 -t 60         two targets at a time (CI: 60 s each on 2 cores)
+#   scripts/fuzz.sh -j 2 -t 60         two targets at a time (CI: 30 s each on 2 cores)
 #
 # New interesting inputs go to build/<preset>/corpus/<target>/ (not the repo). A crash stops the run
 # with a non-zero exit and leaves the input in build/<preset>/crashes/<target>/: fix the bug, then commit

@@ -5,7 +5,7 @@
 # end-to-end tests run the instrumented launcher, first-run setup and bridge on real root file
 # systems), then each libFuzzer target for a bounded time from the committed corpus.
 #
-#   scripts/test.sh                     all of it; fuzzing 60 s per target, two at a time
+#   scripts/test.sh                     all of it; fuzzing 30 s per target, two at a time
 #   scripts/test.sh --fuzz-time 0       no fuzzing
 #   scripts/test.sh -- -R lifecycle     arguments after -- go to ctest
 #
@@ -14,7 +14,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-fuzz_time=60
+fuzz_time=30
 ctest_args=()
 while (($#)); do
     case $1 in

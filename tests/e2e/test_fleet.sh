@@ -269,7 +269,7 @@ case_golden() {
     mkdir -p "$XDG_RUNTIME_DIR" "$AZL_SANDBOX_DRIVE_C"
     azl() { e2e_azl "$azl_bin" "$@"; }
     local store=$XDG_DATA_HOME/azurelinux/distros n
-    e2e_on_exit "for n in Golden CopyA CopyB; do '$azl_bin' terminate --name \$n >/dev/null 2>&1 || true; done"
+    e2e_on_exit "for n in Golden CopyA CopyB; do '$azl_bin' terminate --name \$n >/dev/null 2>&1 || true; done; cd / && rm -rf -- '$E2E_TMP'"
     e2e_run azl --quiet image build --from "$guest_tar" --oobe "$oobe_bin" --no-bridge --level 1 -o oobe.wsl >/dev/null
     printf '{"version": 1, "user": {"name": "dev", "sudo": "nopasswd", "password_hash": "%s"}}\n' "$hash" >golden.json
     chmod 600 golden.json
@@ -327,7 +327,7 @@ case_host_layers() {
     printf '{"version": 1, "hostname": "corp-dev"}\n' >"$drive/ProgramData/AzureLinux/oobe.json"
     printf '{"version": 1, "timezone": "Europe/Paris", "hostname": "mine", "user": {"name": "dev", "sudo": "nopasswd", "password_hash": "%s"}}\n' \
         "$hash" >"$drive/Users/$login/.azurelinux/default.json"
-    e2e_on_exit "for n in Golden CopyA CopyB Layered; do '$azl_bin' terminate --name \$n >/dev/null 2>&1 || true; done"
+    e2e_on_exit "for n in Golden CopyA CopyB Layered; do '$azl_bin' terminate --name \$n >/dev/null 2>&1 || true; done; cd / && rm -rf -- '$E2E_TMP'"
     azl install --from oobe.wsl --name Layered >layered.out 2>&1 || { cat layered.out >&2; e2e_fail "install with the host's layers"; }
     [[ $(azl run --name Layered -- id -un) == dev ]] || e2e_fail "the user's profile file did not make the user"
     [[ $(azl run --name Layered -- readlink /etc/localtime) == */Asia/Tokyo ]] ||

@@ -63,7 +63,8 @@ e2e_require_root() {
     [[ $(id -u) -eq 0 ]] || e2e_fail "the end-to-end tests need root (owners, device nodes, file capabilities)"
 }
 
-# Runs CMD when the current (sub)shell exits, also on SIGINT/SIGTERM/SIGHUP. One per shell.
+# Runs CMD when the current (sub)shell exits, also on SIGINT/SIGTERM/SIGHUP. One per shell: a later
+# call replaces the earlier one, e2e_scratch's removal of E2E_TMP included, so CMD must remove it too.
 e2e_on_exit() {
     # shellcheck disable=SC2064 # expand now: the command is fixed
     trap "$1" EXIT
