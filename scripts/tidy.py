@@ -6,23 +6,26 @@ tests/support, and the Windows-only files (src/win32/, cmd_image_windows.cpp) th
 configuration. Prints each finding once; exits 1 if there is any (the config makes every warning an
 error), 2 if it cannot run. CI runs it beside the tests (.ci/run).
 
-  scripts/tidy.py                       everything, 2 jobs (about 7 min on 2 cores)
+  scripts/tidy.py                       everything, 2 jobs (about 13 min on 2 idle cores)
   scripts/tidy.py -j 4 -B /tmp/tidy     more jobs, another build directory
   scripts/tidy.py rootfs/src/flatten.cpp oobe/src/answers.cpp   only these files
   scripts/tidy.py --no-windows          skip the mingw-w64 files (no cross compiler installed)
-  scripts/tidy.py --per-file            every check on each file alone (about 25 min; slow reference)
+  scripts/tidy.py --per-file            every check on each file alone (about 45 min; slow reference)
 
-Every file gets every enabled check, in two passes:
-  per file   the checks that only look at the file clang-tidy is started on: the clang static
-             analyzer (it analyses the main file's functions) and misc-unused-using-decls and
-             misc-unused-alias-decls (they skip included files).
-  batches    every other check, over a generated file that includes up to --batch sources compiled
-             with the same flags. A check's matchers walk the whole AST, libstdc++, fmt, spdlog,
-             nlohmann/json and Catch2 included: 90% of a file's cost is its headers, which a batch
-             walks once for all its files. A batch also sees more than one file does (an exception
-             thrown in one file's function called from another file's noexcept one). A batch that
-             does not compile together (two files define the same internal name) is split in halves
-             until it does, down to a single file.
+Every file gets every enabled check in one run over a batch: a generated file that holds the text of
+up to --batch sources compiled with the same flags, one after the other (a quoted #include that a
+source finds beside itself is made absolute; a `#undef` between sources resets
+readability-duplicate-include). A check's matchers walk the whole AST, libstdc++, fmt, spdlog,
+nlohmann/json and Catch2 included: most of a file's cost is its headers, which a batch parses and
+walks once for all its files. The sources are the batch's main file, so the checks that only look at
+the main file see all of them: the clang static analyzer (path-sensitive analysis of every function
+the sources define) and misc-unused-using-decls / misc-unused-alias-decls. Findings are reported at
+the source's own path and line. A batch also sees more than one file does (an exception thrown in one
+file's function called from another file's noexcept one, a null returned by one and used by another);
+it can also miss what only one file alone shows (a using-declaration one source does not use but a
+later one does). A batch that does not compile together (two sources define the same internal name)
+is run again without the sources the compiler's errors point into, and those form a batch of their
+own; an error it cannot place splits the batch in halves.
 
 It only configures (no build): the compile databases are DIR/linux (preset `asan`: clang, with the
 fuzz targets) and DIR/windows (preset `mingw`); DIR defaults to build/tidy. Wall time per run goes to
@@ -47,8 +50,6 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SOURCE_DIRS = ("common", "rootfs", "packaging", "oobe", "integration", "launcher", "fuzz",
                "tests/unit", "tests/support", "tests/wslsim")
-# Checks that skip everything but the main file, so a batch would never run them on its members.
-MAIN_FILE_ONLY = ("misc-unused-using-decls", "misc-unused-alias-decls")
 FINDING = re.compile(r"^(/[^:]+):(\d+):(\d+): (warning|error): (.*) \[([^\]]+)\]$")
 
 
@@ -65,7 +66,7 @@ def parse_args():
     p.add_argument("-j", "--jobs", type=int, default=2, help="parallel clang-tidy runs (default 2)")
     p.add_argument("-B", "--build-dir", default="build/tidy", help="where the compile databases go")
     p.add_argument("--no-windows", action="store_true", help="skip the mingw-w64 files")
-    p.add_argument("--batch", type=int, default=16, help="most files per batch (default 16)")
+    p.add_argument("--batch", type=int, default=32, help="most files per batch (default 32)")
     p.add_argument("--per-file", action="store_true",
                    help="run every check on each file alone instead of in batches")
     p.add_argument("files", nargs="*", help="only these files (default: every project source)")
@@ -177,12 +178,30 @@ def enabled_checks(tidy):
 
 
 class Unit:
-    """One clang-tidy run: MAIN_FILE (a source, or a batch including MEMBERS) with CHECKS.
-    BATCH_OF is the compile database of the members when MAIN_FILE is a generated batch."""
+    """One clang-tidy run: MAIN_FILE (a source, or a batch holding MEMBERS) with CHECKS.
+    BATCH_OF is the compile database of the members when MAIN_FILE is a generated batch, and LINES
+    its line table: (first line, member path) for each member, in order."""
 
-    def __init__(self, kind, db, main_file, checks, label, members, batch_of=None):
+    def __init__(self, kind, db, main_file, checks, label, members, batch_of=None, lines=()):
         self.kind, self.db, self.main_file, self.checks = kind, db, main_file, checks
-        self.label, self.members, self.batch_of = label, members, batch_of
+        self.label, self.members, self.batch_of, self.lines = label, members, batch_of, lines
+
+    def place(self, line):
+        """(member path, line in it) for LINE of the batch file; (None, LINE) between members."""
+        for first, path, count in reversed(self.lines):
+            if line >= first:
+                return (path, line - first + 1) if line < first + count else (None, line)
+        return None, line
+
+    def unbatch(self, text):
+        """TEXT with every `batch.cpp:LINE:` turned into the member's path and line."""
+        if not self.lines:
+            return text
+
+        def sub(m):
+            path, line = self.place(int(m.group(1)))
+            return f"{path or self.main_file}:{line}:"
+        return re.sub(re.escape(self.main_file) + r":(\d+):", sub, text)
 
 
 class Runner:
@@ -208,7 +227,7 @@ class Runner:
         # On failure stderr says why (a bad config, a crash); it also carries clang-tidy's
         # statistics, which the report drops.
         out = proc.stdout + (proc.stderr if proc.returncode != 0 else "")
-        return proc.returncode, out
+        return proc.returncode, unit.unbatch(out)
 
 
 def defines_entry_point(path):
@@ -218,11 +237,32 @@ def defines_entry_point(path):
     return re.search(r'^(int main\(|extern "C" int LLVMFuzzerTestOneInput\()', text, re.M) is not None
 
 
+QUOTED_INCLUDE = re.compile(r'^(\s*#\s*include\s*)"([^"]+)"(.*)$')
+
+
 def write_batch(path, files):
+    """Writes the text of FILES one after the other to PATH, each line where it was; returns the
+    line table [(first line, file, line count)]."""
+    table, out = [], ["// Generated by scripts/tidy.py: these sources in one translation unit.\n"]
+    for name in files:
+        # Any directive but #include clears readability-duplicate-include's list of seen headers.
+        out.append(f"#undef AZL_TIDY_BATCH_MEMBER // {os.path.relpath(name, ROOT)}\n")
+        here = os.path.dirname(name)
+        with open(name, encoding="utf-8", errors="replace") as f:
+            lines = f.read().split("\n")
+        if lines and lines[-1] == "":
+            lines.pop()
+        table.append((len(out) + 1, name, len(lines)))
+        for line in lines:
+            # What the compiler finds beside the including file comes first: from the batch's own
+            # folder it would not, so those includes become absolute.
+            m = QUOTED_INCLUDE.match(line)
+            if m and os.path.exists(os.path.join(here, m.group(2))):
+                line = f'{m.group(1)}"{os.path.normpath(os.path.join(here, m.group(2)))}"{m.group(3)}'
+            out.append(line + "\n")
     with open(path, "w") as f:
-        f.write("// Generated by scripts/tidy.py: these sources in one translation unit.\n")
-        for m in files:
-            f.write(f'#include "{m}" // NOLINT(bugprone-suspicious-include): a tidy batch\n')
+        f.writelines(out)
+    return table
 
 
 def main():
@@ -268,10 +308,6 @@ def main():
         units = [u for u in units if u[2] in wanted]
 
     checks = enabled_checks(tidy)
-    per_file = [c for c in checks if c.startswith("clang-analyzer-") or c in MAIN_FILE_ONLY]
-    batched = [c for c in checks if c not in per_file]
-    if a.per_file:
-        per_file, batched = checks, []
 
     batch_dir = os.path.join(out_dir, "batches")
     shutil.rmtree(batch_dir, ignore_errors=True)
@@ -299,7 +335,7 @@ def main():
         d = os.path.join(batch_dir, f"{kind}-{n}")
         os.makedirs(d)
         main_file = os.path.join(d, "batch.cpp")
-        write_batch(main_file, files)
+        table = write_batch(main_file, files)
         e = dict(entry)
         e["file"] = main_file
         if "command" in e:
@@ -308,35 +344,51 @@ def main():
             e["arguments"] = [x.replace(entry["file"], main_file) for x in e["arguments"]]
         with open(os.path.join(d, "compile_commands.json"), "w") as f:
             json.dump([e], f)
-        return d, main_file
+        return d, main_file, table
 
     counter = itertools.count()
 
     def batch_unit(kind, db, members):
-        """A unit that checks MEMBERS ([(file, entry)]) with the batched checks."""
+        """A unit that checks MEMBERS ([(file, entry)]) with every check."""
         if len(members) == 1:
             f = members[0][0]
-            return Unit(kind, db, f, batched, os.path.relpath(f, ROOT), members)
-        d, main_file = batch_db(kind, db, [f for f, _ in members], members[0][1], next(counter))
+            return Unit(kind, db, f, checks, os.path.relpath(f, ROOT), members)
+        d, main_file, table = batch_db(kind, db, [f for f, _ in members], members[0][1],
+                                       next(counter))
         label = f"{os.path.relpath(members[0][0], ROOT)} and {len(members) - 1} more"
-        return Unit(kind, d, main_file, batched, label, members, db)
+        return Unit(kind, d, main_file, checks, label, members, db, table)
 
-    work = []
-    if batched:
-        work += [batch_unit(*b) for b in batches]
-    work += [Unit(kind, db, f, per_file, os.path.relpath(f, ROOT) + " (per file)", [(f, e)])
-             for kind, db, f, e in units]
+    if a.per_file:
+        work = [Unit(kind, db, f, checks, os.path.relpath(f, ROOT), [(f, e)])
+                for kind, db, f, e in units]
+    else:
+        work = [batch_unit(*b) for b in batches]
     # Largest first: batches, then files by size, so that the last runs are short ones.
     work.sort(key=lambda u: (len(u.members) == 1, -sum(os.path.getsize(f) for f, _ in u.members)))
 
     version = subprocess.run([tidy, "--version"], capture_output=True, text=True).stdout
     version = re.search(r"version (\S+)", version)
     print(f"clang-tidy {version.group(1) if version else '?'}: {len(units)} files, "
-          f"{len(checks)} checks; {sum(1 for u in work if u.checks is batched)} batched runs, "
-          f"{sum(1 for u in work if u.checks is per_file)} per-file runs, {a.jobs} jobs")
+          f"{len(checks)} checks, {len(work)} runs, {a.jobs} jobs")
 
     # A batch whose files do not compile together (two of them define the same internal name, or
-    # one's macros break another) is split in halves and each half run again; its output is dropped.
+    # one's macros break another) is run again without the members its errors are in, and those
+    # form a batch of their own; with an error in no member (a header), it is split in halves.
+    # Its output is dropped.
+    def regroup(u, out):
+        """U's members in the parts to run again: without the members its errors are in, and
+        those, or else its two halves."""
+        hit = set()
+        for line in out.splitlines():
+            m = FINDING.match(line)
+            if m and m.group(4) == "error" and "clang-diagnostic-error" in m.group(6):
+                hit.add(os.path.normpath(os.path.join(ROOT, m.group(1))))
+        clean = [x for x in u.members if x[0] not in hit]
+        if hit and clean and len(clean) < len(u.members):
+            return [clean, [x for x in u.members if x[0] in hit]]
+        half = len(u.members) // 2
+        return [u.members[:half], u.members[half:]]
+
     results, split = [], []
     with concurrent.futures.ThreadPoolExecutor(a.jobs) as pool:
         running = {pool.submit(runner.run, u): u for u in work}
@@ -347,8 +399,7 @@ def main():
                 rc, out = future.result()
                 if u.batch_of is not None and "[clang-diagnostic-error" in out:
                     split.append(u.label)
-                    half = len(u.members) // 2
-                    for part in (u.members[:half], u.members[half:]):
+                    for part in regroup(u, out):
                         v = batch_unit(u.kind, u.batch_of, part)
                         running[pool.submit(runner.run, v)] = v
                     continue
@@ -392,8 +443,8 @@ def main():
     for wall, label in runner.times[:5]:
         print(f"  {wall:6.1f}  {label}")
     if split:
-        print(f"batches split because their files do not compile together ({len(split)}; each "
-              "costs a rerun, so rename the clashing internal names):")
+        print(f"batches run again because their files do not compile together ({len(split)}; "
+              "each costs a rerun, so rename the clashing internal names):")
         for label in split:
             print(f"  {label}")
     if findings:

@@ -29,12 +29,6 @@ bool ends_with_ci(std::string_view s, std::string_view suffix)
     return s.size() >= suffix.size() && ascii_iequals(s.substr(s.size() - suffix.size()), suffix);
 }
 
-bool is_file(const fs::path& p)
-{
-    std::error_code ec;
-    return fs::is_regular_file(p, ec);
-}
-
 // The CLI's stderr without CRs, "ERROR: " prefixes and trailing blank lines, at most ~2000 bytes.
 std::string cli_message(std::string text)
 {
@@ -206,7 +200,7 @@ HostCommand host_command_for(const fs::path& az)
     {
         // wbin\az.cmd only runs "..\python.exe -IBm azure.cli %*": run that directly, no cmd.exe.
         const fs::path python = az.parent_path().parent_path() / "python.exe";
-        if (is_file(python))
+        if (regular_file_exists(python))
         {
             c.prefix = {python.string(), "-IBm", "azure.cli"};
             return c;
@@ -231,8 +225,8 @@ std::optional<HostCommand> locate_host_az(const LocateInputs& in)
 {
     if (in.configured)
     {
-        return is_file(*in.configured) ? std::optional(host_command_for(*in.configured))
-                                       : std::nullopt;
+        return regular_file_exists(*in.configured) ? std::optional(host_command_for(*in.configured))
+                                                   : std::nullopt;
     }
     const std::string root = in.drive_root.string() + "/";
     std::size_t start = 0;
@@ -242,7 +236,7 @@ std::optional<HostCommand> locate_host_az(const LocateInputs& in)
         const std::string dir = in.path_env.substr(start, end - start);
         start = end + 1;
         // Only the Windows entries WSL appends: never the guest's own az.
-        if (dir.rfind(root, 0) == 0 && is_file(fs::path(dir) / "az.cmd"))
+        if (dir.rfind(root, 0) == 0 && regular_file_exists(fs::path(dir) / "az.cmd"))
         {
             return host_command_for(fs::path(dir) / "az.cmd");
         }
@@ -263,7 +257,7 @@ std::optional<HostCommand> locate_host_az(const LocateInputs& in)
         for (const char* program_files : {"Program Files", "Program Files (x86)"})
         {
             const fs::path az = drive / program_files / "Microsoft SDKs/Azure/CLI2/wbin/az.cmd";
-            if (is_file(az))
+            if (regular_file_exists(az))
             {
                 return host_command_for(az);
             }

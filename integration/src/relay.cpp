@@ -3,6 +3,7 @@
 #include "daemon.hpp"
 
 #include <azl/common/error.hpp>
+#include <azl/common/fs.hpp>
 #include <azl/common/log.hpp>
 #include <azl/common/process.hpp>
 #include <azl/integration/host_cli.hpp>
@@ -30,12 +31,6 @@ namespace fs = std::filesystem;
 namespace
 {
 
-bool is_file(const fs::path& p)
-{
-    std::error_code ec;
-    return fs::is_regular_file(p, ec);
-}
-
 // The Windows user profiles on drive C: (C:\Users\*), without the shared ones, sorted.
 std::vector<fs::path> windows_profiles(const fs::path& drive_root)
 {
@@ -61,7 +56,7 @@ std::optional<fs::path> first_file(const std::vector<fs::path>& candidates)
 {
     for (const auto& c : candidates)
     {
-        if (is_file(c))
+        if (regular_file_exists(c))
         {
             return c;
         }

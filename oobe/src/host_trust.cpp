@@ -41,15 +41,9 @@ using detail::memory_bio;
 using detail::subject_of;
 using detail::time_text;
 using detail::X509Ptr;
-using X509Store = UniqueCPtr<X509_STORE, &X509_STORE_free>;
-using X509StoreCtx = UniqueCPtr<X509_STORE_CTX, &X509_STORE_CTX_free>;
-
-void free_x509_stack(STACK_OF(X509) * stack)
-{
-    sk_X509_free(stack); // the certificates are owned elsewhere
-}
-
-using X509Stack = UniqueCPtr<STACK_OF(X509), &free_x509_stack>;
+using detail::X509Stack;
+using detail::X509Store;
+using detail::X509StoreCtx;
 
 constexpr std::string_view kBegin = "-----BEGIN CERTIFICATE-----";
 constexpr std::string_view kEnd = "-----END CERTIFICATE-----";

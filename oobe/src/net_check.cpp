@@ -47,15 +47,9 @@ using SslCtx = UniqueCPtr<SSL_CTX, &SSL_CTX_free>;
 using Ssl = UniqueCPtr<SSL, &SSL_free>;
 using detail::name_text;
 using detail::X509Ptr;
-using X509Store = UniqueCPtr<X509_STORE, &X509_STORE_free>;
-using X509StoreCtx = UniqueCPtr<X509_STORE_CTX, &X509_STORE_CTX_free>;
-
-void free_x509_stack(STACK_OF(X509) * stack)
-{
-    sk_X509_free(stack);
-}
-
-using X509Stack = UniqueCPtr<STACK_OF(X509), &free_x509_stack>;
+using detail::X509Stack;
+using detail::X509Store;
+using detail::X509StoreCtx;
 
 // A socket descriptor, closed on scope exit.
 class Socket

@@ -55,12 +55,6 @@ AnswersSource read_source(const fs::path& path)
     }
 }
 
-bool is_file(const fs::path& p)
-{
-    std::error_code ec;
-    return fs::is_regular_file(p, ec);
-}
-
 } // namespace
 
 std::optional<std::string> windows_environment(std::string_view name)
@@ -151,7 +145,7 @@ std::optional<Layer> registry_policy()
 std::optional<Layer> file_layer(LayerKind kind, const fs::path& path)
 {
     logger("oobe")->debug("looking for {} answers at {}", layer_name(kind), path.string());
-    if (!is_file(path))
+    if (!regular_file_exists(path))
     {
         return std::nullopt;
     }

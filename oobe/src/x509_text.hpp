@@ -9,6 +9,7 @@
 #include <openssl/asn1.h>
 #include <openssl/bio.h>
 #include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
 
 #include <string>
 
@@ -17,6 +18,16 @@ namespace azl::oobe::detail
 
 using Bio = UniqueCPtr<BIO, &BIO_free_all>;
 using X509Ptr = UniqueCPtr<X509, &X509_free>;
+using X509Store = UniqueCPtr<X509_STORE, &X509_STORE_free>;
+using X509StoreCtx = UniqueCPtr<X509_STORE_CTX, &X509_STORE_CTX_free>;
+
+// Frees a stack of certificates, not the certificates: they are owned elsewhere.
+inline void free_x509_stack(STACK_OF(X509) * stack)
+{
+    sk_X509_free(stack);
+}
+
+using X509Stack = UniqueCPtr<STACK_OF(X509), &free_x509_stack>;
 
 // An empty memory BIO; throws SystemError when OpenSSL cannot allocate one.
 inline Bio memory_bio()

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <array>
 #include <fstream>
 #include <iterator>
 #include <stdexcept>
@@ -18,6 +19,18 @@ namespace azl::test
 Sandbox::Sandbox()
     : m_dir("azl-test")
 {
+}
+
+std::string read_to_eof(int fd)
+{
+    std::string out;
+    std::array<char, 4096> buf{};
+    ssize_t n = 0;
+    while ((n = ::read(fd, buf.data(), buf.size())) > 0)
+    {
+        out.append(buf.data(), static_cast<std::size_t>(n));
+    }
+    return out;
 }
 
 std::filesystem::path

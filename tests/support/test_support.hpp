@@ -8,9 +8,28 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace azl::test
 {
+
+// The message of the E that FN throws; "" when it throws nothing.
+template <class E, class Fn>
+std::string thrown_message(Fn&& fn)
+{
+    try
+    {
+        std::forward<Fn>(fn)();
+    }
+    catch (const E& e)
+    {
+        return e.what();
+    }
+    return {};
+}
+
+// Everything that can be read from FD until end of file (or an error).
+std::string read_to_eof(int fd);
 
 // A private temporary directory for one test case, removed afterwards.
 class Sandbox

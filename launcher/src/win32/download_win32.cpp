@@ -1,5 +1,7 @@
 // download_file() on Windows: WinHTTP with the proxy Windows uses (automatic proxy, else the
 // WinHTTP default), Windows' trusted roots, redirects followed.
+#include "winhttp_win32.hpp"
+
 #include <azl/common/error.hpp>
 #include <azl/common/fs.hpp>
 #include <azl/common/win32/win32.hpp>
@@ -19,16 +21,6 @@ namespace azl::launcher
 
 namespace
 {
-
-struct InternetCloser
-{
-    void operator()(void* handle) const noexcept
-    {
-        ::WinHttpCloseHandle(handle);
-    }
-};
-
-using Internet = std::unique_ptr<void, InternetCloser>;
 
 [[noreturn]] void fail(const std::string& url, std::string_view what_we_did)
 {
@@ -64,7 +56,7 @@ void download_file(const std::string& url, const std::filesystem::path& destinat
         target = L"/";
     }
 
-    Internet session(
+    WinHttpHandle session(
         ::WinHttpOpen(L"azurelinux", WINHTTP_ACCESS_TYPE_AUTOMATIC_PROXY, nullptr, nullptr, 0));
     if (!session)
     {
@@ -76,13 +68,13 @@ void download_file(const std::string& url, const std::filesystem::path& destinat
     {
         fail(url, "WinHttpOpen");
     }
-    Internet connection(::WinHttpConnect(session.get(), host.c_str(), parts.nPort, 0));
+    WinHttpHandle connection(::WinHttpConnect(session.get(), host.c_str(), parts.nPort, 0));
     if (!connection)
     {
         fail(url, "connecting");
     }
     const DWORD flags = parts.nScheme == INTERNET_SCHEME_HTTPS ? WINHTTP_FLAG_SECURE : 0;
-    Internet request(::WinHttpOpenRequest(
+    WinHttpHandle request(::WinHttpOpenRequest(
         connection.get(),
         L"GET",
         target.c_str(),

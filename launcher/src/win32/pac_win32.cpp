@@ -1,6 +1,8 @@
 // Proxy auto-configuration on Windows: WinHTTP fetches and runs the PAC file itself
 // (WinHttpGetProxyForUrl with the auto-config URL), so the guest gets what Windows' own programs
 // get, down to the credentials WinHTTP presents to a PAC server that asks for them.
+#include "winhttp_win32.hpp"
+
 #include <azl/common/c_ptr.hpp>
 #include <azl/common/win32/win32.hpp>
 #include <azl/launcher/pac.hpp>
@@ -15,13 +17,6 @@ namespace azl::launcher
 
 namespace
 {
-
-void close_internet(void* handle) noexcept
-{
-    ::WinHttpCloseHandle(handle);
-}
-
-using Internet = UniqueCPtr<void, &close_internet>;
 
 void free_global(wchar_t* text) noexcept
 {
@@ -84,7 +79,7 @@ PacEvaluation evaluate_pac(
     std::chrono::milliseconds timeout)
 {
     PacEvaluation out;
-    const Internet session(::WinHttpOpen(
+    const WinHttpHandle session(::WinHttpOpen(
         L"azurelinux",
         WINHTTP_ACCESS_TYPE_NO_PROXY,
         WINHTTP_NO_PROXY_NAME,

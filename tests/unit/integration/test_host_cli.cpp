@@ -16,7 +16,7 @@ namespace fs = std::filesystem;
 namespace
 {
 
-void touch(const fs::path& p, unsigned mode = 0755)
+void make_script(const fs::path& p, unsigned mode = 0755)
 {
     fs::create_directories(p.parent_path());
     std::ofstream(p) << "#!/bin/sh\n";
@@ -133,12 +133,12 @@ TEST_CASE(
 {
     const azl::TempDir dir("azl-test");
     const fs::path mnt = dir.path() / "mnt";
-    touch(dir.path() / "usr/bin/az");
+    make_script(dir.path() / "usr/bin/az");
     const std::string guest_path = (dir.path() / "usr/bin").string();
     CHECK_FALSE(locate_host_az({std::nullopt, guest_path, mnt}));
 
     const fs::path def = mnt / "c/Program Files/Microsoft SDKs/Azure/CLI2/wbin/az.cmd";
-    touch(def, 0644);
+    make_script(def, 0644);
     auto found = locate_host_az({std::nullopt, guest_path, mnt});
     REQUIRE(found);
     CHECK(found->path == def);
@@ -147,8 +147,8 @@ TEST_CASE(
     CHECK(found->cwd == def.parent_path());
 
     const fs::path on_path = mnt / "d/Tools/CLI2/wbin/az.cmd";
-    touch(on_path, 0644);
-    touch(mnt / "d/Tools/CLI2/python.exe");
+    make_script(on_path, 0644);
+    make_script(mnt / "d/Tools/CLI2/python.exe");
     found = locate_host_az({std::nullopt, guest_path + ":" + on_path.parent_path().string(), mnt});
     REQUIRE(found);
     CHECK(found->path == on_path);
@@ -160,7 +160,7 @@ TEST_CASE(
 
     const fs::path configured = dir.path() / "elsewhere/az";
     CHECK_FALSE(locate_host_az({configured, guest_path, mnt}));
-    touch(configured);
+    make_script(configured);
     CHECK(
         locate_host_az({configured, guest_path, mnt})->prefix
         == std::vector<std::string>{configured.string()});

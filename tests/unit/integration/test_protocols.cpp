@@ -12,7 +12,7 @@ using nlohmann::json;
 namespace
 {
 
-const Secrets kSecrets{std::string(64, 'a'), std::string(64, 'b')};
+const Secrets kRouteSecrets{std::string(64, 'a'), std::string(64, 'b')};
 
 HttpRequest
 req(std::string method,
@@ -30,7 +30,7 @@ req(std::string method,
 
 std::string p(std::string_view rest)
 {
-    return "/" + kSecrets.prefix + std::string(rest);
+    return "/" + kRouteSecrets.prefix + std::string(rest);
 }
 
 int status_of(const std::variant<Route, Refusal>& v)
@@ -47,8 +47,8 @@ TEST_CASE(
     const auto ok = route_request(
         req("GET",
             p("/msi/token?api-version=2019-08-01&resource=https://vault.azure.net"),
-            {{"x-identity-header", kSecrets.header}}),
-        kSecrets,
+            {{"x-identity-header", kRouteSecrets.header}}),
+        kRouteSecrets,
         std::nullopt);
     REQUIRE(std::holds_alternative<Route>(ok));
     CHECK(std::get<Route>(ok).protocol == Protocol::app_service);
@@ -58,7 +58,7 @@ TEST_CASE(
         req("GET",
             p("/msi/token?api-version=2019-08-01&resource=r"),
             {{"x-identity-header", std::string(64, 'c')}}),
-        kSecrets,
+        kRouteSecrets,
         {});
     CHECK(status_of(wrong_header) == 401);
     CHECK(
@@ -66,38 +66,38 @@ TEST_CASE(
         == 401); // App Service's error shape
     CHECK(
         status_of(route_request(
-            req("GET", p("/msi/token?api-version=2019-08-01&resource=r")), kSecrets, {}))
+            req("GET", p("/msi/token?api-version=2019-08-01&resource=r")), kRouteSecrets, {}))
         == 401);
     CHECK(
         status_of(route_request(
             req("POST",
                 p("/msi/token?api-version=2019-08-01&resource=r"),
-                {{"x-identity-header", kSecrets.header}}),
-            kSecrets,
+                {{"x-identity-header", kRouteSecrets.header}}),
+            kRouteSecrets,
             {}))
         == 405);
     CHECK(
         status_of(route_request(
             req("GET",
                 p("/msi/token?api-version=2017-09-01&resource=r"),
-                {{"x-identity-header", kSecrets.header}}),
-            kSecrets,
+                {{"x-identity-header", kRouteSecrets.header}}),
+            kRouteSecrets,
             {}))
         == 400);
     CHECK(
         status_of(route_request(
             req("GET",
                 p("/msi/token?api-version=2019-08-01&resource=r&client_id=x"),
-                {{"x-identity-header", kSecrets.header}}),
-            kSecrets,
+                {{"x-identity-header", kRouteSecrets.header}}),
+            kRouteSecrets,
             {}))
         == 400);
     CHECK(
         status_of(route_request(
             req("GET",
                 p("/msi/token?api-version=2019-08-01&resource=a%26b"),
-                {{"x-identity-header", kSecrets.header}}),
-            kSecrets,
+                {{"x-identity-header", kRouteSecrets.header}}),
+            kRouteSecrets,
             {}))
         == 400);
 }
@@ -108,11 +108,12 @@ TEST_CASE("a wrong or missing path prefix is refused with 403 before anything el
         "/" + std::string(64, 'c') + "/msi/token?api-version=2019-08-01&resource=r";
     CHECK(
         status_of(route_request(
-            req("GET", other, {{"x-identity-header", kSecrets.header}}), kSecrets, {}))
+            req("GET", other, {{"x-identity-header", kRouteSecrets.header}}), kRouteSecrets, {}))
         == 403);
-    CHECK(status_of(route_request(req("GET", "/msi/token"), kSecrets, {})) == 403);
-    CHECK(status_of(route_request(req("GET", "/" + kSecrets.prefix), kSecrets, {})) == 403);
-    CHECK(status_of(route_request(req("GET", p("/nothing")), kSecrets, {})) == 404);
+    CHECK(status_of(route_request(req("GET", "/msi/token"), kRouteSecrets, {})) == 403);
+    CHECK(
+        status_of(route_request(req("GET", "/" + kRouteSecrets.prefix), kRouteSecrets, {})) == 403);
+    CHECK(status_of(route_request(req("GET", p("/nothing")), kRouteSecrets, {})) == 404);
 }
 
 TEST_CASE(
@@ -124,19 +125,19 @@ TEST_CASE(
             p("/cloudshell/token"),
             {{"metadata", "true"}},
             "resource=https%3A%2F%2Fmanagement.azure.com%2F"),
-        kSecrets,
+        kRouteSecrets,
         std::string("tenant-1"));
     REQUIRE(std::holds_alternative<Route>(cs));
     CHECK(std::get<Route>(cs).token.target == "https://management.azure.com/");
     CHECK(std::get<Route>(cs).token.tenant == "tenant-1");
     CHECK(
         status_of(
-            route_request(req("POST", p("/cloudshell/token"), {}, "resource=r"), kSecrets, {}))
+            route_request(req("POST", p("/cloudshell/token"), {}, "resource=r"), kRouteSecrets, {}))
         == 401);
     CHECK(
         status_of(route_request(
             req("POST", p("/cloudshell/token"), {{"metadata", "true"}}, "resource=%zz"),
-            kSecrets,
+            kRouteSecrets,
             {}))
         == 400);
 
@@ -145,18 +146,18 @@ TEST_CASE(
             req("GET",
                 p("/metadata/identity/oauth2/token?api-version=2018-02-01&resource=r"),
                 {{"metadata", "True"}}),
-            kSecrets,
+            kRouteSecrets,
             {}))
         == 200);
     CHECK(
         status_of(route_request(
             req("GET", p("/metadata/identity/oauth2/token?resource=r"), {{"metadata", "true"}}),
-            kSecrets,
+            kRouteSecrets,
             {}))
         == 400);
     const auto no_meta = route_request(
         req("GET", p("/metadata/identity/oauth2/token?api-version=2018-02-01&resource=r")),
-        kSecrets,
+        kRouteSecrets,
         {});
     CHECK(status_of(no_meta) == 401);
     CHECK(json::parse(std::get<Refusal>(no_meta).body)
@@ -218,10 +219,10 @@ std::string replaced(std::string text, const std::string& from, const std::strin
 }
 
 // The request azd writes (tests/fixtures/azd-auth/request.http) with `body` and `key`, parsed.
-HttpRequest azd_request(const std::string& body, const std::string& key = kSecrets.header)
+HttpRequest azd_request(const std::string& body, const std::string& key = kRouteSecrets.header)
 {
     std::string raw = fixture("request.http");
-    raw = replaced(raw, "{PREFIX}", kSecrets.prefix);
+    raw = replaced(raw, "{PREFIX}", kRouteSecrets.prefix);
     raw = replaced(raw, "{PORT}", "40123");
     raw = replaced(raw, "{LENGTH}", std::to_string(body.size()));
     raw = replaced(raw, "{KEY}", key);
@@ -241,8 +242,8 @@ json azd_reply(const Refusal& r)
 
 TEST_CASE("azd's token request, as azd writes it, asks the host for its one scope", "[protocols]")
 {
-    const auto routed =
-        route_request(azd_request(fixture("body-default-tenant.json")), kSecrets, std::nullopt);
+    const auto routed = route_request(
+        azd_request(fixture("body-default-tenant.json")), kRouteSecrets, std::nullopt);
     REQUIRE(std::holds_alternative<Route>(routed));
     const auto& route = std::get<Route>(routed);
     CHECK(route.protocol == Protocol::azd);
@@ -252,10 +253,12 @@ TEST_CASE("azd's token request, as azd writes it, asks the host for its one scop
 
     // The configured tenant holds unless azd names another (GetTokenOptions.TenantID).
     const auto configured = route_request(
-        azd_request(fixture("body-default-tenant.json")), kSecrets, std::string("contoso.com"));
+        azd_request(fixture("body-default-tenant.json")),
+        kRouteSecrets,
+        std::string("contoso.com"));
     CHECK(std::get<Route>(configured).token.tenant == "contoso.com");
     const auto other = route_request(
-        azd_request(fixture("body-tenant.json")), kSecrets, std::string("contoso.com"));
+        azd_request(fixture("body-tenant.json")), kRouteSecrets, std::string("contoso.com"));
     CHECK(std::get<Route>(other).token.tenant == "fabrikam.onmicrosoft.com");
 }
 
@@ -301,19 +304,21 @@ TEST_CASE(
     "[protocols]")
 {
     const std::string body = fixture("body-default-tenant.json");
-    CHECK(status_of(route_request(azd_request(body, std::string(64, 'c')), kSecrets, {})) == 401);
-    CHECK(status_of(route_request(azd_request(body, "x"), kSecrets, {})) == 401);
+    CHECK(
+        status_of(route_request(azd_request(body, std::string(64, 'c')), kRouteSecrets, {}))
+        == 401);
+    CHECK(status_of(route_request(azd_request(body, "x"), kRouteSecrets, {})) == 401);
     auto no_auth = azd_request(body);
     std::erase_if(no_auth.headers, [](const auto& h) { return h.first == "authorization"; });
-    CHECK(status_of(route_request(no_auth, kSecrets, {})) == 401);
+    CHECK(status_of(route_request(no_auth, kRouteSecrets, {})) == 401);
     auto get = azd_request(body);
     get.method = "GET";
-    CHECK(status_of(route_request(get, kSecrets, {})) == 405);
+    CHECK(status_of(route_request(get, kRouteSecrets, {})) == 405);
 
     // Answered with 200 and GetTokenError, so that azd prints why.
     const auto refused = [&](const HttpRequest& req)
     {
-        const auto v = route_request(req, kSecrets, {});
+        const auto v = route_request(req, kRouteSecrets, {});
         REQUIRE(std::holds_alternative<Refusal>(v));
         const auto reply = azd_reply(std::get<Refusal>(v));
         CHECK(reply["status"] == "error");
@@ -341,11 +346,11 @@ TEST_CASE(
 {
     std::string raw = azl::read_file(
         std::filesystem::path(AZL_FIXTURES_DIR) / "terraform-msi" / "request.http", 1U << 16U);
-    raw = replaced(raw, "{PREFIX}", kSecrets.prefix);
+    raw = replaced(raw, "{PREFIX}", kRouteSecrets.prefix);
     raw = replaced(raw, "{PORT}", "40123");
     const auto parsed = parse_request(raw, HttpLimits{});
     REQUIRE(parsed.status == ParseStatus::complete);
-    const auto routed = route_request(parsed.request, kSecrets, std::nullopt);
+    const auto routed = route_request(parsed.request, kRouteSecrets, std::nullopt);
     REQUIRE(std::holds_alternative<Route>(routed));
     const auto& route = std::get<Route>(routed);
     CHECK(route.protocol == Protocol::imds);

@@ -16,6 +16,7 @@
 #include <array>
 #include <cstring>
 #include <string>
+#include <test_support.hpp>
 #include <thread>
 #include <utility>
 
@@ -35,19 +36,7 @@ azl::UniqueFd connect_to(const fs::path& path)
     return fd;
 }
 
-std::string read_all(int fd)
-{
-    std::string out;
-    std::array<char, 256> buf{};
-    ssize_t n = 0;
-    while ((n = ::read(fd, buf.data(), buf.size())) > 0)
-    {
-        out.append(buf.data(), static_cast<std::size_t>(n));
-    }
-    return out;
-}
-
-void touch(const fs::path& p)
+void make_exe(const fs::path& p)
 {
     fs::create_directories(p.parent_path());
     azl::write_file_atomic(p, "MZ", 0755);
@@ -91,20 +80,20 @@ TEST_CASE("the launcher and GCM are found where their installers put them", "[re
     CHECK_FALSE(find_host_launcher(config, root));
     CHECK_FALSE(find_gcm(config, root));
     fs::create_directories(root / "c/Users/Public");
-    touch(root / "c/Users/Public/AppData/Local/Microsoft/WindowsApps/azurelinux.exe");
+    make_exe(root / "c/Users/Public/AppData/Local/Microsoft/WindowsApps/azurelinux.exe");
     CHECK_FALSE(find_host_launcher(config, root)); // not a user's profile
 
-    touch(root / "c/Users/jane/AppData/Local/Microsoft/WindowsApps/azurelinux.exe");
+    make_exe(root / "c/Users/jane/AppData/Local/Microsoft/WindowsApps/azurelinux.exe");
     CHECK(
         find_host_launcher(config, root)
         == root / "c/Users/jane/AppData/Local/Microsoft/WindowsApps/azurelinux.exe");
-    touch(root / "c/Program Files/AzureLinux/azurelinux.exe");
+    make_exe(root / "c/Program Files/AzureLinux/azurelinux.exe");
     CHECK(find_host_launcher(config, root) == root / "c/Program Files/AzureLinux/azurelinux.exe");
     config.launcher = "/nowhere/azurelinux.exe";
     CHECK_FALSE(find_host_launcher(config, root)); // the configured one only
 
     // Newest Git for Windows first; an older layout left behind loses.
-    touch(
+    make_exe(
         root
         / "c/Users/jane/AppData/Local/Programs/Git Credential Manager/git-credential-manager.exe");
     CHECK(
@@ -112,11 +101,11 @@ TEST_CASE("the launcher and GCM are found where their installers put them", "[re
         == root
                / "c/Users/jane/AppData/Local/Programs/Git Credential "
                  "Manager/git-credential-manager.exe");
-    touch(root / "c/Program Files/Git/mingw64/libexec/git-core/git-credential-manager-core.exe");
+    make_exe(root / "c/Program Files/Git/mingw64/libexec/git-core/git-credential-manager-core.exe");
     CHECK(
         find_gcm(config, root)
         == root / "c/Program Files/Git/mingw64/libexec/git-core/git-credential-manager-core.exe");
-    touch(root / "c/Program Files/Git/mingw64/bin/git-credential-manager.exe");
+    make_exe(root / "c/Program Files/Git/mingw64/bin/git-credential-manager.exe");
     CHECK(
         find_gcm(config, root)
         == root / "c/Program Files/Git/mingw64/bin/git-credential-manager.exe");
@@ -148,7 +137,7 @@ TEST_CASE(
             ::write(fd.get(), message.data(), message.size())
             == static_cast<ssize_t>(message.size()));
         ::shutdown(fd.get(), SHUT_WR); // cat ends at our end of input: the relay process is gone
-        CHECK(read_all(fd.get()) == message);
+        CHECK(azl::test::read_to_eof(fd.get()) == message);
     }
     relay->stop();
     server.join();
@@ -160,7 +149,7 @@ TEST_CASE(
     SocketRelay strict(options);
     std::thread strict_server([&strict] { strict.run(); });
     const auto fd = connect_to(socket);
-    CHECK(read_all(fd.get()).empty()); // closed without a relay
+    CHECK(azl::test::read_to_eof(fd.get()).empty()); // closed without a relay
     strict.stop();
     strict_server.join();
     CHECK(strict.stats().refused == 1);
@@ -212,11 +201,11 @@ TEST_CASE(
     const fs::path& root = drive.path();
     RelayConfig config;
     CHECK_FALSE(find_gpg_socket_file(config, root));
-    touch(root / "c/Users/jane/AppData/Roaming/gnupg/S.gpg-agent.extra"); // GnuPG 2.2
+    make_exe(root / "c/Users/jane/AppData/Roaming/gnupg/S.gpg-agent.extra"); // GnuPG 2.2
     CHECK(
         find_gpg_socket_file(config, root)
         == root / "c/Users/jane/AppData/Roaming/gnupg/S.gpg-agent.extra");
-    touch(root / "c/Users/jane/AppData/Local/gnupg/S.gpg-agent.extra"); // 2.3 and later
+    make_exe(root / "c/Users/jane/AppData/Local/gnupg/S.gpg-agent.extra"); // 2.3 and later
     CHECK(
         find_gpg_socket_file(config, root)
         == root / "c/Users/jane/AppData/Local/gnupg/S.gpg-agent.extra");

@@ -16,6 +16,7 @@
 #include <array>
 #include <atomic>
 #include <cstring>
+#include <test_support.hpp>
 #include <thread>
 #include <vector>
 
@@ -44,19 +45,6 @@ void send_all(int fd, std::string_view data)
 {
     REQUIRE(
         ::send(fd, data.data(), data.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(data.size()));
-}
-
-// Everything the server sends until it closes the connection (or 5 s pass).
-std::string read_all(int fd)
-{
-    std::string out;
-    std::array<char, 4096> buf{};
-    ssize_t n = 0;
-    while ((n = ::recv(fd, buf.data(), buf.size(), 0)) > 0)
-    {
-        out.append(buf.data(), static_cast<std::size_t>(n));
-    }
-    return out;
 }
 
 std::string token_request(std::string_view resource, std::string_view connection = "close")
@@ -157,7 +145,7 @@ TEST_CASE("concurrent requests for one resource share one host call", "[server]"
             {
                 const auto fd = connect_to(server.port());
                 send_all(fd.get(), token_request("https://vault.azure.net"));
-                reply = read_all(fd.get());
+                reply = azl::test::read_to_eof(fd.get());
             });
     }
     for (auto& t : clients)
@@ -187,7 +175,7 @@ TEST_CASE("a host failure reaches the client and is remembered briefly", "[serve
     {
         const auto fd = connect_to(server.port());
         send_all(fd.get(), token_request("r"));
-        const auto reply = read_all(fd.get());
+        const auto reply = azl::test::read_to_eof(fd.get());
         CHECK(status_of(reply) == 400);
         CHECK(
             nlohmann::json::parse(body_of(reply))["message"].get<std::string>().find("az login")
@@ -202,7 +190,7 @@ TEST_CASE("keep-alive connections carry pipelined requests", "[server]")
     Running server([&calls](const TokenRequest&) { return make_token(++calls); });
     const auto fd = connect_to(server.port());
     send_all(fd.get(), token_request("r", "keep-alive") + token_request("r", "close"));
-    const auto replies = read_all(fd.get());
+    const auto replies = azl::test::read_to_eof(fd.get());
     CHECK(replies.find("HTTP/1.1 200 OK") != replies.rfind("HTTP/1.1 200 OK"));
     CHECK(calls.load() == 1);
 }
@@ -218,7 +206,7 @@ TEST_CASE(
         send_all(
             slow.get(), "GET /" + kServerSecrets.prefix + "/msi/token HTTP/1.1\r\nHost: x\r\n");
         const auto started = std::chrono::steady_clock::now();
-        CHECK(status_of(read_all(slow.get())) == 408);
+        CHECK(status_of(azl::test::read_to_eof(slow.get())) == 408);
         CHECK(std::chrono::steady_clock::now() - started < 3s);
     }
     {
@@ -226,16 +214,16 @@ TEST_CASE(
         send_all(
             big.get(),
             "GET / HTTP/1.1\r\nHost: x\r\nX-Pad: " + std::string(10000, 'a') + "\r\n\r\n");
-        CHECK(status_of(read_all(big.get())) == 431);
+        CHECK(status_of(azl::test::read_to_eof(big.get())) == 431);
     }
     {
         const auto bad = connect_to(server.port());
         send_all(bad.get(), "GARBAGE\r\n\r\n");
-        CHECK(status_of(read_all(bad.get())) == 400);
+        CHECK(status_of(azl::test::read_to_eof(bad.get())) == 400);
     }
     const auto ok = connect_to(server.port());
     send_all(ok.get(), token_request("r"));
-    CHECK(status_of(read_all(ok.get())) == 200);
+    CHECK(status_of(azl::test::read_to_eof(ok.get())) == 200);
 }
 
 TEST_CASE("a client that does not read its replies is not read either, then dropped", "[server]")
@@ -248,7 +236,7 @@ TEST_CASE("a client that does not read its replies is not read either, then drop
         // for another reason.
         const auto first = connect_to(server.port());
         send_all(first.get(), token_request("r"));
-        REQUIRE(status_of(read_all(first.get())) == 200);
+        REQUIRE(status_of(azl::test::read_to_eof(first.get())) == 200);
     }
     const auto fd = connect_to(server.port());
     std::string batch;
@@ -289,7 +277,7 @@ TEST_CASE("a client that does not read its replies is not read either, then drop
     CHECK(dropped); // the keep-alive timeout (60 s) would not have
     const auto ok = connect_to(server.port());
     send_all(ok.get(), token_request("r"));
-    CHECK(status_of(read_all(ok.get())) == 200);
+    CHECK(status_of(azl::test::read_to_eof(ok.get())) == 200);
 }
 
 namespace
@@ -334,7 +322,7 @@ TEST_CASE("at the connection limit an idle connection makes room", "[server]")
     {
         const auto fd = connect_to(server.port());
         send_all(fd.get(), token_request("r"));
-        CHECK(status_of(read_all(fd.get())) == 200);
+        CHECK(status_of(azl::test::read_to_eof(fd.get())) == 200);
     }
     // The oldest connection that never sent a request was closed, not the keep-alive client.
     std::array<char, 16> buf{};
@@ -353,7 +341,7 @@ TEST_CASE("at the connection limit an idle connection makes room", "[server]")
     const auto refused = connect_to(server.port());
     const auto request = token_request("r");
     static_cast<void>(::send(refused.get(), request.data(), request.size(), MSG_NOSIGNAL));
-    CHECK(read_all(refused.get()).empty());
+    CHECK(azl::test::read_to_eof(refused.get()).empty());
     // Both closes are evictions, counted (and logged with the client's port).
     CHECK(server.finish().evicted == 2);
 }

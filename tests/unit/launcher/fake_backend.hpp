@@ -16,6 +16,7 @@
 #include <iterator>
 #include <map>
 #include <string>
+#include <test_support.hpp>
 #include <vector>
 
 namespace azl::test
@@ -397,5 +398,21 @@ defaultName = AzureLinux
 [shortcut]
 enabled = true
 )";
+
+// What a command needs to run against the fake: a scratch folder as the launcher's own, the fake
+// backend whose images carry kDistributionConf, a non-interactive console.
+struct CommandFixture
+{
+    Sandbox dir;
+    FakeBackend backend;
+    FakeConsole console;
+    launcher::CommandEnv env{
+        .console = console, .exe_dir = dir.path(), .progress = ProgressMode::off};
+
+    CommandFixture()
+    {
+        backend.image_files["/etc/wsl-distribution.conf"] = std::string(kDistributionConf);
+    }
+};
 
 } // namespace azl::test

@@ -18,22 +18,10 @@ namespace L = azl::launcher;
 namespace
 {
 
-const std::string kDigest(64, 'b');
+const std::string kDscDigest(64, 'b');
 
-struct Fixture
+struct DscFixture : azl::test::CommandFixture
 {
-    azl::test::Sandbox dir;
-    FakeBackend backend;
-    FakeConsole console;
-    L::CommandEnv env{
-        .console = console, .exe_dir = dir.path(), .progress = azl::ProgressMode::off};
-
-    Fixture()
-    {
-        backend.image_files["/etc/wsl-distribution.conf"] =
-            std::string(azl::test::kDistributionConf);
-    }
-
     // An instance with an image file and inline answers (timezone `tz`).
     [[nodiscard]] L::DscDesired instance(const std::string& tz = "Etc/UTC") const
     {
@@ -41,7 +29,7 @@ struct Fixture
         return L::parse_dsc_input(fmt::format(
             R"({{"name":"Dev","image":"{}","sha256":"{}","answers":{{"version":1,"timezone":"{}"}},"defaultUser":"alice"}})",
             image.string(),
-            kDigest,
+            kDscDigest,
             tz));
     }
 
@@ -121,7 +109,7 @@ TEST_CASE("a URL is shown without its query, where a SAS token would be", "[dsc]
 
 TEST_CASE("dsc set installs with the answers, and a second set changes nothing", "[dsc]")
 {
-    Fixture f;
+    DscFixture f;
     const L::DscDesired desired = f.instance();
 
     const L::DscResult before = L::dsc_test(f.backend, desired, f.env);
@@ -136,7 +124,8 @@ TEST_CASE("dsc set installs with the answers, and a second set changes nothing",
     CHECK(first.state["defaultUser"] == "alice");
     REQUIRE(f.backend.calls_starting("install Dev").size() == 1);
     CHECK(
-        f.backend.calls_starting("install Dev")[0].find("sha256=" + kDigest) != std::string::npos);
+        f.backend.calls_starting("install Dev")[0].find("sha256=" + kDscDigest)
+        != std::string::npos);
     CHECK(f.oobe_runs() == 1);
     // The inline answers reached the guest through a file, and that file is gone afterwards.
     CHECK(
@@ -162,7 +151,7 @@ TEST_CASE("dsc set installs with the answers, and a second set changes nothing",
 
 TEST_CASE("dsc: changed answers are drift that set applies again", "[dsc]")
 {
-    Fixture f;
+    DscFixture f;
     (void)L::dsc_set(f.backend, f.instance(), f.env, no_download);
     const L::DscDesired tokyo = f.instance("Asia/Tokyo");
     CHECK(L::dsc_test(f.backend, tokyo, f.env).properties == std::vector<std::string>{"answers"});
@@ -175,7 +164,7 @@ TEST_CASE("dsc: changed answers are drift that set applies again", "[dsc]")
 
 TEST_CASE("dsc: a pending setup is drift, and set finishes it", "[dsc]")
 {
-    Fixture f;
+    DscFixture f;
     f.backend.new_oobe_exit = 3;
     CHECK_THROWS_AS(L::dsc_set(f.backend, f.instance(), f.env, no_download), azl::UserError);
     CHECK(f.backend.distros.at("Dev").config.setup_pending);
@@ -191,7 +180,7 @@ TEST_CASE("dsc: a pending setup is drift, and set finishes it", "[dsc]")
 
 TEST_CASE("dsc: another location is drift that set refuses, changing nothing", "[dsc]")
 {
-    Fixture f;
+    DscFixture f;
     (void)L::dsc_set(f.backend, f.instance(), f.env, no_download);
     L::DscDesired moved = L::parse_dsc_input(R"({"name":"Dev","location":"/elsewhere"})");
     CHECK(L::dsc_test(f.backend, moved, f.env).properties == std::vector<std::string>{"location"});
@@ -211,7 +200,7 @@ TEST_CASE("dsc: another location is drift that set refuses, changing nothing", "
 
 TEST_CASE("dsc: a missing distribution without an image is an error, _exist false removes", "[dsc]")
 {
-    Fixture f;
+    DscFixture f;
     CHECK_THROWS_WITH(
         L::dsc_set(f.backend, L::parse_dsc_input(R"({"name":"Dev"})"), f.env, no_download),
         R"(Dev is not installed and no "image" is given)");
@@ -229,7 +218,7 @@ TEST_CASE("dsc: a missing distribution without an image is an error, _exist fals
 
 TEST_CASE("dsc: a URL image is downloaded to a private folder, then installed and checked", "[dsc]")
 {
-    Fixture f;
+    DscFixture f;
     static std::string fetched;
     static std::filesystem::path saved_to;
     const auto download = [](const std::string& url, const std::filesystem::path& to)
@@ -239,13 +228,15 @@ TEST_CASE("dsc: a URL image is downloaded to a private folder, then installed an
         std::ofstream(to) << "image bytes";
     };
     const auto desired = L::parse_dsc_input(
-        R"({"name":"Dev","image":"https://example.com/a.wsl?sig=S","sha256":")" + kDigest
+        R"({"name":"Dev","image":"https://example.com/a.wsl?sig=S","sha256":")" + kDscDigest
         + R"("})");
     (void)L::dsc_set(f.backend, desired, f.env, download);
     CHECK(fetched == "https://example.com/a.wsl?sig=S");
     const auto install = f.backend.calls_starting("install Dev");
     REQUIRE(install.size() == 1);
-    CHECK(install[0].find("from " + saved_to.string() + " sha256=" + kDigest) != std::string::npos);
+    CHECK(
+        install[0].find("from " + saved_to.string() + " sha256=" + kDscDigest)
+        != std::string::npos);
     CHECK_FALSE(std::filesystem::exists(saved_to)); // the temporary folder is gone
     for (const std::string& line : f.console.lines)
     {
@@ -255,7 +246,7 @@ TEST_CASE("dsc: a URL image is downloaded to a private folder, then installed an
 
 TEST_CASE("dsc export: one state per distribution", "[dsc]")
 {
-    Fixture f;
+    DscFixture f;
     azl::test::add_distro(f.backend, 1000);
     const auto all = L::dsc_export(f.backend);
     REQUIRE(all.size() == 1);

@@ -24,20 +24,8 @@ namespace
 
 const std::string kDigest(64, 'a');
 
-struct Fixture
+struct InstallFixture : azl::test::CommandFixture
 {
-    azl::test::Sandbox dir;
-    FakeBackend backend;
-    FakeConsole console;
-    L::CommandEnv env{
-        .console = console, .exe_dir = dir.path(), .progress = azl::ProgressMode::off};
-
-    Fixture()
-    {
-        backend.image_files["/etc/wsl-distribution.conf"] =
-            std::string(azl::test::kDistributionConf);
-    }
-
     [[nodiscard]] L::InstallOptions options_for(const std::string& image) const
     {
         L::InstallOptions o;
@@ -50,7 +38,7 @@ struct Fixture
 
 TEST_CASE("install registers the image, then runs first-run setup as root like WSL", "[install]")
 {
-    Fixture f;
+    InstallFixture f;
     L::InstallOptions o = f.options_for("AzureLinux.wsl");
     f.dir.write("AzureLinux.wsl.sha256", kDigest + "  AzureLinux.wsl\n");
     const L::InstallOutcome r = L::install(f.backend, o, f.env);
@@ -86,7 +74,7 @@ TEST_CASE("install registers the image, then runs first-run setup as root like W
 TEST_CASE(
     "install --answers shares the file and appends its guest path to the OOBE command", "[install]")
 {
-    Fixture f;
+    InstallFixture f;
     L::InstallOptions o = f.options_for("img.wsl");
     o.name = "Dev";
     o.answers = f.dir.write("answers.json", "{}");
@@ -102,7 +90,7 @@ TEST_CASE(
 
 TEST_CASE("install --root and --no-launch start nothing", "[install]")
 {
-    Fixture f;
+    InstallFixture f;
     L::InstallOptions o = f.options_for("img.wsl");
     o.root = true;
     CHECK(L::install(f.backend, o, f.env).setup == L::SetupOutcome::skipped_root);
@@ -124,7 +112,7 @@ TEST_CASE("install --root and --no-launch start nothing", "[install]")
 TEST_CASE(
     "a failed first-run setup leaves the distribution installed with setup pending", "[install]")
 {
-    Fixture f;
+    InstallFixture f;
     f.backend.new_oobe_exit = 3;
     L::InstallOptions o = f.options_for("img.wsl");
     CHECK_THROWS_WITH(
@@ -146,7 +134,7 @@ TEST_CASE(
     "after an interrupted install --answers, install points to setup, which finishes it",
     "[install]")
 {
-    Fixture f;
+    InstallFixture f;
     f.backend.new_oobe_exit = 137; // killed
     L::InstallOptions o = f.options_for("img.wsl");
     o.answers = f.dir.write("answers.json", "{}");
@@ -185,7 +173,7 @@ TEST_CASE(
 
 TEST_CASE("an image without an [oobe] command needs no setup", "[install]")
 {
-    Fixture f;
+    InstallFixture f;
     f.backend.image_files.clear();
     L::InstallOptions o = f.options_for("plain.tar.gz");
     o.answers = f.dir.write("answers.json", "{}");
@@ -198,7 +186,7 @@ TEST_CASE("an image without an [oobe] command needs no setup", "[install]")
 
 TEST_CASE("install refuses bad input before touching the backend", "[install]")
 {
-    Fixture f;
+    InstallFixture f;
     L::InstallOptions o = f.options_for("img.wsl");
 
     SECTION("a missing image")
@@ -275,7 +263,7 @@ TEST_CASE("the shipped image is the one .wsl file beside the launcher", "[instal
 
 TEST_CASE("azurelinux without a command installs, sets up and opens a login shell", "[install]")
 {
-    Fixture f;
+    InstallFixture f;
     f.dir.write("AzureLinux.wsl", "image");
     CHECK(
         L::open_default(f.backend, "AzureLinux", std::nullopt, f.env)
@@ -306,7 +294,7 @@ TEST_CASE("azurelinux without a command installs, sets up and opens a login shel
 
 TEST_CASE("restore installs a backup as it was, without first-run setup", "[restore]")
 {
-    Fixture f;
+    InstallFixture f;
     L::RestoreOptions o;
     o.name = "Copy";
     o.from = f.dir.write("backup.tar.gz", "b");
@@ -323,7 +311,7 @@ TEST_CASE("restore installs a backup as it was, without first-run setup", "[rest
 
 TEST_CASE("restore gives back the default user and flags the backup recorded", "[restore]")
 {
-    Fixture f;
+    InstallFixture f;
     L::RestoreOptions o;
     o.name = "Copy";
     o.from = f.dir.write("backup.tar.gz", "b");
@@ -415,7 +403,7 @@ private:
 
 TEST_CASE("first-run setup hands the Windows side's layers to a guest that takes them", "[install]")
 {
-    Fixture f;
+    InstallFixture f;
     f.backend.new_oobe_takes_host_layers = true;
     (void)f.dir.write(
         "c/ProgramData/AzureLinux/oobe.json", R"({"version":1,"timezone":"Etc/UTC"})");

@@ -10,8 +10,10 @@
 
 #include <algorithm>
 #include <string>
+#include <test_support.hpp>
 
 using namespace azl::oobe;
+using azl::test::thrown_message;
 using nlohmann::json;
 
 namespace
@@ -46,19 +48,6 @@ bool noted(const Layer& layer, std::string_view start)
         layer.ignored.begin(),
         layer.ignored.end(),
         [start](const std::string& note) { return note.starts_with(start); });
-}
-
-std::string error_of(auto&& fn)
-{
-    try
-    {
-        fn();
-    }
-    catch (const AnswersError& e)
-    {
-        return e.what();
-    }
-    return {};
 }
 
 OsRelease os(std::string id, std::string version_id, std::string codename)
@@ -255,7 +244,7 @@ TEST_CASE("cloud-init: every key without an equivalent is named as ignored", "[o
 TEST_CASE("cloud-init: bad YAML is refused naming the file and the line", "[oobe]")
 {
     const auto target = debian_target();
-    const auto bad_yaml = error_of(
+    const auto bad_yaml = thrown_message<AnswersError>(
         [&]
         {
             translate_cloud_config(
@@ -265,13 +254,13 @@ TEST_CASE("cloud-init: bad YAML is refused naming the file and the line", "[oobe
         });
     CHECK(bad_yaml.starts_with(
         "/mnt/c/Users/j/.cloud-init/default.user-data: not valid YAML: line "));
-    const auto wrong_type = error_of(
+    const auto wrong_type = thrown_message<AnswersError>(
         [&] {
             translate_cloud_config(
                 "d.user-data", "#cloud-config\n\npackage_update: maybe\n", target);
         });
     CHECK(wrong_type == "d.user-data: line 3: package_update: expected true or false");
-    const auto no_name = error_of(
+    const auto no_name = thrown_message<AnswersError>(
         [&]
         {
             translate_cloud_config(
@@ -280,7 +269,7 @@ TEST_CASE("cloud-init: bad YAML is refused naming the file and the line", "[oobe
                 target);
         });
     CHECK(no_name == "d.user-data: line 3: users/0/name: missing: every user needs a name");
-    const auto bad_b64 = error_of(
+    const auto bad_b64 = thrown_message<AnswersError>(
         [&]
         {
             translate_cloud_config(
@@ -289,7 +278,7 @@ TEST_CASE("cloud-init: bad YAML is refused naming the file and the line", "[oobe
                 target);
         });
     CHECK(bad_b64 == "d.user-data: line 5: write_files/0/content: is not base64 text");
-    const auto not_a_map = error_of(
+    const auto not_a_map = thrown_message<AnswersError>(
         [&] { translate_cloud_config("d.user-data", "#cloud-config\n- a\n- b\n", target); });
     CHECK(not_a_map == "d.user-data: line 2: expected a mapping of cloud-config keys");
 }
@@ -386,7 +375,7 @@ TEST_CASE("answers: files entries are validated", "[oobe]")
     {
         INFO(doc);
         const std::string text = doc; // a lambda cannot capture a structured binding (clang 14)
-        const auto error = error_of([&] { parse_answers(text, "a.json"); });
+        const auto error = thrown_message<AnswersError>([&] { parse_answers(text, "a.json"); });
         CHECK(error.starts_with("a.json: " + message));
     }
     const auto a = parse_answers(

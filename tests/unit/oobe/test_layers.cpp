@@ -10,23 +10,11 @@
 #include <test_support.hpp>
 
 using namespace azl::oobe;
+using azl::test::thrown_message;
 using nlohmann::json;
 
 namespace
 {
-
-std::string error_of(auto&& fn)
-{
-    try
-    {
-        fn();
-    }
-    catch (const AnswersError& e)
-    {
-        return e.what();
-    }
-    return {};
-}
 
 const EffectiveValue* value_of(const std::vector<EffectiveValue>& values, std::string_view key)
 {
@@ -102,13 +90,15 @@ TEST_CASE("layers: a locked key is refused in every lower layer, naming both", "
 
 TEST_CASE("layers: only machine policy locks, and unknown keys name their file", "[oobe]")
 {
-    CHECK(error_of([]
-                   { (void)load_layer(LayerKind::user, "u.json", R"({"version":1,"locked":[]})"); })
+    CHECK(thrown_message<AnswersError>(
+              [] { (void)load_layer(LayerKind::user, "u.json", R"({"version":1,"locked":[]})"); })
               .starts_with("u.json: /locked: only machine policy"));
     CHECK(
-        error_of([] { (void)load_layer(LayerKind::user, "u.json", R"({"version":1,"x":1})"); })
+        thrown_message<AnswersError>(
+            [] { (void)load_layer(LayerKind::user, "u.json", R"({"version":1,"x":1})"); })
         == "u.json: /x: unknown key (see oobe/schema/answers.schema.json)");
-    CHECK(error_of([] { (void)load_layer(LayerKind::image, "i.json", R"({"hostname":"a"})"); })
+    CHECK(thrown_message<AnswersError>(
+              [] { (void)load_layer(LayerKind::image, "i.json", R"({"hostname":"a"})"); })
               .starts_with("i.json: /version: missing"));
 }
 
@@ -119,7 +109,8 @@ TEST_CASE("layers: a bad merged value names the layer that set it", "[oobe]")
         load_layer(LayerKind::machine_policy, "p.json", R"({"version":1,"timezone":"UTC"})"));
     layers.push_back(load_layer(LayerKind::user, "u.json", R"({"version":1,"hostname":"a b"})"));
     const auto merged = merge_layers(std::move(layers));
-    CHECK(error_of([&] { (void)parse_answers(merged); }).starts_with("u.json: /hostname: "));
+    CHECK(thrown_message<AnswersError>([&] { (void)parse_answers(merged); })
+              .starts_with("u.json: /hostname: "));
 }
 
 TEST_CASE("policy: reg.exe query output becomes a machine policy layer", "[oobe]")
@@ -150,12 +141,12 @@ TEST_CASE("policy: reg.exe query output becomes a machine policy layer", "[oobe]
 
     CHECK(policy_layer({}, kPolicyKey, ignored) == std::nullopt);
     const auto wrong = parse_reg_query("    Timezone    REG_DWORD    0x1\r\n");
-    CHECK(error_of([&] { (void)policy_layer(wrong, kPolicyKey, ignored); })
+    CHECK(thrown_message<AnswersError>([&] { (void)policy_layer(wrong, kPolicyKey, ignored); })
               .starts_with("HKLM\\SOFTWARE\\Policies\\AzureLinux\\WSL\\Timezone: is REG_DWORD"));
     // Bytes that are not UTF-8 (found by fuzz_answers): the policy named, not an internal error.
     const auto binary = parse_reg_query("    Timezone    REG_SZ    Europe/\xff\xfe\r\n");
     CHECK_THAT(
-        error_of([&] { (void)policy_layer(binary, kPolicyKey, ignored); }),
+        thrown_message<AnswersError>([&] { (void)policy_layer(binary, kPolicyKey, ignored); }),
         Catch::StartsWith("HKLM\\SOFTWARE\\Policies\\AzureLinux\\WSL")
             && Catch::Contains("not valid UTF-8"));
 }
@@ -205,6 +196,7 @@ TEST_CASE("the launcher's document of the Windows side gives every layer, each n
     // Not the launcher's document: an answers error naming the file.
     const auto bad = dir.write("bad.json", R"({"version": 2})", 0600);
     CHECK_THAT(
-        error_of([&] { (void)find_layers(std::nullopt, dir.path() / "x.json", bad); }),
+        thrown_message<AnswersError>(
+            [&] { (void)find_layers(std::nullopt, dir.path() / "x.json", bad); }),
         Catch::Contains(bad.string()));
 }

@@ -6,11 +6,20 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <system_error>
 
 namespace azl
 {
 
 class InterruptCleanup;
+
+// True when P names a regular file (a symbolic link is followed); false when it does not, or when
+// that cannot be told (a directory on the way that cannot be read).
+inline bool regular_file_exists(const std::filesystem::path& p) noexcept
+{
+    std::error_code ec;
+    return std::filesystem::is_regular_file(p, ec);
+}
 
 // Owns a file descriptor; closes it on destruction.
 class UniqueFd
