@@ -180,7 +180,7 @@ def enabled_checks(tidy):
 class Unit:
     """One clang-tidy run: MAIN_FILE (a source, or a batch holding MEMBERS) with CHECKS.
     BATCH_OF is the compile database of the members when MAIN_FILE is a generated batch, and LINES
-    its line table: (first line, member path) for each member, in order."""
+    its line table: (first line, member path, line count) for each member, in order."""
 
     def __init__(self, kind, db, main_file, checks, label, members, batch_of=None, lines=()):
         self.kind, self.db, self.main_file, self.checks = kind, db, main_file, checks
